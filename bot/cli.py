@@ -1,0 +1,135 @@
+"""The `dxbot` command line: the same dxcore functions the bot calls (DESIGN.md, CLI contract).
+
+Exit 0 on success, 2 on bad input or usage; messages on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from dxcore.db import Database
+from dxcore.formatting import format_date
+from dxcore.ingest import ingest_file
+from dxcore.levels import level_name
+from dxcore.queries import list_decisions
+from dxcore.settings import Settings
+from dxcore.store import cli_actor, load_shipped_if_empty
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+NO_TOKEN = (
+    "DXBOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), then put its token in the "
+    "environment or in a .env file here: DXBOT_TOKEN=123456:ABC…"
+)
+
+
+class UsageError(Exception):
+    """Bad input or configuration: printed as is, exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dxbot", description="Digital-transformation ranking results bot.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the Telegram bot (polling)")
+    run.add_argument("--webhook-url", help="serve a webhook at this public URL instead of polling")
+    run.add_argument("--listen", default="0.0.0.0", help="webhook listen address")
+    run.add_argument("--port", type=int, default=8080, help="webhook listen port")
+
+    ingest = commands.add_parser("ingest", help="parse, validate and store decision files")
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ingest.add_argument("--dry-run", action="store_true", help="parse and validate only; store nothing")
+    ingest.add_argument("--replace", action="store_true", help="replace a stored decision whose content differs")
+
+    commands.add_parser("decisions", help="list the stored decisions")
+    return parser
+
+
+async def _open(settings: Settings, *, seed: bool) -> Database:
+    db = Database(settings.effective_database_url)
+    await db.prepare(load_shipped_if_empty if seed else None)
+    return db
+
+
+async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    db = await _open(settings, seed=False)
+    failed = 0
+    try:
+        actor = cli_actor()
+        for path in args.files:
+            report = await ingest_file(db, path, actor=actor, dry_run=args.dry_run, replace=args.replace)
+            if report.lines:
+                print(f"{path}: {report.lines[0]}", *report.lines[1:], sep="\n")
+            for line in report.warnings + report.errors:
+                print(line, file=sys.stderr)
+            failed += not report.ok
+    finally:
+        await db.close()
+    if failed:
+        print(f"{failed} of {len(args.files)} files failed; nothing was stored from them.", file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+async def _decisions(settings: Settings) -> int:
+    db = await _open(settings, seed=True)
+    try:
+        async with db.session() as session:
+            decisions = await list_decisions(session)
+    finally:
+        await db.close()
+    if not decisions:
+        print("No decision is stored.")
+    for d in decisions:
+        levels = ", ".join(f"{level_name(code)} {rows}" for code, rows in d.levels)
+        published = f"published {d.published_at:%Y-%m-%d %H:%M}" if d.published_at else "not published"
+        print(f"{d.number}\t{d.issuer}\tsigned {format_date(d.signed_date)}\tresults {d.evaluated_year}\t"
+              f"{levels}\t{published}")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        raise UsageError(NO_TOKEN)
+    if args.webhook_url and settings.webhook_secret is None:
+        raise UsageError("--webhook-url needs DXBOT_WEBHOOK_SECRET (the secret Telegram echoes in webhook calls).")
+    from bot.app import run_bot  # Telegram is imported only when the bot runs
+
+    db = asyncio.run(_open(settings, seed=True))
+    asyncio.run(db.close())
+    run_bot(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+        if args.command == "ingest":
+            return asyncio.run(_ingest(args, settings))
+        if args.command == "decisions":
+            return asyncio.run(_decisions(settings))
+        if args.command == "run":
+            return _run(args, settings)
+        raise UsageError(f"unknown command {args.command}")
+    except UsageError as exc:
+        print(f"dxbot: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValidationError as exc:
+        problems = "; ".join(f"DXBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"dxbot: bad configuration: {problems}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - the CLI contract: a message, never a traceback
+        print(f"dxbot: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

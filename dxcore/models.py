@@ -1,0 +1,127 @@
+"""The results store: SQLAlchemy 2 typed ORM models. Alembic migrations must match these (a test checks)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Percentage = Numeric(6, 3)  # 0–100 with up to 3 decimals, exact as printed
+TelegramId = BigInteger  # Telegram user and chat ids exceed 32 bits
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Decision(Base):
+    __tablename__ = "decision"
+    __table_args__ = (UniqueConstraint("issuer", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str] = mapped_column(String(100))
+    signed_date: Mapped[date] = mapped_column(Date)
+    evaluated_year: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(100))
+
+    rankings: Mapped[list[Ranking]] = relationship(
+        back_populates="decision", cascade="all, delete-orphan", order_by="Ranking.position"
+    )
+
+
+class Ranking(Base):
+    """One appendix table: a decision's ranking of one level."""
+
+    __tablename__ = "ranking"
+    __table_args__ = (UniqueConstraint("decision_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)  # order of the appendices in the document
+    appendix: Mapped[str] = mapped_column(String(200))
+    # Điều 1's counts in the decision's own wording and order: [{"tier": "tot", "label": "Xếp loại Tốt", "count": 8}]
+    stated_counts: Mapped[list[dict]] = mapped_column(JSON)
+
+    decision: Mapped[Decision] = relationship(back_populates="rankings")
+    results: Mapped[list[Result]] = relationship(
+        back_populates="ranking", cascade="all, delete-orphan", order_by="Result.position"
+    )
+
+
+class Unit(Base):
+    """A ranked body, stable across decisions: (issuer, level, normalised name)."""
+
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("issuer", "level", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    name_key: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(300))  # as printed in the latest decision that ranks it
+
+
+class Result(Base):
+    __tablename__ = "result"
+    __table_args__ = (UniqueConstraint("ranking_id", "unit_id"), Index("ix_result_unit", "unit_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ranking_id: Mapped[int] = mapped_column(ForeignKey("ranking.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    position: Mapped[int] = mapped_column(Integer)  # row order in the appendix
+    rank: Mapped[int] = mapped_column(Integer)
+    percentage: Mapped[Decimal] = mapped_column(Percentage)
+    tier: Mapped[str] = mapped_column(String(20))
+    printed_name: Mapped[str] = mapped_column(String(300))
+
+    ranking: Mapped[Ranking] = relationship(back_populates="results")
+    unit: Mapped[Unit] = relationship()
+
+
+class Alias(Base):
+    """Text → unit, for what no vocabulary rule derives: curated, or learned from users' picks."""
+
+    __tablename__ = "alias"
+    __table_args__ = (Index("ix_alias_text_key", "text_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_key: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(20))  # "curated" | "learned"
+    chat_id: Mapped[int | None] = mapped_column(TelegramId)
+    user_id: Mapped[int | None] = mapped_column(TelegramId)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Audit(Base):
+    """Who changed what: every ingest, replace and publish (the CLI acts as ``cli:<os user>``)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id", ondelete="SET NULL"))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    file_hash: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,405 @@
+"""A Block stream → ParsedDecision: header facts, the Điều 1 tier counts, and the appendix ranking tables.
+
+Only what a decision itself says is taken: its own number and date (from the "Số: …" header, or from the appendix
+notes "Kèm theo Quyết định số …"), never the decisions cited in "Căn cứ …" lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from dxcore.levels import detect_level, level_name
+from dxcore.parsing.model import Block, Location, ParsedDecision, ParsedLevel, ParsedRow, Problem, StatedCount
+from dxcore.text import clean, strip_diacritics
+from dxcore.tiers import TIER_WORDS, parse_tier
+
+
+def _folded(text: str) -> str:
+    """Lower-cased and without diacritics, the same length as ``text`` (so match spans map back)."""
+    return strip_diacritics(text.lower())
+
+
+# --- header facts -----------------------------------------------------------------------------------------------
+
+_NUMBER = r"(\d+(?:\s*/\s*\d{4})?)\s*/\s*(Q[ĐD](?:\s*-\s*[A-ZĐ0-9]+)+)"
+_HEADER_NUMBER_RE = re.compile(rf"^S[ỐO]\s*:?\s*{_NUMBER}", re.IGNORECASE)
+_ANNEX_NUMBER_RE = re.compile(
+    rf"Quyết định số\s*:?\s*{_NUMBER}\s*,?\s*ngày\s+(\d{{1,2}})\s*(?:tháng|/)\s*(\d{{1,2}})\s*(?:năm|/)\s*(\d{{4}})",
+    re.IGNORECASE,
+)
+_DATE_LINE_RE = re.compile(r"^[^\d,]{2,40},\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
+_YEAR_RE = re.compile(r"năm\s+(\d{4})", re.IGNORECASE)
+_ISSUER_RE = re.compile(r"(?:uy ban nhan dan|ubnd)\s*(tinh|thanh pho)?\s*(.*)$")
+_DIEU_RE = re.compile(r"^dieu\s*(\d+)\b")
+_APPENDIX_RE = re.compile(r"^phu luc\s*(?:so\s*)?([ivxlc]+|\d+)\b")
+_PAGE_FURNITURE_RE = re.compile(r"^(?:trang\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?$")
+
+
+def _number_text(groups: tuple[str, str]) -> str:
+    number, suffix = groups
+    return re.sub(r"\s+", "", f"{number}/{suffix}").upper().replace("QD-", "QĐ-")
+
+
+def _make_date(day: str, month: str, year: str) -> date | None:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Found:
+    """A fact and where it was read, so disagreements can point at both places."""
+
+    value: object
+    loc: Location
+
+
+@dataclass
+class _HeaderFacts:
+    issuer: _Found | None = None
+    number: _Found | None = None
+    signed: _Found | None = None
+    title: str | None = None
+    year: int | None = None
+    annex_notes: list[tuple[str, date | None, Location]] = field(default_factory=list)
+
+
+def _issuer_from(lines: list[tuple[str, Location]]) -> _Found | None:
+    """The issuing body from the capitalised header ("ỦY BAN NHÂN DÂN / THÀNH PHỐ CẦN THƠ", "CHỦ TỊCH UBND TỈNH …")."""
+    for i, (line, loc) in enumerate(lines):
+        if line != line.upper():
+            continue  # running text ("… của Ủy ban nhân dân thành phố ban hành …") is not a header
+        match = _ISSUER_RE.search(_folded(line))
+        if not match:
+            continue
+        kind_start = match.start(1) if match.group(1) else match.start(2)
+        rest = line[kind_start:].strip()
+        if not rest and i + 1 < len(lines) and lines[i + 1][0] == lines[i + 1][0].upper():
+            rest = lines[i + 1][0].strip()
+        kind = _folded(rest)
+        for word, display in (("thanh pho ", "thành phố"), ("tinh ", "tỉnh")):
+            if kind.startswith(word) and len(rest) > len(word):
+                place = rest[len(word):].strip(" -.,").title()
+                return _Found(f"UBND {display} {place}", loc)
+    return None
+
+
+def _read_header(blocks: list[Block], facts: _HeaderFacts) -> None:
+    lines = [(line, b.loc) for b in blocks for line in b.all_lines()]
+    facts.issuer = _issuer_from(lines)
+    in_title = False
+    title_parts: list[str] = []
+    for line, loc in lines:
+        folded = _folded(line)
+        if folded.startswith(("can cu", "theo de nghi", "xet de nghi")):
+            in_title = False
+            continue  # citations of other documents: never this decision's own facts
+        if facts.number is None and (m := _HEADER_NUMBER_RE.match(line)):
+            facts.number = _Found(_number_text(m.groups()), loc)
+        if facts.signed is None and (m := _DATE_LINE_RE.match(line)):
+            facts.signed = _Found(_make_date(*m.groups()), loc)
+        if folded.strip(" :") == "quyet dinh" and not title_parts:
+            in_title = True
+            continue
+        if in_title:
+            if line == line.upper() and title_parts:
+                in_title = False  # "CHỦ TỊCH ỦY BAN …" follows the title
+            elif line != line.upper() or not title_parts:
+                title_parts.append(line)
+    if title_parts:
+        facts.title = clean(" ".join(title_parts))
+        if m := _YEAR_RE.search(facts.title):
+            facts.year = int(m.group(1))
+
+
+def _read_annex_notes(blocks: list[Block], facts: _HeaderFacts) -> None:
+    for block in blocks:
+        text = block.text
+        if "kem theo" in _folded(text) and (m := _ANNEX_NUMBER_RE.search(text)):
+            groups = m.groups()
+            facts.annex_notes.append((_number_text(groups[:2]), _make_date(*groups[2:]), block.loc))
+
+
+# --- Điều 1 counts ----------------------------------------------------------------------------------------------
+
+_TIER_ALT = "|".join(sorted((re.escape(_folded(w)) for w in TIER_WORDS.values()), key=len, reverse=True))
+_UNIT_WORDS = r"(?:don vi|co quan|dia phuong|dv)"
+_COUNT_AFTER_TIER = re.compile(rf"(?<!\w)((?:xep loai|loai|muc|dat)?\s*({_TIER_ALT}))\s*[:\-]?\s*(\d+)\s*{_UNIT_WORDS}")
+_COUNT_BEFORE_TIER = re.compile(
+    rf"(?<!\w)(\d+)\s*{_UNIT_WORDS}\s*(?:duoc\s*)?((?:xep loai|dat|o|muc|loai|\s)*({_TIER_ALT}))(?!\w)"
+)
+
+
+def _counts_in(text: str) -> list[tuple[str, str, int]]:
+    """(tier code, label as printed, count) pairs stated in one line, in their order."""
+    folded = _folded(text)
+    found: list[tuple[int, str, str, int]] = []
+    for m in _COUNT_AFTER_TIER.finditer(folded):
+        label = text[m.start(1) : m.end(1)].strip()
+        found.append((m.start(), parse_tier(m.group(2)) or "", label[:1].upper() + label[1:], int(m.group(3))))
+    if not found:
+        for m in _COUNT_BEFORE_TIER.finditer(folded):
+            label = text[m.start(2) : m.end(2)].strip()
+            found.append((m.start(), parse_tier(m.group(3)) or "", label[:1].upper() + label[1:], int(m.group(1))))
+    return [(code, label, count) for _, code, label, count in sorted(found)]
+
+
+def _read_counts(blocks: list[Block], problems: list[Problem]) -> dict[str | None, list[StatedCount]]:
+    stated: dict[str | None, list[StatedCount]] = {}
+    level: str | None = None
+    for block in blocks:
+        text = block.text
+        head = re.split(r"xếp loại|:", text, maxsplit=1, flags=re.IGNORECASE)[0]
+        if (code := detect_level(head)) is not None:
+            level = code
+            if level in stated:
+                problems.append(Problem(block.loc, f"Điều 1 states the counts of {level_name(level)} twice."))
+        for tier, label, count in _counts_in(text):
+            entries = stated.setdefault(level, [])
+            if any(e.tier == tier for e in entries):
+                problems.append(Problem(block.loc, f"Điều 1 states the count of '{label}' twice for one level."))
+            entries.append(StatedCount(tier, label, count, block.loc))
+    return stated
+
+
+# --- ranking tables ---------------------------------------------------------------------------------------------
+
+_ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("seq", ("stt", "tt", "so tt", "so thu tu")),
+    ("rank", ("xep hang", "thu hang", "hang", "thu tu xep hang", "vi tri")),
+    ("tier", ("xep loai", "phan loai", "muc xep loai", "muc do", "muc", "danh gia", "xep loai muc do")),
+    ("percentage", ("ty le", "ty le %", "ty le dat", "% dat", "diem", "tong diem", "diem dat", "ket qua", "chi so")),
+    ("unit", ("don vi", "ten don vi", "co quan", "ten co quan", "co quan, don vi", "ten co quan, don vi",
+              "dia phuong", "ten dia phuong", "don vi, dia phuong", "ten")),
+]
+_ROLE_BY_WORDS = {words: role for role, options in _ROLE_WORDS for words in options}
+_REQUIRED_ROLES = {"rank", "unit", "percentage", "tier"}
+
+
+def _column_role(cell: str) -> tuple[str | None, bool]:
+    """The role of a header cell, and whether it says the values are percentages ("Tỷ lệ (%)")."""
+    folded = _folded(cell)
+    says_percent = "%" in folded or "phan tram" in folded
+    words = re.sub(r"\(.*?\)|[^\w%, ]", " ", folded)
+    words = re.sub(r"\s+", " ", words).strip(" ,")
+    return _ROLE_BY_WORDS.get(words), says_percent
+
+
+@dataclass
+class _Columns:
+    index: dict[str, int]
+    width: int
+    percent: bool
+
+
+def _header_columns(block: Block) -> _Columns | None:
+    roles: dict[str, int] = {}
+    percent = False
+    for i, cell in enumerate(block.cells):
+        role, says_percent = _column_role(cell)
+        if role and role not in roles:
+            roles[role] = i
+            percent |= says_percent and role == "percentage"
+    if "rank" not in roles and "seq" in roles:
+        roles["rank"] = roles["seq"]  # some offices number the ranking in a single STT column
+    if not _REQUIRED_ROLES <= roles.keys():
+        return None
+    return _Columns(roles, len(block.cells), percent)
+
+
+_RANK_RE = re.compile(r"^0*(\d+)\.?$")
+_PERCENT_RE = re.compile(r"^(\d{1,3})(?:[.,](\d{1,6}))?\s*%?$")
+_ROMAN_RE = re.compile(r"^[IVXLC]+\.?$")
+
+
+def parse_percentage(text: str) -> Decimal | None:
+    """ "99,73%", "99.73", "087,5 %", "100" → Decimal; anything else → None."""
+    m = _PERCENT_RE.match(text.replace(" ", "").replace("\u00a0", "")) if text else None
+    if not m:
+        return None
+    try:
+        return Decimal(f"{int(m.group(1))}.{m.group(2) or '0'}").normalize() + Decimal("0.000")
+    except InvalidOperation:
+        return None
+
+
+def _parse_row(block: Block, cols: _Columns, problems: list[Problem]) -> ParsedRow:
+    cells = block.cells
+    rank_text = cells[cols.index["rank"]]
+    rank_match = _RANK_RE.match(rank_text)
+    if not rank_match:
+        problems.append(Problem(block.loc, f"rank '{rank_text}' is not a whole number."))
+    name = cells[cols.index["unit"]]
+    if not name:
+        problems.append(Problem(block.loc, "the unit name is empty."))
+    pct_text = cells[cols.index["percentage"]]
+    percentage = parse_percentage(pct_text)
+    if percentage is None:
+        problems.append(Problem(block.loc, f"percentage '{pct_text}' is not a number like 70,74%."))
+    elif percentage.as_tuple().exponent < -3:
+        problems.append(Problem(block.loc, f"percentage '{pct_text}' has more than 3 decimals."))
+    tier_text = cells[cols.index["tier"]]
+    tier = parse_tier(tier_text)
+    if tier is None:
+        known = ", ".join(TIER_WORDS.values())
+        problems.append(Problem(block.loc, f"'{tier_text}' is not a tier word ({known})."))
+    rank = int(rank_match.group(1)) if rank_match else None
+    return ParsedRow(rank, name, percentage, tier, tier_text, block.loc)
+
+
+def _is_data_row(block: Block, cols: _Columns) -> bool:
+    return len(block.cells) == cols.width and bool(_RANK_RE.match(block.cells[cols.index["rank"]]))
+
+
+@dataclass
+class _Context:
+    """Headings read since the last table: which appendix and level the next table belongs to."""
+
+    appendix: str | None = None
+    level: str | None = None
+    level_loc: Location | None = None
+
+    def take(self, block: Block) -> bool:
+        """Read a heading line; True when it starts a new appendix or names a level."""
+        text = block.text
+        folded = _folded(text)
+        if m := _APPENDIX_RE.match(folded):
+            self.appendix = f"Phụ lục {m.group(1).upper()}"
+            self.level = None
+            return True
+        if "kem theo" in folded or "quyet dinh so" in folded:
+            return False  # the appendix note names the issuer ("Ủy ban nhân dân thành phố"), not a level
+        if (code := detect_level(text)) is not None:
+            self.level, self.level_loc = code, block.loc
+            return True
+        return False
+
+
+def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[Problem], warnings: list[Problem]):
+    ctx = _Context()
+    current: ParsedLevel | None = None
+    cols: _Columns | None = None
+    skipped: list[Block] = []
+    for block in blocks:
+        header = _header_columns(block)
+        if header is not None:
+            if current is not None and ctx.level is None and cols and header.width == cols.width:
+                cols = header  # the header repeated on a new page: the same ranking goes on
+                continue
+            cols, current, skipped = header, None, []
+            if ctx.level is None:
+                problems.append(Problem(
+                    block.loc,
+                    "this ranking table has no heading naming its level (such as 'CẤP SỞ' or 'CẤP HUYỆN') above it.",
+                ))
+                continue
+            current = _start_level(decision, ctx, block.loc, problems)
+            ctx.level = None
+            continue
+        if cols is not None and current is not None and _is_data_row(block, cols):
+            warnings.extend(
+                Problem(b.loc, f"text inside the ranking table was ignored: '{b.text[:60]}'.")
+                for b in skipped if not _PAGE_FURNITURE_RE.match(b.text)
+            )
+            skipped = []
+            current.rows.append(_parse_row(block, cols, problems))
+            continue
+        distinct = {c for c in block.cells if c}
+        if cols is not None and current is not None and block.is_table_row and len(distinct) <= 2:
+            first = block.cells[0] if block.cells else ""
+            if _ROMAN_RE.match(first) or len(distinct) == 1:
+                code = detect_level(block.text)
+                if code is not None:  # a level row ("II. CẤP HUYỆN") inside one table
+                    ctx.level, ctx.level_loc = code, block.loc
+                    current = _start_level(decision, ctx, block.loc, problems)
+                    ctx.level = None
+                    continue
+                if _ROMAN_RE.match(first):
+                    problems.append(Problem(block.loc, f"group row '{block.text}' does not name a level "
+                                                       "(groups within a level are not supported)."))
+                    continue
+        if ctx.take(block):
+            cols, current, skipped = None, None, []
+        elif current is not None:
+            skipped.append(block)
+
+
+def _start_level(decision: ParsedDecision, ctx: _Context, loc: Location, problems: list[Problem]) -> ParsedLevel:
+    code = ctx.level or ""
+    existing = decision.level(code)
+    if existing is not None:
+        problems.append(Problem(loc, f"{level_name(code)} is ranked twice (also at {existing.loc})."))
+    level = ParsedLevel(code=code, appendix=ctx.appendix or level_name(code), loc=loc)
+    decision.levels.append(level)
+    return level
+
+
+# --- the whole document -----------------------------------------------------------------------------------------
+
+
+def interpret(blocks: list[Block], name: str) -> tuple[ParsedDecision, list[Problem], list[Problem]]:
+    """Read a decision out of its blocks; returns it with the problems found while reading (errors, warnings)."""
+    decision = ParsedDecision(source=name)
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    articles = [(i, int(m.group(1))) for i, b in enumerate(blocks) if (m := _DIEU_RE.match(_folded(b.text)))]
+    article1 = next((i for i, n in articles if n == 1), None)
+    after1 = next((i for i, n in articles if article1 is not None and i > article1 and n != 1), None)
+    if article1 is None:
+        problems.append(Problem(Location(name), "no 'Điều 1' was found, so the decision's tier counts are unknown."))
+
+    facts = _HeaderFacts()
+    _read_header(blocks[: article1 if article1 is not None else len(blocks)], facts)
+    stated = _read_counts(blocks[article1:after1], problems) if article1 is not None else {}
+    tables_from = after1 if after1 is not None else (article1 + 1 if article1 is not None else 0)
+    _read_tables(blocks[tables_from:], decision, problems, warnings)
+    _read_annex_notes(blocks[tables_from:], facts)
+
+    _settle_identity(decision, facts, problems)
+    _attach_counts(decision, stated, problems)
+    if decision.evaluated_year is None:
+        for block in blocks[tables_from:]:
+            if detect_level(block.text) and (m := _YEAR_RE.search(block.text)):
+                decision.evaluated_year = int(m.group(1))
+                break
+    return decision, problems, warnings
+
+
+def _settle_identity(decision: ParsedDecision, facts: _HeaderFacts, problems: list[Problem]) -> None:
+    """Number and signing date: the header's, checked against every appendix note, or the notes' when no header."""
+    decision.issuer = str(facts.issuer.value) if facts.issuer else None
+    decision.title = facts.title
+    decision.evaluated_year = facts.year
+    number = facts.number.value if facts.number else None
+    signed = facts.signed.value if facts.signed else None
+    for note_number, note_date, loc in facts.annex_notes:
+        if number is None:
+            number = note_number
+        elif note_number != number:
+            problems.append(Problem(loc, f"the appendix cites decision {note_number}, but this decision is {number}."))
+        if signed is None:
+            signed = note_date
+        elif note_date is not None and note_date != signed:
+            problems.append(Problem(
+                loc, f"the appendix cites the date {note_date:%d/%m/%Y}, but this decision is dated {signed:%d/%m/%Y}."
+            ))
+    decision.number = str(number) if number else None
+    decision.signed_date = signed if isinstance(signed, date) else None
+
+
+def _attach_counts(decision: ParsedDecision, stated: dict[str | None, list[StatedCount]],
+                   problems: list[Problem]) -> None:
+    if None in stated and len(decision.levels) == 1 and decision.levels[0].code not in stated:
+        stated[decision.levels[0].code] = stated.pop(None)  # one level: its counts need no level heading
+    for code, counts in stated.items():
+        level = decision.level(code) if code else None
+        if level is None:
+            where = f"{level_name(code)}, which no appendix ranks" if code else "no level named before them"
+            problems.append(Problem(counts[0].loc, f"Điều 1 states tier counts for {where}."))
+            continue
+        level.stated_counts = counts
+        level.counts_loc = counts[0].loc

@@ -1,0 +1,143 @@
+"""What a decision document says, as parsed, before anything is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something stands in a source file, printed as DESIGN.md says."""
+
+    file: str
+    line: int | None = None  # text files, and text lines of PDF pages
+    page: int | None = None
+    table: int | None = None
+    row: int | None = None
+    paragraph: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is not None and self.page is None:
+            return f"{self.file}:{self.line}"
+        parts = []
+        if self.page is not None:
+            parts.append(f"page {self.page}")
+        if self.table is not None:
+            parts.append(f"table {self.table}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.paragraph is not None:
+            parts.append(f"paragraph {self.paragraph}")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        return f"{self.file}:{', '.join(parts)}" if parts else self.file
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of running text or one table row, in document order.
+
+    ``cells`` are the row's cell texts (a wrapped cell is one value); a text line that reads like a table row
+    (tabs, pipes, wide gaps) is split into cells too. ``lines`` keeps the line structure inside cells, which
+    header tables (issuer on one line, "Số: …" on the next) need.
+    """
+
+    cells: tuple[str, ...]
+    loc: Location
+    is_table_row: bool = False
+    lines: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(c for c in self.cells if c)
+
+    def all_lines(self) -> tuple[str, ...]:
+        """Each line of each cell: a two-column header printed side by side is two lines here."""
+        return self.lines or self.cells
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
+
+
+@dataclass
+class ParsedRow:
+    rank: int | None
+    name: str
+    percentage: Decimal | None
+    tier: str | None  # tier code; None when the printed word is not a tier
+    tier_printed: str
+    loc: Location
+
+
+@dataclass
+class StatedCount:
+    tier: str
+    label: str  # as the decision words it ("Xếp loại Tốt")
+    count: int
+    loc: Location
+
+
+@dataclass
+class ParsedLevel:
+    code: str
+    appendix: str  # "Phụ lục I", or the heading that introduced the table
+    loc: Location
+    rows: list[ParsedRow] = field(default_factory=list)
+    stated_counts: list[StatedCount] = field(default_factory=list)
+    counts_loc: Location | None = None
+
+
+@dataclass
+class ParsedDecision:
+    source: str
+    issuer: str | None = None
+    number: str | None = None
+    signed_date: date | None = None
+    evaluated_year: int | None = None
+    title: str | None = None
+    levels: list[ParsedLevel] = field(default_factory=list)
+
+    def level(self, code: str) -> ParsedLevel | None:
+        return next((lv for lv in self.levels if lv.code == code), None)
+
+    def canonical(self) -> dict:
+        """The content that makes two files "the same decision", whatever their format or layout."""
+        return {
+            "issuer": self.issuer,
+            "number": self.number,
+            "signed_date": self.signed_date.isoformat() if self.signed_date else None,
+            "evaluated_year": self.evaluated_year,
+            "levels": [
+                {
+                    "level": lv.code,
+                    "rows": [[r.rank, r.name, str(r.percentage), r.tier] for r in lv.rows],
+                    "counts": [[c.tier, c.count] for c in lv.stated_counts],
+                }
+                for lv in self.levels
+            ],
+        }
+
+    def content_hash(self) -> str:
+        payload = json.dumps(self.canonical(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class ParseOutcome:
+    decision: ParsedDecision
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

@@ -1,0 +1,76 @@
+"""Source files → a flat stream of Blocks (text lines and table rows in document order).
+
+The format is recognised by content, not by the file name: a DOCX is a zip, a PDF starts with %PDF, and anything
+else must be readable text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dxcore.parsing.model import Block, Location
+from dxcore.text import clean
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+class DocumentError(ValueError):
+    """The file cannot be read as a decision at all; the message is one plain sentence."""
+
+
+# Cells in a text line: tabs, pipes, or runs of two or more spaces.
+_CELL_SPLIT = re.compile(r"\t|\||\s{2,}")
+_RULE_LINE = re.compile(r"^[\s|:+=\-–—_]*$")
+
+
+def split_cells(line: str) -> tuple[str, ...]:
+    """Cells of a text line; a line with no separators is one cell. Markdown rule lines have none."""
+    if _RULE_LINE.match(line):
+        return ()
+    line = line.replace("\u00a0", " ")
+    return tuple(cell for cell in (clean(c) for c in _CELL_SPLIT.split(line)) if cell)
+
+
+def _decode_text(data: bytes, name: str) -> str:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(f"{name} is a binary file, not a decision document (send .txt, .docx or .pdf).")
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            break
+        return text
+    raise DocumentError(f"{name} is not UTF-8 text, DOCX or PDF, so it cannot be read as a decision.")
+
+
+def read_text(data: bytes, name: str) -> list[Block]:
+    text = _decode_text(data, name)
+    blocks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = split_cells(line)
+        if cells:
+            blocks.append(Block(cells=cells, loc=Location(name, line=number)))
+    return blocks
+
+
+def read_blocks(data: bytes, name: str) -> list[Block]:
+    """Read any supported document; raises DocumentError with one sentence when that is impossible."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{name} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB, too large for a decision.")
+    if not data.strip():
+        raise DocumentError(f"{name} is empty.")
+    if data.startswith(b"PK\x03\x04"):
+        from dxcore.parsing.docx_reader import read_docx
+
+        blocks = read_docx(data, name)
+    elif data.startswith(b"%PDF"):
+        from dxcore.parsing.pdf_reader import read_pdf
+
+        blocks = read_pdf(data, name)
+    else:
+        blocks = read_text(data, name)
+    if not blocks:
+        raise DocumentError(f"{name} has no text.")
+    return blocks

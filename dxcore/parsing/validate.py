@@ -1,0 +1,126 @@
+"""Checks a parsed decision against itself: ranks, percentages, tiers, Điều 1 counts, duplicates.
+
+Every problem is reported at once, each at its location; warnings never block storing.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from itertools import groupby
+
+from dxcore.levels import level_name
+from dxcore.parsing.model import Location, ParsedDecision, ParsedLevel, ParsedRow, Problem
+from dxcore.text import name_key
+from dxcore.tiers import is_better, thresholds_for, tier_word
+
+
+def _pct(value) -> str:
+    return f"{value:.2f}".replace(".", ",") + "%"
+
+
+def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
+    rows = level.rows
+    title = level_name(level.code)
+    if not rows:
+        problems.append(Problem(level.loc, f"the {title} table has no rows."))
+        return
+    complete = all(r.percentage is not None for r in rows)
+    ascending = sorted(r.percentage for r in rows if r.percentage is not None)
+    for position, row in enumerate(rows):
+        if row.percentage is None:
+            continue
+        if not 0 <= row.percentage <= 100:
+            problems.append(Problem(row.loc, f"percentage {_pct(row.percentage)} is outside 0–100%."))
+        above = rows[position - 1].percentage if position else None
+        if above is not None and row.percentage > above:
+            problems.append(Problem(
+                row.loc,
+                f"{_pct(row.percentage)} is higher than {_pct(above)} in the row above; "
+                "percentages must not increase down the ranking.",
+            ))
+        if row.rank is not None and complete:
+            expected = 1 + len(ascending) - bisect_right(ascending, row.percentage)
+            if row.rank != expected:
+                problems.append(Problem(
+                    row.loc,
+                    f"rank {row.rank} should be {expected}: {expected - 1} units have a higher percentage "
+                    "(equal percentages share a rank: 1, 2, 2, 4).",
+                ))
+    _check_tier_order(rows, problems)
+    seen: dict[str, Location] = {}
+    for row in rows:
+        key = name_key(row.name)
+        if key in seen:
+            problems.append(Problem(row.loc, f"'{row.name}' is listed twice in {title} (also at {seen[key]})."))
+        else:
+            seen[key] = row.loc
+    _check_counts(level, problems)
+
+
+def _check_tier_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
+    """A lower percentage never has a better tier than any higher percentage in the same ranking."""
+    graded = sorted((r for r in rows if r.tier and r.percentage is not None), key=lambda r: -r.percentage)
+    worst_higher: str | None = None  # the worst tier among strictly higher percentages
+    for _, group in groupby(graded, key=lambda r: r.percentage):
+        group = list(group)
+        for row in group:
+            if worst_higher and is_better(row.tier, worst_higher):
+                problems.append(Problem(
+                    row.loc,
+                    f"tier {tier_word(row.tier)} at {_pct(row.percentage)} is better than {tier_word(worst_higher)} "
+                    "given to a higher percentage.",
+                ))
+        for row in group:
+            if worst_higher is None or is_better(worst_higher, row.tier):
+                worst_higher = row.tier
+
+
+def _check_counts(level: ParsedLevel, problems: list[Problem]) -> None:
+    title = level_name(level.code)
+    if not level.stated_counts:
+        problems.append(Problem(level.loc, f"Điều 1 states no tier counts for {title}, so the table cannot be checked."))
+        return
+    actual = Counter(r.tier for r in level.rows if r.tier)
+    stated = {c.tier: c for c in level.stated_counts}
+    for tier in list(stated) + [t for t in actual if t not in stated]:
+        said = stated[tier].count if tier in stated else 0
+        if said != actual.get(tier, 0):
+            loc = stated[tier].loc if tier in stated else level.counts_loc or level.loc
+            problems.append(Problem(
+                loc,
+                f"Điều 1 says {said} {title} units are {tier_word(tier)}, but the appendix lists {actual.get(tier, 0)}.",
+            ))
+
+
+def validate(decision: ParsedDecision) -> tuple[list[Problem], list[Problem]]:
+    """Errors and warnings of a parsed decision."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    where = Location(decision.source)
+    missing = [
+        what for what, value in (
+            ("the issuer (e.g. 'ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ')", decision.issuer),
+            ("the decision number (e.g. 'Số: 1568/QĐ-UBND')", decision.number),
+            ("the signing date (e.g. 'Cần Thơ, ngày 12 tháng 7 năm 2024')", decision.signed_date),
+            ("the evaluated year (e.g. '… Chuyển đổi số năm 2023' in the title)", decision.evaluated_year),
+        ) if not value
+    ]
+    errors.extend(Problem(where, f"could not find {what}.") for what in missing)
+    if not decision.levels:
+        errors.append(Problem(where, "no ranking table was found (a header row with Xếp hạng, Đơn vị, Tỷ lệ, Xếp loại)."))
+    for level in decision.levels:
+        _check_level(level, errors)
+    thresholds = thresholds_for(decision.issuer) if decision.issuer else None
+    if thresholds:
+        for level in decision.levels:
+            for row in level.rows:
+                if row.tier and row.percentage is not None:
+                    expected = thresholds.expected_tier(row.percentage)
+                    if expected and expected != row.tier:
+                        warnings.append(Problem(
+                            row.loc,
+                            f"{row.name} at {_pct(row.percentage)} is printed {tier_word(row.tier)}, but "
+                            f"{thresholds.issuer}'s thresholds give {tier_word(expected)}.",
+                        ))
+    return errors, warnings

@@ -1,0 +1,45 @@
+"""All configuration, parsed once from the environment (and a .env file in the working directory)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DXBOT_", env_file=".env", extra="ignore")
+
+    token: SecretStr | None = None
+    state_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "dxbot")
+    database_url: str | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str = "https://api.telegram.org/file/bot"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    quiet_hours: str = "21:00-07:00"
+    send_rate: float = 25.0
+    webhook_secret: SecretStr | None = None
+    test_database_url: str = DEFAULT_TEST_DATABASE_URL
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.state_dir.expanduser() / 'dxbot.sqlite3'}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

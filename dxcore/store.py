@@ -1,0 +1,152 @@
+"""Writing decisions: the one place that turns a validated ParsedDecision into rows (DESIGN.md, ingest semantics)."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dxcore.db import Database
+from dxcore.models import Audit, Decision, Ranking, Result, Unit
+from dxcore.parsing import ParsedDecision, parse_file
+from dxcore.paths import shipped_decisions
+from dxcore.text import clean, name_key
+
+
+class IngestStatus(StrEnum):
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    REPLACED = "replaced"
+    CONFLICT = "conflict"  # same issuer and number, different content, and no --replace
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    status: IngestStatus
+    decision_id: int | None
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+async def _units_for(session: AsyncSession, decision: ParsedDecision, newest: bool) -> dict[tuple[str, str], Unit]:
+    """Find or create the unit of every row; a newer decision's printing becomes the unit's display name."""
+    existing = await session.scalars(select(Unit).where(Unit.issuer == decision.issuer))
+    units = {(u.level, u.name_key): u for u in existing}
+    for level in decision.levels:
+        for row in level.rows:
+            key = (level.code, name_key(row.name))
+            unit = units.get(key)
+            if unit is None:
+                unit = Unit(issuer=decision.issuer, level=level.code, name_key=key[1], name=clean(row.name))
+                session.add(unit)
+                units[key] = unit
+            elif newest:
+                unit.name = clean(row.name)
+    await session.flush()
+    return units
+
+
+async def _is_newest(session: AsyncSession, decision: ParsedDecision, exclude_id: int | None) -> bool:
+    query = select(Decision.evaluated_year, Decision.signed_date).where(Decision.issuer == decision.issuer)
+    if exclude_id is not None:
+        query = query.where(Decision.id != exclude_id)
+    others = (await session.execute(query)).all()
+    return all((decision.evaluated_year, decision.signed_date) >= tuple(other) for other in others)
+
+
+def _rankings(decision: ParsedDecision, units: dict[tuple[str, str], Unit]) -> list[Ranking]:
+    rankings = []
+    for position, level in enumerate(decision.levels):
+        ranking = Ranking(
+            level=level.code,
+            position=position,
+            appendix=level.appendix,
+            stated_counts=[{"tier": c.tier, "label": c.label, "count": c.count} for c in level.stated_counts],
+        )
+        ranking.results = [
+            Result(
+                unit_id=units[(level.code, name_key(row.name))].id,
+                position=i,
+                rank=row.rank,
+                percentage=row.percentage,
+                tier=row.tier,
+                printed_name=clean(row.name),
+            )
+            for i, row in enumerate(level.rows)
+        ]
+        rankings.append(ranking)
+    return rankings
+
+
+async def store_decision(
+    session: AsyncSession,
+    decision: ParsedDecision,
+    *,
+    actor: str,
+    file_hash: str | None = None,
+    replace: bool = False,
+    now: datetime | None = None,
+) -> StoreOutcome:
+    """Store a validated decision in the caller's transaction. Identity is (issuer, number); content decides
+    whether it is the same decision again (nothing changes), or different (refused unless ``replace``)."""
+    now = now or datetime.now(UTC)
+    content_hash = decision.content_hash()
+    stored = await session.scalar(
+        select(Decision).where(Decision.issuer == decision.issuer, Decision.number == decision.number)
+    )
+    if stored is not None and stored.content_hash == content_hash:
+        return StoreOutcome(IngestStatus.UNCHANGED, stored.id)
+    if stored is not None and not replace:
+        return StoreOutcome(IngestStatus.CONFLICT, stored.id)
+
+    newest = await _is_newest(session, decision, stored.id if stored else None)
+    units = await _units_for(session, decision, newest)
+    if stored is None:
+        stored = Decision(issuer=decision.issuer, number=decision.number, loaded_at=now)
+        session.add(stored)
+        status = IngestStatus.CREATED
+    else:
+        # Delete before inserting: the new rankings reuse the (decision, level) unique keys.
+        await session.execute(delete(Ranking).where(Ranking.decision_id == stored.id))
+        await session.refresh(stored, attribute_names=["rankings"])
+        status = IngestStatus.REPLACED
+    stored.signed_date = decision.signed_date
+    stored.evaluated_year = decision.evaluated_year
+    stored.title = decision.title or ""
+    stored.content_hash = content_hash
+    stored.source_name = decision.source
+    stored.loaded_at = now
+    stored.rankings = _rankings(decision, units)
+    await session.flush()
+    session.add(Audit(at=now, actor=actor, action=f"ingest:{status}", decision_id=stored.id,
+                      file_name=decision.source, file_hash=file_hash))
+    return StoreOutcome(status, stored.id)
+
+
+async def decision_count(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Decision)) or 0
+
+
+async def load_shipped_if_empty(db: Database) -> int:
+    """First start: load the decisions shipped in data/decisions (loaded, never published). Returns how many."""
+    async with db.session() as session, session.begin():
+        if await decision_count(session):
+            return 0
+        loaded = 0
+        for path in shipped_decisions():
+            outcome = parse_file(path)
+            if not outcome.ok:
+                problems = "; ".join(map(str, outcome.errors[:3]))
+                raise RuntimeError(f"shipped decision {path.name} does not validate: {problems}")
+            await store_decision(session, outcome.decision, actor="system:seed")
+            loaded += 1
+        return loaded

@@ -1,0 +1,65 @@
+"""Tiers (xếp loại): codes, display words, their order, and per-issuer thresholds used only to warn."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from dxcore.paths import data_dir
+from dxcore.text import fold, name_key
+
+# Best first.
+TIER_WORDS: dict[str, str] = {
+    "xuat_sac": "Xuất sắc",
+    "tot": "Tốt",
+    "kha": "Khá",
+    "trung_binh": "Trung bình",
+    "yeu": "Yếu",
+    "kem": "Kém",
+}
+TIER_RANK = {code: i for i, code in enumerate(TIER_WORDS)}
+_BY_FOLDED = {fold(word): code for code, word in TIER_WORDS.items()}
+
+
+def parse_tier(text: str) -> str | None:
+    """A tier code from a printed word ("TỐT", "trung bình", "Khá."), or None if it is not a tier."""
+    return _BY_FOLDED.get(fold(text).strip(" .;:,*"))
+
+
+def tier_word(code: str) -> str:
+    return TIER_WORDS.get(code, code)
+
+
+def is_better(a: str, b: str) -> bool:
+    return TIER_RANK[a] < TIER_RANK[b]
+
+
+@dataclass(frozen=True)
+class IssuerThresholds:
+    issuer: str
+    minimums: dict[str, Decimal]  # tier code → lowest percentage of that tier, best tier first
+    source: str
+
+    def expected_tier(self, percentage: Decimal) -> str | None:
+        for code, minimum in self.minimums.items():
+            if percentage >= minimum:
+                return code
+        return None
+
+
+@cache
+def _load_thresholds() -> dict[str, IssuerThresholds]:
+    with open(data_dir() / "issuers.toml", "rb") as fh:
+        raw = tomllib.load(fh)
+    result = {}
+    for entry in raw.get("issuer", []):
+        minimums = {code: Decimal(str(v)) for code, v in entry.get("thresholds", {}).items()}
+        minimums = dict(sorted(minimums.items(), key=lambda kv: TIER_RANK[kv[0]]))
+        result[name_key(entry["name"])] = IssuerThresholds(entry["name"], minimums, entry.get("source", ""))
+    return result
+
+
+def thresholds_for(issuer: str) -> IssuerThresholds | None:
+    return _load_thresholds().get(name_key(issuer))

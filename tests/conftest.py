@@ -1,0 +1,101 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL for real when reachable), the seed, the CLI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from dxcore.db import Database
+from dxcore.settings import DEFAULT_TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "decisions" / "seed-decision-1568-QD-UBND-2024.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get("DXBOT_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_URL)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database, timeout=5,
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+_pg_problem: str | None = None
+
+
+async def _require_postgres() -> None:
+    """Skip locally with the reason when PostgreSQL is absent; under CI its absence is a failure."""
+    global _pg_problem
+    if _pg_problem is None:
+        try:
+            await _pg_admin("SELECT 1")
+            _pg_problem = ""
+        except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
+            _pg_problem = f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__}: {exc})"
+    if _pg_problem:
+        if UNDER_CI:
+            pytest.fail(f"{_pg_problem}; under CI the PostgreSQL tests must run")
+        pytest.skip(f"{_pg_problem}; set DXBOT_TEST_DATABASE_URL to run the PostgreSQL tests")
+
+
+@asynccontextmanager
+async def fresh_pg_database() -> AsyncIterator[str]:
+    """A new PostgreSQL database for one test, dropped afterwards."""
+    await _require_postgres()
+    name = f"dxbot_test_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    async with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'dxbot.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'dxbot.sqlite3'}"
+    else:
+        async with fresh_pg_database() as url:
+            yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database on each backend."""
+    database = Database(db_url)
+    await database.prepare()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
