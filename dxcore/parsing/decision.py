@@ -27,7 +27,7 @@ def _folded(text: str) -> str:
 _NUMBER = r"(\d+(?:\s*/\s*\d{4})?)\s*/\s*(Q[ĐD](?:\s*-\s*[A-ZĐ0-9]+)+)"
 _HEADER_NUMBER_RE = re.compile(rf"^S[ỐO]\s*:?\s*{_NUMBER}", re.IGNORECASE)
 _ANNEX_NUMBER_RE = re.compile(
-    rf"Quyết định số\s*:?\s*{_NUMBER}\s*,?\s*ngày\s+(\d{{1,2}})\s*(?:tháng|/)\s*(\d{{1,2}})\s*(?:năm|/)\s*(\d{{4}})",
+    rf"Quyết định số\s*:?\s*{_NUMBER}(?:\s*,?\s*ngày\s+(\d{{1,2}})\s*(?:tháng|/)\s*(\d{{1,2}})\s*(?:năm|/)\s*(\d{{4}}))?",
     re.IGNORECASE,
 )
 _DATE_LINE_RE = re.compile(r"^[^\d,]{2,40},\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
@@ -121,7 +121,8 @@ def _read_annex_notes(blocks: list[Block], facts: _HeaderFacts) -> None:
         text = block.text
         if "kem theo" in _folded(text) and (m := _ANNEX_NUMBER_RE.search(text)):
             groups = m.groups()
-            facts.annex_notes.append((_number_text(groups[:2]), _make_date(*groups[2:]), block.loc))
+            signed = _make_date(*groups[2:]) if groups[2] else None
+            facts.annex_notes.append((_number_text(groups[:2]), signed, block.loc))
 
 
 # --- Điều 1 counts ----------------------------------------------------------------------------------------------
@@ -252,7 +253,15 @@ def _parse_row(block: Block, cols: _Columns, problems: list[Problem]) -> ParsedR
 
 
 def _is_data_row(block: Block, cols: _Columns) -> bool:
-    return len(block.cells) == cols.width and bool(_RANK_RE.match(block.cells[cols.index["rank"]]))
+    """A row as wide as the header whose rank, percentage or tier reads as one (the others may be typos)."""
+    if len(block.cells) != cols.width:
+        return False
+    cells = block.cells
+    return bool(
+        _RANK_RE.match(cells[cols.index["rank"]])
+        or parse_percentage(cells[cols.index["percentage"]]) is not None
+        or parse_tier(cells[cols.index["tier"]])
+    )
 
 
 @dataclass

@@ -15,7 +15,7 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 class DocumentError(ValueError):
-    """The file cannot be read as a decision at all; the message is one plain sentence."""
+    """The file cannot be read as a decision at all; the message is one plain sentence (the caller adds the file)."""
 
 
 # Cells in a text line: tabs, pipes, or runs of two or more spaces.
@@ -31,9 +31,9 @@ def split_cells(line: str) -> tuple[str, ...]:
     return tuple(cell for cell in (clean(c) for c in _CELL_SPLIT.split(line)) if cell)
 
 
-def _decode_text(data: bytes, name: str) -> str:
+def _decode_text(data: bytes) -> str:
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError(f"{name} is a binary file, not a decision document (send .txt, .docx or .pdf).")
+        raise DocumentError("this is a binary file, not a decision document (send .txt, .docx or .pdf).")
     for encoding in ("utf-8-sig", "utf-16"):
         try:
             text = data.decode(encoding)
@@ -42,11 +42,11 @@ def _decode_text(data: bytes, name: str) -> str:
         if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
             break
         return text
-    raise DocumentError(f"{name} is not UTF-8 text, DOCX or PDF, so it cannot be read as a decision.")
+    raise DocumentError("this is not UTF-8 text, DOCX or PDF, so it cannot be read as a decision.")
 
 
 def read_text(data: bytes, name: str) -> list[Block]:
-    text = _decode_text(data, name)
+    text = _decode_text(data)
     blocks = []
     for number, line in enumerate(text.splitlines(), start=1):
         cells = split_cells(line)
@@ -58,9 +58,9 @@ def read_text(data: bytes, name: str) -> list[Block]:
 def read_blocks(data: bytes, name: str) -> list[Block]:
     """Read any supported document; raises DocumentError with one sentence when that is impossible."""
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentError(f"{name} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB, too large for a decision.")
+        raise DocumentError(f"the file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB, too large for a decision.")
     if not data.strip():
-        raise DocumentError(f"{name} is empty.")
+        raise DocumentError("the file is empty.")
     if data.startswith(b"PK\x03\x04"):
         from dxcore.parsing.docx_reader import read_docx
 
@@ -72,5 +72,5 @@ def read_blocks(data: bytes, name: str) -> list[Block]:
     else:
         blocks = read_text(data, name)
     if not blocks:
-        raise DocumentError(f"{name} has no text.")
+        raise DocumentError("the document has no text.")
     return blocks

@@ -1,0 +1,80 @@
+"""The `dxbot` command line as a user runs it: exit codes, messages, no tracebacks; packaging of data/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SEED
+
+
+def dxbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "DXBOT_STATE_DIR": str(cwd / "state")}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env=base | {"PYTHONPATH": str(ROOT)} | (env or {}), timeout=120)
+
+
+def test_run_without_token_says_how_to_get_one(tmp_path: Path) -> None:
+    result = dxbot("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "DXBOT_TOKEN" in result.stderr and "@BotFather" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_dry_run_prints_the_seed_summary_and_stores_nothing(tmp_path: Path) -> None:
+    result = dxbot("ingest", str(SEED), "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1568/QĐ-UBND of 12/7/2024, UBND thành phố Cần Thơ, results for 2023" in result.stdout
+    assert "Phụ lục I, Cấp sở (so): 20 rows: Tốt 8, Khá 9, Trung bình 3, Yếu 0" in result.stdout
+    assert "Phụ lục II, Cấp huyện (huyen): 9 rows: Tốt 0, Khá 4, Trung bình 5, Yếu 0" in result.stdout
+    assert "dry run: valid, nothing stored" in result.stdout
+    listing = dxbot("decisions", cwd=tmp_path, env={"DXBOT_DATA_DIR": str(tmp_path / "no-shipped-data")})
+    assert listing.stdout.strip() == "No decision is stored."
+
+
+def test_ingest_same_again_conflict_and_replace(tmp_path: Path) -> None:
+    assert "stored as a new decision" in dxbot("ingest", str(SEED), cwd=tmp_path).stdout
+    again = dxbot("ingest", str(SEED), cwd=tmp_path)
+    assert again.returncode == 0 and "already stored with the same content: nothing changed" in again.stdout
+
+    changed = tmp_path / "changed.txt"
+    changed.write_text(SEED.read_text(encoding="utf-8").replace("70,74%", "70,75%"), encoding="utf-8")
+    refused = dxbot("ingest", str(changed), cwd=tmp_path)
+    assert refused.returncode == 2 and "use --replace" in refused.stderr
+    replaced = dxbot("ingest", str(changed), "--replace", cwd=tmp_path)
+    assert replaced.returncode == 0 and "replaced the stored decision" in replaced.stdout
+
+
+def test_decisions_seeds_an_empty_store(tmp_path: Path) -> None:
+    result = dxbot("decisions", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "1568/QĐ-UBND\tUBND thành phố Cần Thơ\tsigned 12/7/2024\tresults 2023" in result.stdout
+    assert "Cấp sở 20, Cấp huyện 9\tnot published" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["ingest"], ["nonsense"], ["ingest", "missing-file.txt"]])
+def test_usage_and_input_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    result = dxbot(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_bad_configuration_is_reported_not_raised(tmp_path: Path) -> None:
+    result = dxbot("decisions", cwd=tmp_path, env={"DXBOT_ADMIN_IDS": "12,abc"})
+    assert result.returncode == 2 and "DXBOT_ADMIN_IDS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wheel_ships_data_and_migrations(tmp_path: Path) -> None:
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    (wheel,) = tmp_path.glob("dxbot-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert f"dxcore/_shipped/data/decisions/{SEED.name}" in names
+    assert "dxcore/_shipped/data/issuers.toml" in names
+    assert "dxcore/_shipped/alembic/env.py" in names
+    assert any(n.startswith("dxcore/_shipped/alembic/versions/0001_") for n in names)
