@@ -58,9 +58,12 @@ async def test_start_and_decisions_commands(sqlite_url: str) -> None:
     await db.close()
     request = RecordingRequest()
     application = build_application(Settings(token="123:abc", database_url=sqlite_url, _env_file=None), request)
-    async with application:
-        for text in ("/start", "/quyetdinh"):
-            await application.process_update(Update.de_json(_command(text), application.bot))
+    try:
+        async with application:
+            for text in ("/start", "/quyetdinh"):
+                await application.process_update(Update.de_json(_command(text), application.bot))
+    finally:
+        await application.bot_data["db"].close()  # post_shutdown runs only under run_polling/run_webhook
     sent = [params for method, params in request.calls if method == "sendMessage"]
     assert [s["chat_id"] for s in sent] == [42, 42]
     assert "dxbot" in sent[0]["text"] and sent[0]["parse_mode"] == "HTML"
