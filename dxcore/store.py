@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.db import Database
@@ -37,22 +37,34 @@ def cli_actor() -> str:
         return "cli:unknown"
 
 
-async def _units_for(session: AsyncSession, decision: ParsedDecision, newest: bool) -> dict[tuple[str, str], Unit]:
-    """Find or create the unit of every row; a newer decision's printing becomes the unit's display name."""
-    existing = await session.scalars(select(Unit).where(Unit.issuer == decision.issuer))
-    units = {(u.level, u.name_key): u for u in existing}
+async def _unit_ids(session: AsyncSession, decision: ParsedDecision, newest: bool) -> dict[tuple[str, str], int]:
+    """Find or create the unit of every row (in bulk: levels may have thousands of rows); a newer decision's
+    printing becomes the unit's display name."""
+    existing = await session.execute(
+        select(Unit.id, Unit.level, Unit.name_key, Unit.name).where(Unit.issuer == decision.issuer)
+    )
+    ids: dict[tuple[str, str], int] = {}
+    names: dict[int, str] = {}
+    for unit_id, level, key, name in existing:
+        ids[(level, key)] = unit_id
+        names[unit_id] = name
+    new_units, renamed = {}, []
     for level in decision.levels:
         for row in level.rows:
             key = (level.code, name_key(row.name))
-            unit = units.get(key)
-            if unit is None:
-                unit = Unit(issuer=decision.issuer, level=level.code, name_key=key[1], name=clean(row.name))
-                session.add(unit)
-                units[key] = unit
-            elif newest:
-                unit.name = clean(row.name)
-    await session.flush()
-    return units
+            printed = clean(row.name)
+            if key not in ids:
+                new_units[key] = {"issuer": decision.issuer, "level": key[0], "name_key": key[1], "name": printed}
+            elif newest and names[ids[key]] != printed:
+                renamed.append({"id": ids[key], "name": printed})
+    if new_units:
+        created = await session.execute(
+            insert(Unit).returning(Unit.id, Unit.level, Unit.name_key), list(new_units.values())
+        )
+        ids.update({(level, key): unit_id for unit_id, level, key in created})
+    if renamed:
+        await session.execute(update(Unit), renamed)
+    return ids
 
 
 async def _is_newest(session: AsyncSession, decision: ParsedDecision, exclude_id: int | None) -> bool:
@@ -63,28 +75,30 @@ async def _is_newest(session: AsyncSession, decision: ParsedDecision, exclude_id
     return all((decision.evaluated_year, decision.signed_date) >= tuple(other) for other in others)
 
 
-def _rankings(decision: ParsedDecision, units: dict[tuple[str, str], Unit]) -> list[Ranking]:
-    rankings = []
+async def _insert_rankings(session: AsyncSession, decision_id: int, decision: ParsedDecision,
+                           unit_ids: dict[tuple[str, str], int]) -> None:
     for position, level in enumerate(decision.levels):
         ranking = Ranking(
+            decision_id=decision_id,
             level=level.code,
             position=position,
             appendix=level.appendix,
             stated_counts=[{"tier": c.tier, "label": c.label, "count": c.count} for c in level.stated_counts],
         )
-        ranking.results = [
-            Result(
-                unit_id=units[(level.code, name_key(row.name))].id,
-                position=i,
-                rank=row.rank,
-                percentage=row.percentage,
-                tier=row.tier,
-                printed_name=clean(row.name),
-            )
+        session.add(ranking)
+        await session.flush()
+        await session.execute(insert(Result), [
+            {
+                "ranking_id": ranking.id,
+                "unit_id": unit_ids[(level.code, name_key(row.name))],
+                "position": i,
+                "rank": row.rank,
+                "percentage": row.percentage,
+                "tier": row.tier,
+                "printed_name": clean(row.name),
+            }
             for i, row in enumerate(level.rows)
-        ]
-        rankings.append(ranking)
-    return rankings
+        ])
 
 
 async def store_decision(
@@ -109,7 +123,7 @@ async def store_decision(
         return StoreOutcome(IngestStatus.CONFLICT, stored.id)
 
     newest = await _is_newest(session, decision, stored.id if stored else None)
-    units = await _units_for(session, decision, newest)
+    unit_ids = await _unit_ids(session, decision, newest)
     if stored is None:
         stored = Decision(issuer=decision.issuer, number=decision.number, loaded_at=now)
         session.add(stored)
@@ -117,7 +131,6 @@ async def store_decision(
     else:
         # Delete before inserting: the new rankings reuse the (decision, level) unique keys.
         await session.execute(delete(Ranking).where(Ranking.decision_id == stored.id))
-        await session.refresh(stored, attribute_names=["rankings"])
         status = IngestStatus.REPLACED
     stored.signed_date = decision.signed_date
     stored.evaluated_year = decision.evaluated_year
@@ -125,8 +138,8 @@ async def store_decision(
     stored.content_hash = content_hash
     stored.source_name = decision.source
     stored.loaded_at = now
-    stored.rankings = _rankings(decision, units)
     await session.flush()
+    await _insert_rankings(session, stored.id, decision, unit_ids)
     session.add(Audit(at=now, actor=actor, action=f"ingest:{status}", decision_id=stored.id,
                       file_name=decision.source, file_hash=file_hash))
     return StoreOutcome(status, stored.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining tone marks (the five Vietnamese tones besides the level tone).
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -25,6 +26,7 @@ _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u200b\ufeff"), " ")
 _WORD_RE = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=1 << 16)  # a language of a few thousand syllables: most words repeat
 def _place_tone(word: str) -> str:
     """Put a syllable's tone mark where the modern rule puts it ("hoà" → "hòa", "thuỷ" → "thủy", "hoá" → "hóa")."""
     decomposed = unicodedata.normalize("NFD", word)
@@ -82,10 +84,26 @@ def name_key(text: str) -> str:
     return clean(text).casefold()
 
 
+class _StripTable(dict):
+    """str.translate table filled on first sight of each character: its base letter, đ → d, marks deleted."""
+
+    def __missing__(self, codepoint: int) -> str | None:
+        char = chr(codepoint)
+        if unicodedata.combining(char):
+            value = None
+        elif char in "đĐ":
+            value = "d" if char == "đ" else "D"
+        else:
+            value = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)) or char
+        self[codepoint] = value
+        return value
+
+
+_STRIP = _StripTable()
+
+
 def strip_diacritics(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("đ", "d").replace("Đ", "D")
+    return text.translate(_STRIP)
 
 
 def fold(text: str) -> str:

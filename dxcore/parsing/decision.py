@@ -272,20 +272,20 @@ class _Context:
     level: str | None = None
     level_loc: Location | None = None
 
-    def take(self, block: Block) -> bool:
-        """Read a heading line; True when it starts a new appendix or names a level."""
+    def take(self, block: Block) -> str | None:
+        """Read a heading line: "appendix" when it starts one, "level" when it names a level, else None."""
         text = block.text
         folded = _folded(text)
         if m := _APPENDIX_RE.match(folded):
             self.appendix = f"Phụ lục {m.group(1).upper()}"
             self.level = None
-            return True
+            return "appendix"
         if "kem theo" in folded or "quyet dinh so" in folded:
-            return False  # the appendix note names the issuer ("Ủy ban nhân dân thành phố"), not a level
+            return None  # the appendix note names the issuer ("Ủy ban nhân dân thành phố"), not a level
         if (code := detect_level(text)) is not None:
             self.level, self.level_loc = code, block.loc
-            return True
-        return False
+            return "level"
+        return None
 
 
 def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[Problem], warnings: list[Problem]):
@@ -322,6 +322,8 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
             first = block.cells[0] if block.cells else ""
             if _ROMAN_RE.match(first) or len(distinct) == 1:
                 code = detect_level(block.text)
+                if code == current.code:
+                    continue  # the table's title row, repeated at the top of the next page
                 if code is not None:  # a level row ("II. CẤP HUYỆN") inside one table
                     ctx.level, ctx.level_loc = code, block.loc
                     current = _start_level(decision, ctx, block.loc, problems)
@@ -331,7 +333,10 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
                     problems.append(Problem(block.loc, f"group row '{block.text}' does not name a level "
                                                        "(groups within a level are not supported)."))
                     continue
-        if ctx.take(block):
+        heading = ctx.take(block)
+        if heading == "level" and current is not None and ctx.level == current.code:
+            ctx.level = None  # a page heading repeating the level being read: the same ranking goes on
+        elif heading is not None:
             cols, current, skipped = None, None, []
         elif current is not None:
             skipped.append(block)
