@@ -1,6 +1,6 @@
 """Parse, validate and store decisions with thousands of rows per level; writes docs/BENCHMARKS.md's ingest table.
 
-Run: .venv/bin/python bench/bench_ingest.py [--rows 1000 5000 20000] [--write]
+Run: .venv/bin/python bench/bench_ingest.py [--rows 1000 5000 20000] [--documents]
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import asyncio
 import platform
 import random
 import resource
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -91,9 +92,27 @@ def measure(rows: int, repeats: int = 3) -> dict[str, float]:
             "store_s": store_time}
 
 
+def measure_documents() -> list[tuple[str, int, float]]:
+    """DOCX and PDF reading, with the office-style generators of the test suite (needs a checkout)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.docgen import make_decision_docx, make_decision_pdf, xa_rows
+
+    timings = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for maker, suffix, rows in ((make_decision_docx, "docx", 3000), (make_decision_pdf, "pdf", 300)):
+            path = maker(Path(tmp) / f"xa.{suffix}", levels=[("Phụ lục I", "CẤP XÃ", xa_rows(rows))])
+            data = path.read_bytes()
+            started = time.perf_counter()
+            outcome = parse_bytes(data, path.name)
+            timings.append((suffix, rows, time.perf_counter() - started))
+            assert outcome.ok and len(outcome.decision.levels[0].rows) == rows, outcome.errors[:3]
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 5000, 20000])
+    parser.add_argument("--documents", action="store_true", help="also time DOCX (3,000 rows) and PDF (300 rows)")
     args = parser.parse_args()
     results = [measure(n) for n in args.rows]
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
@@ -104,6 +123,9 @@ def main() -> None:
         print(f"| {r['rows']:,} | {r['bytes'] / 1024:,.0f} KiB | {r['parse_s'] * 1000:,.0f} ms | "
               f"{r['peak_mib']:,.1f} MiB | {r['store_s'] * 1000:,.0f} ms |")
     print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    if args.documents:
+        for suffix, rows, seconds in measure_documents():
+            print(f"{suffix.upper()} with {rows:,} cấp xã rows: parse + validate {seconds * 1000:,.0f} ms")
 
 
 if __name__ == "__main__":

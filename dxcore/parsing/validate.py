@@ -9,14 +9,14 @@ from bisect import bisect_right
 from collections import Counter
 from itertools import groupby
 
+from dxcore.formatting import format_percent
 from dxcore.levels import level_name
 from dxcore.parsing.model import Location, ParsedDecision, ParsedLevel, ParsedRow, Problem
 from dxcore.text import name_key
 from dxcore.tiers import is_better, thresholds_for, tier_word
 
 
-def _pct(value) -> str:
-    return f"{value:.2f}".replace(".", ",") + "%"
+_pct = format_percent
 
 
 def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
