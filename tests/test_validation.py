@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dxcore.parsing import parse_file
+from dxcore.parsing import parse_bytes, parse_file
 from tests.conftest import FIXTURES, ROOT, SEED
 
 BROKEN = FIXTURES / "broken"
@@ -62,3 +62,13 @@ def test_a_bad_file_among_good_ones_fails_alone(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "stored as a new decision" in result.stdout
     assert "1 of 2 files failed" in result.stderr
+
+
+def test_tier_against_issuer_thresholds_is_a_warning_only(seed_text: str) -> None:
+    # 84,91% printed Tốt stays consistent inside the table (still above every Khá), but Cần Thơ's Tốt starts at 85%.
+    text = seed_text.replace("8\tSở Ngoại vụ\t86,91%\tTốt", "8\tSở Ngoại vụ\t84,91%\tTốt")
+    outcome = parse_bytes(text.encode(), "thresholds.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    assert [str(w) for w in outcome.warnings] == [
+        "thresholds.txt:83: Sở Ngoại vụ at 84,91% is printed Tốt, but UBND thành phố Cần Thơ's thresholds give Khá."
+    ]
