@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from dxcore.assistant import ask
 from dxcore.db import Database
 from dxcore.formatting import format_date
+from dxcore.index import ResolverCache, load_resolver
 from dxcore.ingest import ingest_file
 from dxcore.levels import level_name
 from dxcore.queries import list_decisions
@@ -48,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--replace", action="store_true", help="replace a stored decision whose content differs")
 
     commands.add_parser("decisions", help="list the stored decisions")
+
+    ask = commands.add_parser("ask", help="print the answer the bot would give")
+    ask.add_argument("text", nargs="+", metavar="TEXT")
+
+    resolve = commands.add_parser("resolve", help="resolve unit names (one query per stdin line without QUERY)")
+    resolve.add_argument("queries", nargs="*", metavar="QUERY")
+    resolve.add_argument("--json", action="store_true", help="one JSON object per query per line (the default)")
+
+    commands.add_parser("shell", help="type questions, get answers")
     return parser
 
 
@@ -93,6 +105,47 @@ async def _decisions(settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    db = await _open(settings, seed=True)
+    try:
+        answer = await ask(db, ResolverCache(), " ".join(args.text))
+    finally:
+        await db.close()
+    print(answer.render_plain())
+    return EXIT_OK
+
+
+async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
+    db = await _open(settings, seed=True)
+    try:
+        async with db.session() as session:
+            resolver = await load_resolver(session)
+    finally:
+        await db.close()
+    queries = args.queries or (line.rstrip("\n") for line in sys.stdin)
+    for query in queries:
+        if query.strip():
+            print(json.dumps(resolver.resolve(query).to_json(), ensure_ascii=False))
+    return EXIT_OK
+
+
+async def _shell(settings: Settings) -> int:
+    db = await _open(settings, seed=True)
+    cache = ResolverCache()
+    print("dxbot shell: gõ câu hỏi, Enter để trả lời; Ctrl-D để thoát.")
+    try:
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                print()
+                return EXIT_OK
+            if text.strip():
+                print((await ask(db, cache, text)).render_plain(), end="\n\n")
+    finally:
+        await db.close()
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.token is None or not settings.token.get_secret_value().strip():
         raise UsageError(NO_TOKEN)
@@ -116,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_decisions(settings))
         if args.command == "run":
             return _run(args, settings)
+        if args.command == "ask":
+            return asyncio.run(_ask(args, settings))
+        if args.command == "resolve":
+            return asyncio.run(_resolve(args, settings))
+        if args.command == "shell":
+            return asyncio.run(_shell(settings))
         raise UsageError(f"unknown command {args.command}")
     except UsageError as exc:
         print(f"dxbot: {exc}", file=sys.stderr)

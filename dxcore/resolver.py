@@ -30,16 +30,17 @@ from dxcore.vocabulary import Vocabulary, default_vocabulary, words
 FOUND, AMBIGUOUS, NOT_FOUND = "found", "ambiguous", "not_found"
 
 # Match qualities: how sure a query word is the unit word it matched.
-_EXACT, _EXPANDED, _INITIALS, _COMPOUND, _TYPO, _PREFIX = 1.0, 0.95, 0.95, 0.95, 0.8, 0.7
+_EXACT, _EXPANDED, _INITIALS, _COMPOUND, _TYPO, _SHORT_TYPO, _PREFIX = 1.0, 0.95, 0.95, 0.95, 0.8, 0.6, 0.7
 # Query word weights for words that say little about which unit.
 _LIGHT, _GENERIC, _TYPE = 0.05, 0.15, 0.4
 _STOPWORDS = frozenset({"va", "cac", "cua"})  # never initials ("KH&ĐT" is "kế hoạch và đầu tư")
 _MAX_INITIALS_RUN = 8
 
 # Thresholds of the decision, on a 0–100 score and the share of the query explained.
-_FOUND_SCORE, _FOUND_GAP, _EXPLAINED, _SUGGEST_SCORE = 62.0, 7.0, 0.8, 40.0
+_FOUND_SCORE, _FOUND_GAP, _EXPLAINED, _SUGGEST_SCORE = 62.0, 7.0, 0.8, 45.0
 
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
+_ASIDE_RE = re.compile(r"(?<!\w)(?:(?:nam\s+)?(?:19|20)\d\d|cap\s+(?:so|huyen|xa|tinh|bo))(?!\w)")
 _ACRONYM_RE = re.compile(rf"(?<!\w)[{_CONSONANTS}]{{1,6}}(?:\s*[&\-/.+]\s*[{_CONSONANTS}]{{1,6}})+(?!\w)")
 
 
@@ -217,6 +218,7 @@ class Resolver:
             folded,
         )
         folded = _ACRONYM_RE.sub(lambda m: re.sub(r"[^a-z]", "", m.group(0)), folded)
+        folded = _ASIDE_RE.sub(" ", folded)  # years and levels narrow a question; they name no unit
         tokens = tuple(vocab.spellings.get(t, t) for t in re.findall(r"\w+", folded))
         asked = _find_phrases(tokens, vocab.question_phrases)
         return self._expand(t for i, t in enumerate(tokens) if i not in asked)
@@ -249,10 +251,11 @@ class Resolver:
                 match.add(entry, _COMPOUND, positions)
         if not match.units and len(token) >= 3 and not _is_acronym(token):
             limit = 1 if len(token) < 8 else 2
+            quality = _SHORT_TYPO if len(token) <= 3 else _TYPO  # "kiu" for "kiều", but "một" is not "môi"
             for word, _, _ in process.extract(token, self._sorted_words, scorer=OSA.distance,
                                               score_cutoff=limit, limit=5):
                 for entry, positions in self._word_units[word]:
-                    match.add(entry, _TYPO, positions)
+                    match.add(entry, quality, positions)
         if last and not match.units and len(token) >= 2:
             start = bisect.bisect_left(self._sorted_words, token)
             for word in self._sorted_words[start : start + 50]:
@@ -272,6 +275,10 @@ class Resolver:
                     found.append((entry, tuple(range(p, p + len(phrase)))))
                     break
         return found
+
+    def alias_key(self, text: str) -> str:
+        """What an alias is stored under: the question as the resolver reads it."""
+        return " ".join(self.query_tokens(text))
 
     def resolve(self, text: str, *, level: str | None = None, issuer: str | None = None,
                 chat_id: int | None = None) -> Resolution:

@@ -1,0 +1,187 @@
+"""Answer: what to say, as a plain object any adapter renders (plain text here, Telegram HTML in bot/).
+
+Builders take what the queries return and word it in Vietnamese, with decimal commas and the decision's citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dxcore.formatting import format_date, format_number, format_percent
+from dxcore.levels import level_name
+from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, UnitResult
+from dxcore.resolver import Candidate
+from dxcore.tiers import tier_word
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    payload: str  # short, ids not names: fits Telegram's 64-byte callback data
+
+
+@dataclass
+class Section:
+    heading: str | None
+    lines: list[str] = field(default_factory=list)
+    source: str | None = None
+
+
+@dataclass
+class Answer:
+    kind: str
+    title: str
+    sections: list[Section] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    note: str | None = None  # how the question was understood, when that was a guess
+    image: bytes | None = None
+
+    def render_plain(self) -> str:
+        parts = [self.title]
+        if self.note:
+            parts.append(self.note)
+        for section in self.sections:
+            block = ([section.heading] if section.heading else []) + section.lines
+            if section.source:
+                block.append(section.source)
+            parts.append("\n".join(block))
+        if self.choices:
+            parts.append("\n".join(f"• {c.label}" for c in self.choices))
+        return "\n\n".join(p for p in parts if p)
+
+
+def level_label(code: str) -> str:
+    """"cấp sở", lower-case, for use inside sentences."""
+    name = level_name(code)
+    return name[:1].lower() + name[1:]
+
+
+def source_line(c: Citation) -> str:
+    return (f"Nguồn: Quyết định số {c.number} ngày {format_date(c.signed_date)} của {c.issuer}, {c.appendix} "
+            f"(kết quả năm {c.evaluated_year}).")
+
+
+def unit_choice(unit_id: int, name: str, year: int | None = None) -> Choice:
+    return Choice(name, f"u:{unit_id}" + (f":{year}" if year else ""))
+
+
+def _neighbour(label: str, row: RankedRow, mine: RankedRow) -> str:
+    gap = abs(row.percentage - mine.percentage)
+    higher = "cao hơn" if row.percentage > mine.percentage else "thấp hơn"
+    difference = f", {higher} {format_number(gap)} điểm %" if gap else ", bằng điểm"
+    return f"{label}: {row.name} (hạng {row.rank}, {format_percent(row.percentage)}){difference}"
+
+
+def unit_answer(result: UnitResult) -> Answer:
+    row = result.row
+    rank = f"{row.rank}/{result.total}"
+    if result.tied_with:
+        rank += f" (đồng hạng với {result.tied_with} đơn vị)"
+    lines = [f"Xếp hạng: {rank}", f"Tỷ lệ: {format_percent(row.percentage)}", f"Xếp loại: {tier_word(row.tier)}"]
+    if result.next_tier:
+        gap = result.next_tier
+        lines.append(
+            f"Cần thêm {format_number(gap.points)} điểm % để bằng mức {tier_word(gap.tier)} thấp nhất năm "
+            f"{result.citation.evaluated_year} ({format_percent(gap.lowest_percentage)})."
+        )
+    if result.above:
+        lines.append(_neighbour("Đứng trên", result.above, row))
+    if result.below:
+        lines.append(_neighbour("Đứng dưới", result.below, row))
+    title = f"{result.name} ({level_label(result.level)}, năm {result.citation.evaluated_year})"
+    return Answer("unit", title, [Section(None, lines, source_line(result.citation))])
+
+
+def _ranked_line(row: RankedRow, with_tier: bool = True) -> str:
+    tier = f" ({tier_word(row.tier)})" if with_tier else ""
+    return f"{row.rank}. {row.name}: {format_percent(row.percentage)}{tier}"
+
+
+def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None = None) -> Answer:
+    sections = []
+    for lc in levels:
+        lines = []
+        if tier is not None:
+            have = sum(c.count for c in lc.counts if c.tier == tier)
+            lines.append(f"{level_label(lc.level).capitalize()} có {have}/{lc.total} đơn vị xếp loại "
+                         f"{tier_word(tier)}.")
+        lines += [f"{c.label}: {c.count} đơn vị" for c in lc.counts]
+        lines.append(f"Tổng số: {lc.total} đơn vị")
+        sections.append(Section(f"{level_name(lc.level)} (năm {lc.citation.evaluated_year})", lines,
+                                source_line(lc.citation)))
+    return Answer("counts", "Thống kê xếp loại", sections, note=note)
+
+
+def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: str | None = None) -> Answer:
+    if n == 1:
+        title = "Đơn vị đứng cuối" if bottom else "Đơn vị đứng đầu"
+    else:
+        title = f"{n} đơn vị cuối bảng" if bottom else f"Top {n}"
+    sections = [
+        Section(f"{level_name(s.level)} (năm {s.citation.evaluated_year}, {s.total} đơn vị)",
+                [_ranked_line(r) for r in s.rows], source_line(s.citation))
+        for s in slices
+    ]
+    return Answer("bottom" if bottom else "top", title, sections, note=note)
+
+
+def tier_list_answer(slices: list[RankingSlice], tier: str) -> Answer:
+    sections = []
+    for s in slices:
+        heading = (f"{level_name(s.level)}: {len(s.rows)}/{s.total} đơn vị xếp loại {tier_word(tier)} "
+                   f"(năm {s.citation.evaluated_year})")
+        lines = [_ranked_line(r, with_tier=False) for r in s.rows] or ["Không có đơn vị nào."]
+        sections.append(Section(heading, lines, source_line(s.citation)))
+    return Answer("tier_list", f"Các đơn vị xếp loại {tier_word(tier)}", sections)
+
+
+def decisions_answer(decisions: list[DecisionInfo]) -> Answer:
+    if not decisions:
+        return Answer("decisions", "Chưa có quyết định nào.")
+    lines = []
+    for d in decisions:
+        levels = ", ".join(f"{level_label(code)} ({rows} đơn vị)" for code, rows in d.levels)
+        lines.append(f"• Quyết định số {d.number} ngày {format_date(d.signed_date)} của {d.issuer}: "
+                     f"kết quả năm {d.evaluated_year}; {levels}.")
+    return Answer("decisions", "Các quyết định đã có", [Section(None, lines)])
+
+
+HELP_EXAMPLES = ("Sở Y tế xếp hạng mấy?", "thống kê cấp sở", "top 3 cấp huyện")
+
+
+def help_answer() -> Answer:
+    lines = [
+        "Hỏi bằng tiếng Việt, có dấu hay không dấu đều được. Ví dụ:",
+        *(f"• {example}" for example in HELP_EXAMPLES),
+        "• những đơn vị cấp sở xếp loại Khá",
+        "• 2 đơn vị cuối cấp huyện",
+        "• các quyết định đã có",
+    ]
+    return Answer("help", "Tra cứu kết quả Chuyển đổi số", [Section(None, lines)],
+                  choices=[Choice(e, f"q:{e}") for e in HELP_EXAMPLES])
+
+
+def ambiguous_answer(query: str, candidates: tuple[Candidate, ...], year: int | None) -> Answer:
+    return Answer("ambiguous", f"“{query.strip()}” có thể là nhiều đơn vị. Bạn muốn hỏi đơn vị nào?",
+                  choices=[unit_choice(c.unit.id, c.unit.name, year) for c in candidates[:5]])
+
+
+def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int | None) -> Answer:
+    sections = [Section(None, ["Hãy gõ tên đơn vị, ví dụ “Sở Y tế”, “quận Ninh Kiều”, hoặc hỏi “thống kê cấp sở”."])]
+    title = f"Không tìm thấy đơn vị “{query.strip()}”."
+    if suggestions:
+        title += " Có phải bạn muốn hỏi:"
+    return Answer("not_found", title, sections,
+                  choices=[unit_choice(c.unit.id, c.unit.name, year) for c in suggestions])
+
+
+def no_result_answer(name: str, year: int | None, years: list[int]) -> Answer:
+    when = f" năm {year}" if year else ""
+    known = f" Có kết quả các năm: {', '.join(map(str, years))}." if years else ""
+    return Answer("no_result", f"{name} chưa có kết quả{when}.{known}")
+
+
+def no_data_answer(level: str | None, year: int | None) -> Answer:
+    scope = f" {level_label(level)}" if level else ""
+    when = f" năm {year}" if year else ""
+    return Answer("no_data", f"Chưa có kết quả xếp hạng{scope}{when}.")

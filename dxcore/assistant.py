@@ -1,0 +1,70 @@
+"""A question in, an Answer out: the one path the bot, `dxbot ask` and `dxbot shell` share."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dxcore import answers as A
+from dxcore import intents as I
+from dxcore.db import Database
+from dxcore.index import ResolverCache
+from dxcore.models import Unit
+from dxcore.queries import list_decisions, tier_counts, top, unit_result, unit_years, units_of_tier
+from dxcore.resolver import AMBIGUOUS, FOUND
+
+SURE_SCORE = 85.0  # below this a found unit is named in a note ("Hiểu là …"), since it was matched loosely
+
+
+def _scope(intent: I.Intent) -> str:
+    level = A.level_label(intent.level) if intent.level else "mỗi cấp"
+    return level + (f", năm {intent.year}" if intent.year else "")
+
+
+async def unit_answer(session: AsyncSession, unit_id: int, year: int | None = None) -> A.Answer:
+    result = await unit_result(session, unit_id, year)
+    if result is None:
+        unit = await session.get(Unit, unit_id)
+        name = unit.name if unit else "Đơn vị này"
+        return A.no_result_answer(name, year, await unit_years(session, unit_id))
+    return A.unit_answer(result)
+
+
+async def _answer(session: AsyncSession, cache: ResolverCache, text: str, chat_id: int | None) -> A.Answer:
+    intent = I.parse_intent(text)
+    kind = intent.kind
+    if kind == I.HELP:
+        return A.help_answer()
+    if kind == I.DECISIONS:
+        return A.decisions_answer(await list_decisions(session))
+    if kind == I.COUNTS:
+        levels = await tier_counts(session, intent.level, intent.year)
+        note = f"Hiểu là: thống kê xếp loại {_scope(intent)}." if intent.guessed else None
+        return A.counts_answer(levels, intent.tier, note) if levels else A.no_data_answer(intent.level, intent.year)
+    if kind in (I.TOP, I.BOTTOM):
+        slices = await top(session, intent.n or I.DEFAULT_TOP, intent.level, intent.year, bottom=kind == I.BOTTOM)
+        if not slices:
+            return A.no_data_answer(intent.level, intent.year)
+        note = None
+        if intent.guessed:
+            what = "cuối bảng" if kind == I.BOTTOM else "đầu bảng"
+            note = f"Hiểu là: {intent.n} đơn vị {what} {_scope(intent)}."
+        return A.ranking_answer(slices, bottom=kind == I.BOTTOM, n=intent.n or I.DEFAULT_TOP, note=note)
+    if kind == I.TIER_LIST:
+        slices = await units_of_tier(session, intent.tier, intent.level, intent.year)
+        return A.tier_list_answer(slices, intent.tier) if slices else A.no_data_answer(intent.level, intent.year)
+
+    resolver = await cache.get(session)
+    resolution = resolver.resolve(text, level=intent.level, chat_id=chat_id)
+    if resolution.status == FOUND:
+        answer = await unit_answer(session, resolution.unit.id, intent.year)
+        if resolution.candidates and resolution.candidates[0].score < SURE_SCORE:
+            answer.note = f"Hiểu là hỏi về {resolution.unit.name}."
+        return answer
+    if resolution.status == AMBIGUOUS:
+        return A.ambiguous_answer(text, resolution.candidates, intent.year)
+    return A.not_found_answer(text, resolution.candidates, intent.year)
+
+
+async def ask(db: Database, cache: ResolverCache, text: str, *, chat_id: int | None = None) -> A.Answer:
+    async with db.session() as session:
+        return await _answer(session, cache, text, chat_id)

@@ -1,0 +1,99 @@
+"""The resolver built from the store: units, curated aliases (data/aliases.toml) and learned picks.
+
+A pick counts for the chat that made it at once, and for everyone once three different users agree. The index is
+rebuilt when units or aliases change (a cheap signature query, at most every few seconds), so every process —
+several bot replicas included — sees what any of them stored.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dxcore.models import Alias, Unit
+from dxcore.paths import data_dir
+from dxcore.resolver import Resolver, UnitRef
+from dxcore.text import name_key
+from dxcore.vocabulary import Vocabulary
+
+LEARNED_QUORUM = 3  # different users who must pick the same unit before a learned alias serves everyone
+
+
+def _curated(units: list[Unit], resolver_for_keys: Resolver) -> dict[str, int]:
+    path = data_dir() / "aliases.toml"
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as fh:
+        entries = tomllib.load(fh).get("alias", [])
+    by_name = {(u.issuer, u.level, u.name_key): u.id for u in units}
+    aliases = {}
+    for entry in entries:
+        unit_id = by_name.get((entry["issuer"], entry["level"], name_key(entry["unit"])))
+        if unit_id is not None:  # an alias of a unit not stored (yet) waits for its decision
+            aliases[resolver_for_keys.alias_key(entry["text"])] = unit_id
+    return aliases
+
+
+async def load_resolver(session: AsyncSession, vocabulary: Vocabulary | None = None) -> Resolver:
+    units = list(await session.scalars(select(Unit).order_by(Unit.id)))
+    resolver = Resolver([UnitRef(u.id, u.name, u.level, u.issuer) for u in units], vocabulary)
+    aliases = _curated(units, resolver)
+    chat_aliases: dict[tuple[int, str], int] = {}
+    votes: dict[tuple[str, int], set[int | None]] = defaultdict(set)
+    for key, unit_id, source, chat_id, user_id in await session.execute(
+        select(Alias.text_key, Alias.unit_id, Alias.source, Alias.chat_id, Alias.user_id).order_by(Alias.id)
+    ):
+        if source == "curated":
+            aliases[key] = unit_id
+            continue
+        if chat_id is not None:
+            chat_aliases[(chat_id, key)] = unit_id
+        votes[(key, unit_id)].add(user_id)
+    for (key, unit_id), users in votes.items():
+        if len(users) >= LEARNED_QUORUM:
+            aliases.setdefault(key, unit_id)
+    resolver.aliases.update(aliases)
+    resolver.chat_aliases.update(chat_aliases)
+    return resolver
+
+
+async def record_pick(session: AsyncSession, resolver: Resolver, text: str, unit_id: int, *, chat_id: int | None,
+                      user_id: int | None) -> None:
+    """Remember that a user, asked to choose, meant this unit by this text (in the caller's transaction)."""
+    session.add(Alias(text_key=resolver.alias_key(text), unit_id=unit_id, source="learned", chat_id=chat_id,
+                      user_id=user_id, created_at=datetime.now(UTC)))
+
+
+async def _signature(session: AsyncSession) -> tuple:
+    units = (await session.execute(select(func.count(Unit.id), func.max(Unit.id)))).one()
+    aliases = (await session.execute(select(func.count(Alias.id), func.max(Alias.id)))).one()
+    return tuple(units) + tuple(aliases)
+
+
+class ResolverCache:
+    """One resolver per process, rebuilt when the store's units or aliases change."""
+
+    def __init__(self, vocabulary: Vocabulary | None = None, check_every: float = 3.0) -> None:
+        self.vocabulary = vocabulary
+        self.check_every = check_every
+        self._resolver: Resolver | None = None
+        self._signature: tuple | None = None
+        self._checked = 0.0
+
+    async def get(self, session: AsyncSession) -> Resolver:
+        now = time.monotonic()
+        if self._resolver is None or now - self._checked >= self.check_every:
+            self._checked = now
+            signature = await _signature(session)
+            if signature != self._signature or self._resolver is None:
+                self._resolver = await load_resolver(session, self.vocabulary)
+                self._signature = signature
+        return self._resolver
+
+    def invalidate(self) -> None:
+        self._resolver = None

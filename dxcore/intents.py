@@ -1,0 +1,109 @@
+"""A question → what is asked: a unit's result, tier counts, top/bottom N, the units of a tier, decisions, help.
+
+Works on folded text, so "thống kê cấp sở" and "thong ke cap so" are one question. Whatever is not recognised as
+another kind of question is taken to be about a unit, and the resolver decides which.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dxcore.levels import detect_level
+from dxcore.text import fold
+from dxcore.tiers import TIER_WORDS
+
+UNIT, COUNTS, TOP, BOTTOM, TIER_LIST, DECISIONS, HELP = "unit", "counts", "top", "bottom", "tier_list", "decisions", "help"
+DEFAULT_TOP = 5
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str
+    text: str = ""  # the question, for the resolver (it takes question words out itself)
+    level: str | None = None
+    year: int | None = None
+    tier: str | None = None
+    n: int | None = None
+    guessed: bool = False  # a default filled in (how many, which level): the answer says how it understood
+
+
+def _has(folded: str, *phrases: str) -> bool:
+    return any(re.search(rf"(?<!\w){p}(?!\w)", folded) for p in phrases)
+
+
+_TIERS_FOLDED = sorted(((fold(w), code) for code, w in TIER_WORDS.items()), key=lambda p: -len(p[0]))
+# Levels as questions name them, beyond the document phrases levels.detect_level knows.
+_LEVEL_WORDS = [
+    (r"(?:cac|nhung|may|bao nhieu) (?:so|so nganh|so, nganh)", "so"),
+    (r"(?:cac|nhung|may|bao nhieu) (?:quan|huyen|quan huyen|dia phuong)", "huyen"),
+    (r"(?:cac|nhung|may|bao nhieu) (?:xa|phuong|xa phuong)", "xa"),
+    (r"(?:so|quan|huyen|xa|phuong) nao", None),  # filled from the word itself below
+    (r"cap quan", "huyen"),
+]
+_WHICH = {"so": "so", "quan": "huyen", "huyen": "huyen", "xa": "xa", "phuong": "xa"}
+
+_HELP_WORDS = ("help", "giup", "tro giup", "huong dan", "cach dung", "lam duoc gi", "ban la ai", "start", "menu")
+_GREETINGS = {"chao", "xin", "hello", "hi", "alo", "bot", "ban", "oi", "a", "ad", "admin", "shop", "hey", "em", "anh",
+              "chi", "nhe", "nha"}
+_BOTTOM = ("cuoi", "cuoi cung", "cuoi bang", "chot bang", "thap nhat", "kem nhat", "bet", "duoi cung", "bottom")
+_TOP = ("top", "dan dau", "dung dau", "cao nhat", "tot nhat", "hang dau", "dau bang", "xuat sac nhat", "dung nhat")
+_COUNT = ("bao nhieu don vi", "may don vi", "thong ke", "so luong", "tong hop", "bao nhieu co quan",
+          "bao nhieu dia phuong", "co bao nhieu", "co may", "bao nhieu so", "bao nhieu quan", "bao nhieu huyen",
+          "bao nhieu xa", "may so", "may quan", "may huyen", "ty le xep loai", "phan bo")
+_LIST = ("nhung", "cac", "danh sach", "liet ke", "nao", "ke ten", "gom")
+_DECISIONS = ("quyet dinh", "van ban", "nguon du lieu", "du lieu nao")
+
+
+def _level_of(folded: str) -> str | None:
+    for pattern, code in _LEVEL_WORDS:
+        m = re.search(rf"(?<!\w){pattern}(?!\w)", folded)
+        if m:
+            return code or _WHICH.get(m.group(0).split()[0])
+    return detect_level(folded)
+
+
+def _tier_of(folded: str) -> str | None:
+    for word, code in _TIERS_FOLDED:
+        if _has(folded, word) and not _has(folded, f"{word} nhat"):  # "tốt nhất" is a top question
+            return code
+    return None
+
+
+_BARE_LEVEL = {"so": "so", "quan": "huyen", "huyen": "huyen", "xa": "xa", "phuong": "xa"}
+
+
+def _bare_level(folded: str) -> str | None:
+    """A lone level word ("/top huyện 3"): only where no unit is being named."""
+    return next((_BARE_LEVEL[w] for w in folded.split() if w in _BARE_LEVEL), None)
+
+
+def parse_intent(text: str) -> Intent:
+    folded = re.sub(r"[^\w%]+", " ", fold(text)).strip()
+    if not folded or set(folded.split()) <= _GREETINGS or _has(folded, *_HELP_WORDS):
+        return Intent(HELP, text)
+    year = None
+    if m := re.search(r"(?<!\w)(?:nam )?(20\d\d)(?!\w)", folded):
+        year = int(m.group(1))
+        folded = (folded[: m.start()] + folded[m.end() :]).strip()
+    level = _level_of(folded)
+    tier = _tier_of(folded)
+    numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
+    n = numbers[0] if numbers else None
+
+    bottom, top = _has(folded, *_BOTTOM), _has(folded, *_TOP)
+    if bottom or top:
+        which = _has(folded, "nao", "ai")
+        guessed = n is None and not which
+        count = n if n else 1 if which else DEFAULT_TOP
+        level = level or _bare_level(folded)
+        return Intent(BOTTOM if bottom else TOP, text, level, year, None, max(1, min(count, 100)), guessed)
+    if _has(folded, *_COUNT):
+        return Intent(COUNTS, text, level or _bare_level(folded), year, tier)
+    if tier is not None and (_has(folded, *_LIST) or level is not None):
+        return Intent(TIER_LIST, text, level or _bare_level(folded), year, tier)
+    if _has(folded, *_DECISIONS):
+        return Intent(DECISIONS, text, level, year)
+    if level is not None and len(folded.split()) <= 3:
+        return Intent(COUNTS, text, level, year, guessed=True)  # "cấp sở": the level's summary
+    return Intent(UNIT, text, level, year, tier)
