@@ -15,11 +15,12 @@ suggestions when any unit is plausible.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -34,7 +35,9 @@ _EXACT, _EXPANDED, _INITIALS, _COMPOUND, _TYPO, _SHORT_TYPO, _PREFIX = 1.0, 0.95
 # Query word weights for words that say little about which unit.
 _LIGHT, _GENERIC, _TYPE = 0.05, 0.15, 0.4
 _STOPWORDS = frozenset({"va", "cac", "cua"})  # never initials ("KH&ĐT" is "kế hoạch và đầu tư")
-_MAX_INITIALS_RUN = 8
+_SHORTLIST = 30  # units scored in full per question
+_TELLING = 1.0  # a word in more than about 60% of names does not pick units out
+_OTHER_KIND = 0.88  # "xã X" asked, "phường X" found: possible, but the score says so
 
 # Thresholds of the decision, on a 0–100 score and the share of the query explained.
 _FOUND_SCORE, _FOUND_GAP, _EXPLAINED, _SUGGEST_SCORE = 62.0, 7.0, 0.8, 45.0
@@ -81,26 +84,41 @@ def _is_acronym(token: str) -> bool:
     return len(token) >= 2 and not any(ch in "aeiouy" or ch.isdigit() for ch in token)
 
 
+Hits = dict[int, tuple[float, tuple[int, ...]]]  # entry → (match quality, positions of the name's words covered)
+
+
 @dataclass
 class _Entry:
     """One indexed unit."""
 
     unit: UnitRef
     tokens: tuple[str, ...]
-    weights: tuple[float, ...]  # per token, for how much of the name a query covers
-    kind: tuple[str, ...] | None  # its unit-type words ("quan"), the evidence "huyện X" or "Bộ …" weighs against
-    total_weight: float = 0.0
+    weights: tuple[float, ...]  # per word, for how much of the name a query covers
+    kind: tuple[str, ...] | None  # its unit-type words ("xa"): "xã X" asked of a "phường X" weighs against it
+    total_weight: float
+    initial_at: tuple[int, ...]  # the word each letter of its initials string stands for
+    word_at: tuple[int, ...]  # the word each character of its run-together string belongs to
 
 
-@dataclass
-class _TokenMatch:
-    weight: float
-    units: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)  # entry → (quality, positions)
+class _Blob:
+    """One string per unit joined into one text, so a substring search over thousands of units runs at C speed."""
 
-    def add(self, entry: int, quality: float, positions: Iterable[int]) -> None:
-        known = self.units.get(entry)
-        if known is None or known[0] < quality:
-            self.units[entry] = (quality, frozenset(positions))
+    def __init__(self, parts: list[str]) -> None:
+        self.text = "\x00".join(parts)
+        self.starts = []
+        offset = 0
+        for part in parts:
+            self.starts.append(offset)
+            offset += len(part) + 1
+
+    def find(self, needle: str, limit: int = 5000) -> Iterable[tuple[int, int]]:
+        """(entry, offset inside its string) of each occurrence."""
+        at = self.text.find(needle)
+        while at != -1 and limit:
+            entry = bisect.bisect_right(self.starts, at) - 1
+            yield entry, at - self.starts[entry]
+            at = self.text.find(needle, at + 1)
+            limit -= 1
 
 
 def _find_phrases(tokens: tuple[str, ...], phrases: Iterable[tuple[str, ...]]) -> set[int]:
@@ -114,6 +132,38 @@ def _find_phrases(tokens: tuple[str, ...], phrases: Iterable[tuple[str, ...]]) -
     return covered
 
 
+_UBND = ("uy", "ban", "nhan", "dan")
+
+
+def _first_kind(tokens: tuple[str, ...], kinds: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The first unit-type phrase in a name or question, "UBND" aside: every commune's name starts with it."""
+    i = 0
+    while i < len(tokens):
+        if tokens[i : i + len(_UBND)] == _UBND:
+            i += len(_UBND)
+            continue
+        for kind in kinds:
+            if tokens[i : i + len(kind)] == kind:
+                return kind
+        i += 1
+    return None
+
+
+@dataclass
+class _Query:
+    token: str
+    weight: float
+    sources: list[tuple[Hits, float]]  # each: units it matched, and how sure (shared index dicts, never copied)
+
+    def hit(self, entry_index: int) -> tuple[float, tuple[int, ...]] | None:
+        best = None
+        for hits, quality in self.sources:
+            found = hits.get(entry_index)
+            if found is not None and (best is None or best[0] < quality):
+                best = (quality, found[1])
+        return best
+
+
 class Resolver:
     def __init__(
         self,
@@ -123,14 +173,11 @@ class Resolver:
         chat_aliases: dict[tuple[int, str], int] | None = None,
     ) -> None:
         self.vocabulary = vocabulary or default_vocabulary()
-        self.entries: list[_Entry] = []
-        self.by_id: dict[int, UnitRef] = {}
         self.aliases = dict(aliases or {})
         self.chat_aliases = dict(chat_aliases or {})
-        self._places: set[tuple[str, ...]] = set()
-        self._word_units: dict[str, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-        self._initials: dict[str, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-        self._compounds: dict[str, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
+        self._kinds = sorted(self.vocabulary.unit_types, key=len, reverse=True)
+        self.entries: list[_Entry] = []
+        self.by_id: dict[int, UnitRef] = {}
         self._build(list(units))
 
     # --- index -------------------------------------------------------------------------------------------------
@@ -143,70 +190,156 @@ class Resolver:
             out.extend(expansions[0] if len(expansions) == 1 else (token,))
         return tuple(out)
 
+    def _issuer_places(self, units: list[UnitRef]) -> set[tuple[str, ...]]:
+        """The issuers' own places ("Cần Thơ" of "UBND thành phố Cần Thơ"): in many names, telling none apart."""
+        places = set()
+        for issuer in {u.issuer for u in units if u.issuer}:
+            tokens = self._expand(words(issuer))
+            kind = _first_kind(tokens, self._kinds)
+            if kind:
+                at = next(i for i in range(len(tokens)) if tokens[i : i + len(kind)] == kind)
+                tokens = tokens[at + len(kind):]
+            if tokens:
+                places.add(tokens)
+        return places
+
     def _build(self, units: list[UnitRef]) -> None:
         vocab = self.vocabulary
-        for issuer in {u.issuer for u in units if u.issuer}:
-            # The issuer's own place ("Cần Thơ" in "UBND thành phố Cần Thơ") is in many names and tells none apart.
-            place = words(issuer)
-            for kind in sorted(vocab.unit_types, key=len, reverse=True):
-                if kind in [place[i : i + len(kind)] for i in range(len(place))]:
-                    idx = [place[i : i + len(kind)] for i in range(len(place))].index(kind)
-                    place = place[idx + len(kind):]
-                    break
-            if place:
-                self._places.add(place)
+        self._places = self._issuer_places(units)
         light = vocab.generic | self._places
-        raw = [(u, self._expand(words(u.name))) for u in units]
+        names = [(u, self._expand(words(u.name))) for u in units]
         doc_freq: dict[str, int] = defaultdict(int)
-        for _, tokens in raw:
+        for _, tokens in names:
             for token in set(tokens):
                 doc_freq[token] += 1
         self._doc_freq = doc_freq
         self._max_idf = math.log(1 + max(len(units), 1))
-        for index, (unit, tokens) in enumerate(raw):
+        exact: dict[str, Hits] = defaultdict(dict)
+        initials, joined = [], []
+        for index, (unit, tokens) in enumerate(names):
             generic = _find_phrases(tokens, light)
             typed = _find_phrases(tokens, vocab.unit_types)
             weights = tuple(
-                _GENERIC if i in generic else _TYPE if i in typed else self._idf(t) for i, t in enumerate(tokens)
+                _GENERIC if i in generic else _TYPE if i in typed else self._idf(t, len(units))
+                for i, t in enumerate(tokens)
             )
-            kind = next((tuple(tokens[i : i + len(k)]) for i in range(len(tokens)) for k in
-                         sorted(vocab.unit_types, key=len, reverse=True)
-                         if tokens[i : i + len(k)] == k and k != ("uy", "ban", "nhan", "dan")), None)
-            entry = _Entry(unit, tokens, weights, kind, sum(weights))
+            content = [i for i, t in enumerate(tokens) if t not in _STOPWORDS]
+            word_at = tuple(i for i, t in enumerate(tokens) for _ in t)
+            entry = _Entry(unit, tokens, weights, _first_kind(tokens, self._kinds), sum(weights),
+                           tuple(content), word_at)
             self.entries.append(entry)
             self.by_id[unit.id] = unit
-            self._index_entry(index, entry)
+            positions: dict[str, list[int]] = defaultdict(list)
+            for i, token in enumerate(tokens):
+                positions[token].append(i)
+            for token, where in positions.items():
+                exact[token][index] = (_EXACT, tuple(where))
             for token in words(unit.name):  # the printed abbreviation stays findable as itself
-                if token not in tokens:
-                    self._word_units[token].append((index, ()))
-        self._sorted_words = sorted(self._word_units)
-        self._kind_words = {t for e in self.entries if e.kind for t in e.kind}
+                exact[token].setdefault(index, (_EXACT, ()))
+            initials.append("".join(tokens[i][0] for i in content))
+            joined.append("".join(tokens))
+        self._exact = dict(exact)
+        self._words = sorted(self._exact)
+        self._initials = _Blob(initials)
+        self._joined = _Blob(joined)
 
-    def _idf(self, token: str) -> float:
+    def _idf(self, token: str, units: int | None = None) -> float:
         df = self._doc_freq.get(token, 0)
-        return math.log(1 + len(self.entries or [0]) / df) if df else self._max_idf
+        return math.log(1 + (units or len(self.entries)) / df) if df else self._max_idf
 
-    def _index_entry(self, index: int, entry: _Entry) -> None:
-        tokens = entry.tokens
-        positions: dict[str, list[int]] = defaultdict(list)
-        for i, token in enumerate(tokens):
-            positions[token].append(i)
-        for token, where in positions.items():
-            self._word_units[token].append((index, tuple(where)))
-        for i in range(len(tokens) - 1):
-            for n in (2, 3):
-                if i + n <= len(tokens):
-                    self._compounds["".join(tokens[i : i + n])].append((index, tuple(range(i, i + n))))
-        content = [i for i, t in enumerate(tokens) if t not in _STOPWORDS]
-        for start in range(len(content)):
-            letters = ""
-            for end in range(start, min(len(content), start + _MAX_INITIALS_RUN)):
-                letters += tokens[content[end]][0]
-                if end > start:
-                    covered = tuple(range(content[start], content[end] + 1))
-                    self._initials[letters].append((index, covered))
+    # --- matching one query word -------------------------------------------------------------------------------
 
-    # --- queries -----------------------------------------------------------------------------------------------
+    def _initials_hits(self, token: str) -> Hits:
+        """Units where the token is the initials of a run of words: "tttt", "ldtbxh", "syt", "vpubnd"."""
+        hits: Hits = {}
+        for entry_index, offset in self._initials.find(token):
+            at = self.entries[entry_index].initial_at
+            hits.setdefault(entry_index, (_INITIALS, tuple(range(at[offset], at[offset + len(token) - 1] + 1))))
+        return hits
+
+    def _compound_hits(self, token: str) -> Hits:
+        """Units where the token is two or more whole words run together: "taichinh", "binhthuy"."""
+        hits: Hits = {}
+        for entry_index, offset in self._joined.find(token):
+            entry = self.entries[entry_index]
+            word_at, end = entry.word_at, offset + len(token)
+            starts_word = offset == 0 or word_at[offset - 1] != word_at[offset]
+            ends_word = end == len(word_at) or word_at[end] != word_at[end - 1]
+            if starts_word and ends_word and word_at[end - 1] > word_at[offset]:
+                hits.setdefault(entry_index, (_COMPOUND, tuple(range(word_at[offset], word_at[end - 1] + 1))))
+        return hits
+
+    def _derived_weight(self, derived: list[Hits]) -> float:
+        """What initials or run-together words weigh: the words they stand for, on average over their matches."""
+        totals = []
+        for hits in derived:
+            for entry_index, (_, positions) in list(hits.items())[:20]:
+                tokens = self.entries[entry_index].tokens
+                totals.append(sum(self._idf(tokens[p]) for p in positions))
+        return min(sum(totals) / len(totals), self._max_idf)
+
+    def _phrase_hits(self, phrase: tuple[str, ...]) -> Hits:
+        hits: Hits = {}
+        for entry_index, (_, positions) in self._exact.get(phrase[0], {}).items():
+            tokens = self.entries[entry_index].tokens
+            for p in positions:
+                if tokens[p : p + len(phrase)] == phrase:
+                    hits[entry_index] = (_EXPANDED, tuple(range(p, p + len(phrase))))
+                    break
+        return hits
+
+    def _hits(self, token: str, last: bool, capitals: bool) -> tuple[list[tuple[Hits, float]], float | None]:
+        """Every unit a query word may stand for (which units, how sure), and for a word no name has, the weight of
+        the words it stood for: a typo of a rare word is as telling as the word."""
+        if len(token) < 2:
+            return [], None
+        exact = self._exact.get(token)
+        sources: list[tuple[Hits, float]] = [(exact, _EXACT)] if exact else []
+        sources += [(self._phrase_hits(e), _EXPANDED) for e in self.vocabulary.abbreviations.get(token, ())]
+        derived: list[Hits] = []
+        if not exact or _is_acronym(token):
+            # Letters without vowels are initials; a longer word with vowels is likelier a typo than initials.
+            quality = _INITIALS if capitals or _is_acronym(token) or len(token) <= 3 else _SHORT_TYPO
+            derived.append(self._initials_hits(token))
+            sources.append((derived[-1], quality))
+        if not exact and len(token) >= 5:
+            derived.append(self._compound_hits(token))
+            sources.append((derived[-1], _COMPOUND))
+        sources = [(hits, quality) for hits, quality in sources if hits]
+        stand_in: list[str] = []
+        if not exact and len(token) >= 3 and not any(q >= _INITIALS for _, q in sources):
+            limit = 1 if len(token) < 8 else 2
+            quality = _SHORT_TYPO if len(token) <= 3 else _TYPO  # "kiu" for "kiều", but "một" is not "môi"
+            for word, _, _ in process.extract(token, self._words, scorer=OSA.distance, score_cutoff=limit, limit=8):
+                sources.append((self._exact[word], quality))
+                stand_in.append(word)
+        if last and not sources:  # a word still being typed
+            start = bisect.bisect_left(self._words, token)
+            for word in self._words[start : start + 50]:
+                if not word.startswith(token):
+                    break
+                sources.append((self._exact[word], _PREFIX))
+                stand_in.append(word)
+        if not stand_in and any(derived):
+            return sources, self._derived_weight(derived)
+        weight = min((self._idf(w) for w in stand_in if w in self._doc_freq), default=None)
+        return sources, weight
+
+    def _weight(self, token: str, position: int, generic: set[int], typed: set[int], stand_in: float | None) -> float:
+        if position in generic:
+            return _GENERIC
+        if position in typed:
+            # A kind of body no stored unit is ("Bộ …" among Sở) is strong evidence against every match.
+            return _TYPE if token in self._doc_freq else self._max_idf
+        if len(token) == 1:
+            return _LIGHT
+        if token in self.vocabulary.question_words:
+            return _LIGHT if token not in self._doc_freq else 2 * _LIGHT
+        if token not in self._doc_freq and stand_in is not None:
+            return stand_in
+        return self._idf(token)
+
+    # --- questions ---------------------------------------------------------------------------------------------
 
     def query_tokens(self, text: str) -> tuple[str, ...]:
         """Folded query words, with dotted prefixes spelled out, acronyms joined and question phrases taken out."""
@@ -222,59 +355,6 @@ class Resolver:
         tokens = tuple(vocab.spellings.get(t, t) for t in re.findall(r"\w+", folded))
         asked = _find_phrases(tokens, vocab.question_phrases)
         return self._expand(t for i, t in enumerate(tokens) if i not in asked)
-
-    def _token_weight(self, token: str, position: int, generic: set[int], typed: set[int]) -> float:
-        if position in generic:
-            return _GENERIC
-        if position in typed:
-            # A kind of body no stored unit is ("Bộ …" among Sở) is strong evidence against every match.
-            return _TYPE if token in self._kind_words else self._max_idf
-        if len(token) == 1:
-            return _LIGHT
-        if token in self.vocabulary.question_words:
-            return _LIGHT if token not in self._doc_freq else 2 * _LIGHT
-        return self._idf(token) if token in self._doc_freq else self._max_idf
-
-    def _matches(self, token: str, last: bool) -> _TokenMatch:
-        match = _TokenMatch(weight=0.0)
-        for entry, positions in self._word_units.get(token, ()):
-            match.add(entry, _EXACT, positions)
-        for expansion in self.vocabulary.abbreviations.get(token, ()):
-            for entry, positions in self._phrase_units(expansion):
-                match.add(entry, _EXPANDED, positions)
-        if not match.units or _is_acronym(token):
-            # Initials of a run of the name's words: "tttt", "ldtbxh", "syt" (Sở Y tế), "vpubnd".
-            for entry, positions in self._initials.get(token, ()):
-                match.add(entry, _INITIALS, positions)
-        if len(token) >= 5:
-            for entry, positions in self._compounds.get(token, ()):
-                match.add(entry, _COMPOUND, positions)
-        if not match.units and len(token) >= 3 and not _is_acronym(token):
-            limit = 1 if len(token) < 8 else 2
-            quality = _SHORT_TYPO if len(token) <= 3 else _TYPO  # "kiu" for "kiều", but "một" is not "môi"
-            for word, _, _ in process.extract(token, self._sorted_words, scorer=OSA.distance,
-                                              score_cutoff=limit, limit=5):
-                for entry, positions in self._word_units[word]:
-                    match.add(entry, quality, positions)
-        if last and not match.units and len(token) >= 2:
-            start = bisect.bisect_left(self._sorted_words, token)
-            for word in self._sorted_words[start : start + 50]:
-                if not word.startswith(token):
-                    break
-                for entry, positions in self._word_units[word]:
-                    match.add(entry, _PREFIX, positions)
-        return match
-
-    def _phrase_units(self, phrase: tuple[str, ...]) -> list[tuple[int, tuple[int, ...]]]:
-        first = self._word_units.get(phrase[0], ())
-        found = []
-        for entry, positions in first:
-            tokens = self.entries[entry].tokens
-            for p in positions:
-                if tokens[p : p + len(phrase)] == phrase:
-                    found.append((entry, tuple(range(p, p + len(phrase)))))
-                    break
-        return found
 
     def alias_key(self, text: str) -> str:
         """What an alias is stored under: the question as the resolver reads it."""
@@ -294,40 +374,85 @@ class Resolver:
 
         generic = _find_phrases(tokens, self.vocabulary.generic | self._places)
         typed = _find_phrases(tokens, self.vocabulary.unit_types)
-        matches = []
+        capitals = {strip_diacritics(w).lower() for w in re.findall(r"\w+", clean(text)) if len(w) > 1 and w.isupper()}
+        query = []
         for i, token in enumerate(tokens):
-            match = self._matches(token, last=i == len(tokens) - 1) if len(token) > 1 else _TokenMatch(0.0)
-            match.weight = self._token_weight(token, i, generic, typed)
-            matches.append(match)
-        total = sum(m.weight for m in matches)
-        candidates: set[int] = set()
-        for m in matches:
-            if m.weight >= _TYPE:
-                candidates.update(m.units)
-
-        scored: list[tuple[float, float, int]] = []
-        for entry_index in candidates:
-            entry = self.entries[entry_index]
-            if level is not None and entry.unit.level != level:
-                continue
-            if issuer is not None and entry.unit.issuer != issuer:
-                continue
-            explained = 0.0
-            covered: set[int] = set()
-            telling = False  # matched a word that tells units apart, not only "Sở" or "thành phố"
-            for m in matches:
-                hit = m.units.get(entry_index)
-                if hit:
-                    explained += m.weight * hit[0]
-                    covered |= hit[1]
-                    telling |= m.weight > _TYPE
-            share = explained / total if total else 0.0
-            coverage = sum(entry.weights[p] for p in covered) / entry.total_weight if entry.total_weight else 0.0
-            if not telling and coverage < _EXPLAINED:
-                share = min(share, _EXPLAINED / 2)  # "Sở T" says only "a Sở": no Sở is meant more than another
-            scored.append((100 * (0.75 * share + 0.25 * coverage), share, entry_index))
+            sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals)
+            query.append(_Query(token, self._weight(token, i, generic, typed, stand_in), sources))
+        shortlist = self._shortlist(query, level, issuer)
+        asked_kind = _first_kind(tokens, self._kinds)
+        total = sum(q.weight for q in query)
+        scored = [self._score(entry_index, query, total, asked_kind) for entry_index in shortlist]
         scored.sort(key=lambda s: (-s[0], self.entries[s[2]].unit.id))
         return self._decide(text, scored)
+
+    def _shortlist(self, query: list[_Query], level: str | None, issuer: str | None) -> list[int]:
+        """The units worth scoring in full: most weight of telling words matched (type words when none tells).
+
+        Rarest words first; once they carry more than 1 − _EXPLAINED of the question's weight, a unit matching none
+        of them cannot explain enough of it, so the commoner words only add to units already gathered.
+        """
+        total = sum(q.weight for q in query)
+        telling = [q for q in query if q.weight > _TELLING and q.sources]
+        # Exact words first: a typo or a run of initials may stand for the wrong words.
+        telling = sorted(telling or [q for q in query if q.weight >= _TYPE],
+                         key=lambda q: (q.sources[0][1] < _EXACT if q.sources else True, -q.weight))
+        gathered: dict[int, float] = defaultdict(float)
+        seen_weight = 0.0
+        for q in telling:
+            if seen_weight > (1 - _EXPLAINED) * total:
+                for entry_index in list(gathered):
+                    if hit := q.hit(entry_index):
+                        gathered[entry_index] += q.weight * hit[0]
+            else:
+                best: dict[int, float] = {}
+                for hits, quality in q.sources:
+                    for entry_index in hits:
+                        if best.get(entry_index, 0.0) < quality:
+                            best[entry_index] = quality
+                for entry_index, quality in best.items():
+                    gathered[entry_index] += q.weight * quality
+            seen_weight += q.weight
+        if level is not None or issuer is not None:
+            gathered = {
+                e: w for e, w in gathered.items()
+                if (level is None or self.entries[e].unit.level == level)
+                and (issuer is None or self.entries[e].unit.issuer == issuer)
+            }
+        return [e for e, _ in heapq.nlargest(_SHORTLIST, gathered.items(), key=lambda item: item[1])]
+
+    def _score(self, entry_index: int, query: list[_Query], total: float,
+               asked_kind: tuple[str, ...] | None) -> tuple[float, float, int]:
+        entry = self.entries[entry_index]
+        explained = 0.0
+        covered: set[int] = set()
+        telling = False  # matched a word that tells units apart, not only "Sở" or "thành phố"
+        previous: tuple[int, ...] = ()
+        previous_weight = 0.0
+        pairs = in_order = 0.0  # weighted: "Tân Phú" is not "Phú Tân"
+        for q in query:
+            hit = q.hit(entry_index)
+            if not hit:
+                previous = ()
+                continue
+            explained += q.weight * hit[0]
+            covered.update(hit[1])
+            telling |= q.weight > _TYPE
+            if previous and hit[1]:
+                pair = min(q.weight, previous_weight)
+                pairs += pair
+                if any(p - 1 in previous for p in hit[1]):
+                    in_order += pair
+            previous, previous_weight = hit[1], q.weight
+        share = explained / total if total else 0.0
+        coverage = sum(entry.weights[p] for p in covered) / entry.total_weight if entry.total_weight else 0.0
+        if not telling and coverage < _EXPLAINED:
+            share = min(share, _EXPLAINED / 2)  # "Sở T" says only "a Sở": no Sở is meant more than another
+        order = in_order / pairs if pairs else 1.0
+        score = 100 * (0.65 * share + 0.2 * coverage + 0.15 * order)
+        if asked_kind and entry.kind and asked_kind != entry.kind:
+            score *= _OTHER_KIND
+        return score, share, entry_index
 
     def _decide(self, text: str, scored: list[tuple[float, float, int]]) -> Resolution:
         def candidate(item: tuple[float, float, int]) -> Candidate:
@@ -335,12 +460,12 @@ class Resolver:
 
         if not scored:
             return Resolution(text, NOT_FOUND, None, ())
-        best_score, best_share, _ = scored[0]
+        best_score = scored[0][0]
         plausible = [s for s in scored if s[1] >= _EXPLAINED and s[0] >= _FOUND_SCORE]
         if plausible and plausible[0] is scored[0]:
             close = [s for s in plausible if best_score - s[0] < _FOUND_GAP]
             if len(close) == 1:
-                return Resolution(text, FOUND, candidate(scored[0]).unit, tuple(map(candidate, scored[:1])))
+                return Resolution(text, FOUND, candidate(scored[0]).unit, (candidate(scored[0]),))
             return Resolution(text, AMBIGUOUS, None, tuple(map(candidate, close[:5])))
         suggestions = [candidate(s) for s in scored[:3] if s[0] >= _SUGGEST_SCORE]
         return Resolution(text, NOT_FOUND, None, tuple(suggestions))
