@@ -190,9 +190,10 @@ class Resolver:
             out.extend(expansions[0] if len(expansions) == 1 else (token,))
         return tuple(out)
 
-    def _issuer_places(self, units: list[UnitRef]) -> set[tuple[str, ...]]:
-        """The issuers' own places ("Cần Thơ" of "UBND thành phố Cần Thơ"): in many names, telling none apart."""
-        places = set()
+    def _issuer_places(self, units: list[UnitRef]) -> dict[tuple[str, ...], set[str]]:
+        """Each issuer's own place ("Cần Thơ" of "UBND thành phố Cần Thơ") → the issuers it names. In names it tells
+        units of one issuer apart from none; in a question it says which issuer is meant."""
+        places: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for issuer in {u.issuer for u in units if u.issuer}:
             tokens = self._expand(words(issuer))
             kind = _first_kind(tokens, self._kinds)
@@ -200,13 +201,13 @@ class Resolver:
                 at = next(i for i in range(len(tokens)) if tokens[i : i + len(kind)] == kind)
                 tokens = tokens[at + len(kind):]
             if tokens:
-                places.add(tokens)
-        return places
+                places[tokens].add(issuer)
+        return dict(places)
 
     def _build(self, units: list[UnitRef]) -> None:
         vocab = self.vocabulary
         self._places = self._issuer_places(units)
-        light = vocab.generic | self._places
+        light = vocab.generic | set(self._places)
         names = [(u, self._expand(words(u.name))) for u in units]
         doc_freq: dict[str, int] = defaultdict(int)
         for _, tokens in names:
@@ -372,7 +373,11 @@ class Resolver:
         if not tokens:
             return Resolution(text, NOT_FOUND, None, ())
 
-        generic = _find_phrases(tokens, self.vocabulary.generic | self._places)
+        generic = _find_phrases(tokens, self.vocabulary.generic | set(self._places))
+        if issuer is None and len({i for issuers in self._places.values() for i in issuers}) > 1:
+            named = [p for p in self._places if _find_phrases(tokens, [p])]
+            if len(named) == 1 and len(self._places[named[0]]) == 1:
+                (issuer,) = self._places[named[0]]  # "Sở Y tế Hậu Giang": that province's
         typed = _find_phrases(tokens, self.vocabulary.unit_types)
         capitals = {strip_diacritics(w).lower() for w in re.findall(r"\w+", clean(text)) if len(w) > 1 and w.isupper()}
         query = []

@@ -132,3 +132,18 @@ def test_cli_shell_answers_until_end_of_input(tmp_path) -> None:
                                 "DXBOT_STATE_DIR": str(tmp_path / "state")})
     assert shell.returncode == 0, shell.stderr
     assert "Xếp loại Trung bình: 5 đơn vị" in shell.stdout and "2. Sở Văn hóa, Thể thao và Du lịch" in shell.stdout
+
+
+async def test_resolver_cache_sees_units_stored_later(seeded: Database, seed_text: str) -> None:
+    from dxcore.parsing import parse_bytes
+    from dxcore.store import store_decision
+
+    cache = ResolverCache(check_every=0)
+    assert (await ask(seeded, cache, "Sở Quy hoạch - Kiến trúc")).kind != "unit"
+    later = (seed_text.replace("1568 /QĐ-UBND ngày 12 tháng 7 năm 2024", "2001 /QĐ-UBND ngày 10 tháng 6 năm 2025")
+             .replace("năm 2023", "năm 2024").replace("NĂM 2023", "NĂM 2024")
+             .replace("Sở Ngoại vụ", "Sở Quy hoạch - Kiến trúc"))
+    async with seeded.session() as session, session.begin():
+        await store_decision(session, parse_bytes(later.encode(), "later.txt").decision, actor="test")
+    answer = await ask(seeded, cache, "Sở Quy hoạch - Kiến trúc")
+    assert answer.kind == "unit" and "86,91%" in answer.render_plain()

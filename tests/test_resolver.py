@@ -97,3 +97,13 @@ def test_empty_and_huge_input(resolver: Resolver) -> None:
     assert resolver.resolve("").status == NOT_FOUND
     assert resolver.resolve("?!").status == NOT_FOUND
     assert resolver.resolve("<b>Sở Y tế</b> " * 300).status in {FOUND, AMBIGUOUS, NOT_FOUND}
+
+
+def test_several_issuers_a_place_word_narrows_the_search() -> None:
+    units = seed_units() + [UnitRef(100, "Sở Y tế", "so", "UBND tỉnh Hậu Giang"),
+                            UnitRef(101, "Sở Tài chính", "so", "UBND tỉnh Hậu Giang")]
+    resolver = Resolver(units)
+    assert resolver.resolve("Sở Y tế").status == AMBIGUOUS  # equal names of different issuers
+    assert resolver.resolve("so y te hau giang").unit.id == 100
+    assert resolver.resolve("Sở Y tế Cần Thơ").unit.issuer == "UBND thành phố Cần Thơ"
+    assert resolver.resolve("Sở Y tế", issuer="UBND tỉnh Hậu Giang").unit.id == 100
