@@ -9,7 +9,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -63,16 +64,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _open(settings: Settings, *, seed: bool) -> Database:
+@asynccontextmanager
+async def _store(settings: Settings, *, seed: bool) -> AsyncIterator[Database]:
+    """The migrated store (seeded with the shipped decisions when empty, if asked), closed afterwards."""
     db = Database(settings.effective_database_url)
-    await db.prepare(load_shipped_if_empty if seed else None)
-    return db
+    try:
+        await db.prepare(load_shipped_if_empty if seed else None)
+        yield db
+    finally:
+        await db.close()
 
 
 async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    db = await _open(settings, seed=False)
     failed = 0
-    try:
+    async with _store(settings, seed=False) as db:
         actor = cli_actor()
         for path in args.files:
             report = await ingest_file(db, path, actor=actor, dry_run=args.dry_run, replace=args.replace)
@@ -81,20 +86,14 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             for line in report.warnings + report.errors:
                 print(line, file=sys.stderr)
             failed += not report.ok
-    finally:
-        await db.close()
     if failed:
         print(f"{failed} of {len(args.files)} files failed; nothing was stored from them.", file=sys.stderr)
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
 async def _decisions(settings: Settings) -> int:
-    db = await _open(settings, seed=True)
-    try:
-        async with db.session() as session:
-            decisions = await list_decisions(session)
-    finally:
-        await db.close()
+    async with _store(settings, seed=True) as db, db.session() as session:
+        decisions = await list_decisions(session)
     if not decisions:
         print("No decision is stored.")
     for d in decisions:
@@ -106,22 +105,15 @@ async def _decisions(settings: Settings) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    db = await _open(settings, seed=True)
-    try:
+    async with _store(settings, seed=True) as db:
         answer = await ask(db, ResolverCache(), " ".join(args.text))
-    finally:
-        await db.close()
     print(answer.render_plain())
     return EXIT_OK
 
 
 async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
-    db = await _open(settings, seed=True)
-    try:
-        async with db.session() as session:
-            resolver = await load_resolver(session)
-    finally:
-        await db.close()
+    async with _store(settings, seed=True) as db, db.session() as session:
+        resolver = await load_resolver(session)
     queries = args.queries or (line.rstrip("\n") for line in sys.stdin)
     for query in queries:
         if query.strip():
@@ -130,10 +122,9 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _shell(settings: Settings) -> int:
-    db = await _open(settings, seed=True)
     cache = ResolverCache()
     print("dxbot shell: gõ câu hỏi, Enter để trả lời; Ctrl-D để thoát.")
-    try:
+    async with _store(settings, seed=True) as db:
         while True:
             try:
                 text = await asyncio.to_thread(input, "> ")
@@ -142,8 +133,11 @@ async def _shell(settings: Settings) -> int:
                 return EXIT_OK
             if text.strip():
                 print((await ask(db, cache, text)).render_plain(), end="\n\n")
-    finally:
-        await db.close()
+
+
+async def _prepare(settings: Settings) -> None:
+    async with _store(settings, seed=True):
+        pass
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,8 +147,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--webhook-url needs DXBOT_WEBHOOK_SECRET (the secret Telegram echoes in webhook calls).")
     from bot.app import run_bot  # Telegram is imported only when the bot runs
 
-    db = asyncio.run(_open(settings, seed=True))
-    asyncio.run(db.close())
+    asyncio.run(_prepare(settings))
     run_bot(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port)
     return EXIT_OK
 
