@@ -1,62 +1,252 @@
-"""The Telegram adapter: builds the python-telegram-bot Application and wires every handler in one place."""
+"""The Telegram adapter: builds the python-telegram-bot Application and wires every handler in one place.
+
+Handlers only translate: a Telegram update → a dxcore question (free text or a command's intent) → an Answer →
+HTML messages and buttons (bot/render.py). No SQL and no wording live here.
+"""
 
 from __future__ import annotations
 
-import html
 import logging
+import re
+import time
 from zoneinfo import ZoneInfo
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CommandHandler, ContextTypes, Defaults
 
+from bot.render import keyboard, render
+from dxcore import answers as A
+from dxcore import intents as I
+from dxcore.assistant import answer_unit, ask
 from dxcore.db import Database
-from dxcore.formatting import format_date
-from dxcore.levels import level_name
-from dxcore.queries import list_decisions
+from dxcore.index import ResolverCache, migrate_chat, record_pick
 from dxcore.settings import Settings
 
 log = logging.getLogger("dxbot")
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+REPEAT_WINDOW = 60.0  # seconds in which the same command in the same group gets no second full answer
 
 WELCOME = (
-    "Xin chào! Tôi là <b>dxbot</b>: tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các sở, ngành và "
-    "quận, huyện.\n\nGõ /quyetdinh để xem các quyết định đã có."
+    "Xin chào! Tôi tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các sở, ban, ngành và quận, huyện: "
+    "thứ hạng, tỷ lệ, xếp loại, thống kê và danh sách. Hỏi bằng tiếng Việt, có dấu hay không dấu đều được. "
+    "Bấm thử một ví dụ:"
 )
+ERROR_TEXT = "Xin lỗi, đã có lỗi khi trả lời. Bạn thử lại sau ít phút nhé."
+UNKNOWN_COMMAND = "Không có lệnh này. Gõ /help để xem các lệnh và cách hỏi."
+
+PRIVATE_COMMANDS = [
+    BotCommand("hang", "Kết quả của một đơn vị: /hang Sở Y tế"),
+    BotCommand("thongke", "Thống kê xếp loại: /thongke [cấp] [năm]"),
+    BotCommand("top", "Đơn vị dẫn đầu: /top [số] [cấp]"),
+    BotCommand("cuoi", "Đơn vị cuối bảng: /cuoi [số] [cấp]"),
+    BotCommand("xeploai", "Các đơn vị theo xếp loại: /xeploai khá [cấp]"),
+    BotCommand("quyetdinh", "Các quyết định đã có"),
+    BotCommand("help", "Hướng dẫn"),
+]
+GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c.command != "help"] + [BotCommand("help", "Hướng dẫn")]
+ADMIN_COMMANDS = PRIVATE_COMMANDS  # publishing commands join this list with the alerts issue
+DESCRIPTION = (
+    "Tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các cơ quan, đơn vị: hỏi “Sở Y tế xếp hạng mấy?”, "
+    "“thống kê cấp sở”, “top 3 cấp huyện”. Kết quả lấy từ quyết định công bố của UBND, có trích dẫn nguồn."
+)
+SHORT_DESCRIPTION = "Tra cứu xếp hạng Chuyển đổi số các sở, ngành, quận, huyện."
 
 
 def _db(context: ContextTypes.DEFAULT_TYPE) -> Database:
     return context.application.bot_data["db"]
 
 
+def _cache(context: ContextTypes.DEFAULT_TYPE) -> ResolverCache:
+    return context.application.bot_data["cache"]
+
+
+def _in_group(message: Message) -> bool:
+    return message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def _send(message: Message, answer: A.Answer) -> Message:
+    """Reply with the answer: in groups quoting the question and in short form; buttons on the last part."""
+    group = _in_group(message)
+    parts = render(answer, brief=group)
+    sent = message
+    for i, part in enumerate(parts):
+        markup = keyboard(answer) if i == len(parts) - 1 else None
+        sent = await message.reply_text(part, reply_markup=markup, do_quote=group and i == 0)
+    return sent
+
+
+# --- commands ---------------------------------------------------------------------------------------------------
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_text(WELCOME)
+    message = update.effective_message
+    payload = context.args[0] if context.args else ""
+    if m := re.fullmatch(r"u_(\d+)(?:_(\d{4}))?", payload):  # deep link to a unit's answer
+        year = int(m.group(2)) if m.group(2) else None
+        await _send(message, await answer_unit(_db(context), int(m.group(1)), year))
+        return
+    help_answer = A.help_answer()
+    await _send(message, A.Answer("help", WELCOME, choices=help_answer.choices))
 
 
-async def decisions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not update.effective_message:
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _send(update.effective_message, A.help_answer())
+
+
+def _repeated(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Message | None:
+    """In a group, the earlier answer to the very same command if it was given moments ago."""
+    if not _in_group(message):
+        return None
+    recent: dict[tuple[int, str], tuple[float, Message]] = context.application.bot_data.setdefault("recent", {})
+    key = (message.chat_id, " ".join(message.text.lower().split()))
+    now = time.monotonic()
+    for stale in [k for k, (at, _) in recent.items() if now - at > REPEAT_WINDOW]:
+        del recent[stale]
+    earlier = recent.get(key)
+    return earlier[1] if earlier else None
+
+
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    if earlier := _repeated(context, message):
+        await earlier.reply_text("↑ Câu trả lời vừa gửi ở trên.", do_quote=True)
         return
-    async with _db(context).session() as session:
-        known = await list_decisions(session)
-    if not known:
-        await update.effective_message.reply_text("Chưa có quyết định nào.")
+    intent = I.command_intent(name, " ".join(context.args or []))
+    answer = await ask(_db(context), _cache(context), intent, chat_id=message.chat_id)
+    sent = await _send(message, answer)
+    if _in_group(message):
+        key = (message.chat_id, " ".join(message.text.lower().split()))
+        context.application.bot_data["recent"][key] = (time.monotonic(), sent)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    target = message.text.split()[0].partition("@")[2].lower()
+    if target and target != (context.bot.username or "").lower():
+        return  # "/x@otherbot" is for another bot
+    if not _in_group(message) or target:  # in a group, a bare "/x" may be another bot's command
+        await message.reply_text(UNKNOWN_COMMAND, do_quote=_in_group(message))
+
+
+# --- free text --------------------------------------------------------------------------------------------------
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    await _send(message, await ask(_db(context), _cache(context), message.text, chat_id=message.chat_id))
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups (privacy mode) the bot sees replies to itself and mentions: answer those, without the mention."""
+    message = update.effective_message
+    me = context.bot
+    replied = message.reply_to_message and message.reply_to_message.from_user \
+        and message.reply_to_message.from_user.id == me.id
+    mention = f"@{me.username}".lower() if me.username else None
+    mentioned = mention and any(
+        message.parse_entity(e).lower() == mention for e in message.entities if e.type == MessageEntityType.MENTION
+    )
+    if not (replied or mentioned):
         return
-    lines = ["<b>Các quyết định đã có</b>"]
-    for d in known:
-        levels = ", ".join(f"{level_name(code).lower()} ({rows} đơn vị)" for code, rows in d.levels)
-        lines.append(
-            f"• QĐ {html.escape(d.number)} ngày {format_date(d.signed_date)} của {html.escape(d.issuer)}: "
-            f"kết quả năm {d.evaluated_year}; {html.escape(levels)}"
-        )
-    await update.effective_message.reply_text("\n".join(lines))
+    text = re.sub(re.escape(mention), " ", message.text, flags=re.IGNORECASE) if mention else message.text
+    await _send(message, await ask(_db(context), _cache(context), text, chat_id=message.chat_id))
+
+
+# --- buttons ----------------------------------------------------------------------------------------------------
+
+
+def _question_of(message: Message | None) -> str | None:
+    """The question a button's message answered, as Telegram includes it in the reply."""
+    asked = message.reply_to_message if message else None
+    if asked is None or not asked.text:
+        return None
+    return re.sub(r"^/\w+(?:@\w+)?\s*", "", asked.text)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()  # at once: the spinner on the user's button stops
+    data = query.data or ""
+    message = query.message if isinstance(query.message, Message) else None
+    if data.startswith("q:") and message:
+        await _send(message, await ask(_db(context), _cache(context), data[2:], chat_id=message.chat_id))
+        return
+    m = re.fullmatch(r"([up]):(\d+)(?::(\d{4}))?", data)
+    if not m or message is None:
+        return
+    unit_id, year = int(m.group(2)), int(m.group(3)) if m.group(3) else None
+    answer = await answer_unit(_db(context), unit_id, year)
+    question = _question_of(message)
+    if m.group(1) == "p" and question:
+        db = _db(context)
+        async with db.session() as session, session.begin():
+            resolver = await _cache(context).get(session)
+            await record_pick(session, resolver, question, unit_id, chat_id=message.chat_id,
+                              user_id=query.from_user.id if query.from_user else None)
+        _cache(context).invalidate()  # this process at once; other replicas within their check interval
+    parts = render(answer, brief=_in_group(message))
+    await query.edit_message_text(parts[0], reply_markup=keyboard(answer) if len(parts) == 1 else None)
+    for i, part in enumerate(parts[1:], start=2):
+        await message.reply_text(part, reply_markup=keyboard(answer) if i == len(parts) else None)
+
+
+# --- chat life --------------------------------------------------------------------------------------------------
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group upgraded to a supergroup gets a new id: what the bot keeps per chat moves with it."""
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        db = _db(context)
+        async with db.session() as session, session.begin():
+            await migrate_chat(session, message.chat_id, message.migrate_to_chat_id)
+        _cache(context).invalidate()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update %s failed", update, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message:
-        await update.effective_message.reply_text("Xin lỗi, đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau.")
+    if isinstance(update, Update) and update.effective_message and update.effective_chat:
+        try:
+            await context.bot.send_message(update.effective_chat.id, ERROR_TEXT)
+        except TelegramError:
+            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+
+
+async def _post_init(application: Application) -> None:
+    """The menus and descriptions, in Vietnamese; failing to set them must not stop the bot."""
+    bot = application.bot
+    admins = application.bot_data["settings"].admin_ids
+    try:
+        await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+        for admin in admins:
+            await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+        await bot.set_my_description(DESCRIPTION)
+        await bot.set_my_short_description(SHORT_DESCRIPTION)
+    except TelegramError as exc:
+        log.warning("could not set the command menus: %s", exc)
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -77,12 +267,22 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .rate_limiter(AIORateLimiter(max_retries=3))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
                            tzinfo=TIMEZONE))
+        .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data["db"] = Database(settings.effective_database_url)
-    application.add_handler(CommandHandler(["start", "help"], start))
-    application.add_handler(CommandHandler("quyetdinh", decisions))
+    application.bot_data.update(db=Database(settings.effective_database_url), cache=ResolverCache(),
+                                settings=settings, recent={})
+    fresh = filters.UpdateType.MESSAGE  # edited messages are not new questions
+    application.add_handler(CommandHandler("start", start, filters=fresh))
+    application.add_handler(CommandHandler("help", help_command, filters=fresh))
+    application.add_handler(CommandHandler([c for c in I.COMMANDS if c != "help"], command, filters=fresh))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_handler(MessageHandler(fresh & filters.COMMAND, unknown_command))
+    text = fresh & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_text))
+    application.add_handler(MessageHandler(text & filters.ChatType.GROUPS, group_text))
     application.add_error_handler(on_error)
     return application
 

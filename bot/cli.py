@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -145,6 +146,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(NO_TOKEN)
     if args.webhook_url and settings.webhook_secret is None:
         raise UsageError("--webhook-url needs DXBOT_WEBHOOK_SECRET (the secret Telegram echoes in webhook calls).")
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22: retry_after as a timedelta, without a warning
     from bot.app import run_bot  # Telegram is imported only when the bot runs
 
     asyncio.run(_prepare(settings))

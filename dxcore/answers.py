@@ -35,6 +35,7 @@ class Answer:
     choices: list[Choice] = field(default_factory=list)
     note: str | None = None  # how the question was understood, when that was a guess
     image: bytes | None = None
+    brief_lines: int | None = None  # leading lines of each section that make the short version (group chats)
 
     def render_plain(self) -> str:
         parts = [self.title]
@@ -50,6 +51,14 @@ class Answer:
         return "\n\n".join(p for p in parts if p)
 
 
+QUOTE_LIMIT = 80  # characters of a user's own text quoted back (a message may be 4096 characters long)
+
+
+def quoted(text: str) -> str:
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + '…'}”"
+
+
 def level_label(code: str) -> str:
     """"cấp sở", lower-case, for use inside sentences."""
     name = level_name(code)
@@ -61,8 +70,9 @@ def source_line(c: Citation) -> str:
             f"(kết quả năm {c.evaluated_year}).")
 
 
-def unit_choice(unit_id: int, name: str, year: int | None = None) -> Choice:
-    return Choice(name, f"u:{unit_id}" + (f":{year}" if year else ""))
+def unit_choice(unit_id: int, name: str, year: int | None = None, *, pick: bool = False) -> Choice:
+    """A button for a unit; a pick ("p:") answers a question that named several units, and teaches the resolver."""
+    return Choice(name, f"{'p' if pick else 'u'}:{unit_id}" + (f":{year}" if year else ""))
 
 
 def _neighbour(label: str, row: RankedRow, mine: RankedRow) -> str:
@@ -89,7 +99,7 @@ def unit_answer(result: UnitResult) -> Answer:
     if result.below:
         lines.append(_neighbour("Đứng dưới", result.below, row))
     title = f"{result.name} ({level_label(result.level)}, năm {result.citation.evaluated_year})"
-    return Answer("unit", title, [Section(None, lines, source_line(result.citation))])
+    return Answer("unit", title, [Section(None, lines, source_line(result.citation))], brief_lines=3)
 
 
 def _ranked_line(row: RankedRow, with_tier: bool = True) -> str:
@@ -162,17 +172,28 @@ def help_answer() -> Answer:
 
 
 def ambiguous_answer(query: str, candidates: tuple[Candidate, ...], year: int | None) -> Answer:
-    return Answer("ambiguous", f"“{query.strip()}” có thể là nhiều đơn vị. Bạn muốn hỏi đơn vị nào?",
-                  choices=[unit_choice(c.unit.id, c.unit.name, year) for c in candidates[:5]])
+    return Answer("ambiguous", f"{quoted(query)} có thể là nhiều đơn vị. Bạn muốn hỏi đơn vị nào?",
+                  choices=[unit_choice(c.unit.id, c.unit.name, year, pick=True) for c in candidates[:5]])
 
 
 def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int | None) -> Answer:
     sections = [Section(None, ["Hãy gõ tên đơn vị, ví dụ “Sở Y tế”, “quận Ninh Kiều”, hoặc hỏi “thống kê cấp sở”."])]
-    title = f"Không tìm thấy đơn vị “{query.strip()}”."
+    title = f"Không tìm thấy đơn vị {quoted(query)}."
     if suggestions:
         title += " Có phải bạn muốn hỏi:"
     return Answer("not_found", title, sections,
-                  choices=[unit_choice(c.unit.id, c.unit.name, year) for c in suggestions])
+                  choices=[unit_choice(c.unit.id, c.unit.name, year, pick=True) for c in suggestions])
+
+
+USAGE = {
+    "hang": ("/hang <tên đơn vị>", "/hang Sở Y tế"),
+    "xeploai": ("/xeploai <Tốt | Khá | Trung bình | Yếu> [cấp]", "/xeploai khá cấp sở"),
+}
+
+
+def usage_answer(command: str) -> Answer:
+    form, example = USAGE[command]
+    return Answer("usage", f"Cách dùng: {form}", [Section(None, [f"Ví dụ: {example}"])])
 
 
 def no_result_answer(name: str, year: int | None, years: list[int]) -> Answer:

@@ -29,9 +29,9 @@ async def unit_answer(session: AsyncSession, unit_id: int, year: int | None = No
     return A.unit_answer(result)
 
 
-async def _answer(session: AsyncSession, cache: ResolverCache, text: str, chat_id: int | None) -> A.Answer:
-    intent = I.parse_intent(text)
-    kind = intent.kind
+async def answer_intent(session: AsyncSession, cache: ResolverCache, intent: I.Intent,
+                        chat_id: int | None = None) -> A.Answer:
+    text, kind = intent.text, intent.kind
     if kind == I.HELP:
         return A.help_answer()
     if kind == I.DECISIONS:
@@ -50,9 +50,13 @@ async def _answer(session: AsyncSession, cache: ResolverCache, text: str, chat_i
             note = f"Hiểu là: {intent.n} đơn vị {what} {_scope(intent)}."
         return A.ranking_answer(slices, bottom=kind == I.BOTTOM, n=intent.n or I.DEFAULT_TOP, note=note)
     if kind == I.TIER_LIST:
+        if intent.tier is None:
+            return A.usage_answer("xeploai")
         slices = await units_of_tier(session, intent.tier, intent.level, intent.year)
         return A.tier_list_answer(slices, intent.tier) if slices else A.no_data_answer(intent.level, intent.year)
 
+    if not text.strip():
+        return A.usage_answer("hang")
     resolver = await cache.get(session)
     resolution = resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status == FOUND:
@@ -65,6 +69,13 @@ async def _answer(session: AsyncSession, cache: ResolverCache, text: str, chat_i
     return A.not_found_answer(text, resolution.candidates, intent.year)
 
 
-async def ask(db: Database, cache: ResolverCache, text: str, *, chat_id: int | None = None) -> A.Answer:
+async def ask(db: Database, cache: ResolverCache, text: str | I.Intent, *, chat_id: int | None = None) -> A.Answer:
+    """Answer free text, or an intent already read from a command."""
+    intent = I.parse_intent(text) if isinstance(text, str) else text
     async with db.session() as session:
-        return await _answer(session, cache, text, chat_id)
+        return await answer_intent(session, cache, intent, chat_id)
+
+
+async def answer_unit(db: Database, unit_id: int, year: int | None = None) -> A.Answer:
+    async with db.session() as session:
+        return await unit_answer(session, unit_id, year)

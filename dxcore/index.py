@@ -12,7 +12,7 @@ import tomllib
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.models import Alias, Unit
@@ -97,3 +97,8 @@ class ResolverCache:
 
     def invalidate(self) -> None:
         self._resolver = None
+
+
+async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group that became a supergroup keeps what its members taught the bot."""
+    await session.execute(update(Alias).where(Alias.chat_id == old_chat_id).values(chat_id=new_chat_id))

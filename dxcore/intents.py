@@ -107,3 +107,26 @@ def parse_intent(text: str) -> Intent:
     if level is not None and len(folded.split()) <= 3:
         return Intent(COUNTS, text, level, year, guessed=True)  # "cấp sở": the level's summary
     return Intent(UNIT, text, level, year, tier)
+
+
+# Slash commands (ASCII names) → the kind of question they ask; their arguments are read forgivingly.
+COMMANDS = {"hang": UNIT, "thongke": COUNTS, "top": TOP, "cuoi": BOTTOM, "xeploai": TIER_LIST,
+            "quyetdinh": DECISIONS, "help": HELP}
+_COMMAND_LEVELS = {"so": "so", "huyen": "huyen", "quan": "huyen", "xa": "xa", "phuong": "xa", "tinh": "tinh",
+                   "bo": "bo"}
+
+
+def command_intent(command: str, args: str) -> Intent:
+    """"/top huyện 3", "/top 3 cấp huyện", "/thongke so 2023", "/xeploai trung bình quận/huyện"."""
+    kind = COMMANDS[command]
+    folded = re.sub(r"[^\w%]+", " ", fold(args)).strip()
+    year = None
+    if m := re.search(r"(?<!\w)(?:nam )?(20\d\d)(?!\w)", folded):
+        year = int(m.group(1))
+        folded = (folded[: m.start()] + folded[m.end() :]).strip()
+    if kind == UNIT:
+        return Intent(UNIT, args, year=year)
+    level = _level_of(folded) or next((_COMMAND_LEVELS[w] for w in folded.split() if w in _COMMAND_LEVELS), None)
+    numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
+    n = max(1, min(numbers[0], 100)) if numbers else DEFAULT_TOP
+    return Intent(kind, args, level, year, _tier_of(folded), n if kind in (TOP, BOTTOM) else None)

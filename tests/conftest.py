@@ -14,6 +14,9 @@ from sqlalchemy.engine import make_url
 from dxcore.db import Database
 from dxcore.settings import DEFAULT_TEST_DATABASE_URL
 
+# PTB 22 warns unless retry_after is a timedelta; the tests run with warnings as errors, and the bot opts in too.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "decisions" / "seed-decision-1568-QD-UBND-2024.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

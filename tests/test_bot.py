@@ -1,0 +1,230 @@
+"""The bot end to end through the real PTB Application, with the in-process Bot API (tests/inprocess.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot import app as bot_app
+from bot.render import split_messages
+from dxcore.db import Database
+from dxcore.settings import Settings
+from dxcore.store import load_shipped_if_empty
+from tests.inprocess import BOT, InProcessTelegram, assert_telegram_html
+
+PRIVATE, GROUP, ADMIN = 4242, -100777, 99
+
+
+@pytest.fixture
+async def tg(sqlite_url: str) -> AsyncIterator[tuple[Application, InProcessTelegram]]:
+    db = Database(sqlite_url)
+    await db.prepare(load_shipped_if_empty)
+    await db.close()
+    transport = InProcessTelegram()
+    settings = Settings(token="123:abc", database_url=sqlite_url, admin_ids=frozenset({ADMIN}), _env_file=None)
+    application = bot_app.build_application(settings, transport)
+    await application.initialize()
+    try:
+        yield application, transport
+    finally:
+        await application.shutdown()
+        await application.bot_data["db"].close()  # post_shutdown runs only under run_polling/run_webhook
+
+
+async def feed(application: Application, update: dict) -> None:
+    await application.process_update(Update.de_json(update, application.bot))
+
+
+def _checked(transport: InProcessTelegram) -> list[str]:
+    texts = transport.texts()
+    for text in texts:
+        assert_telegram_html(text)
+    return texts
+
+
+async def test_start_offers_three_tappable_examples(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "/start"))
+    (sent,) = transport.sent()
+    assert "Chuyển đổi số" in sent["text"]
+    buttons = [row[0] for row in sent["reply_markup"]["inline_keyboard"]]
+    assert [b["text"] for b in buttons] == ["Sở Y tế xếp hạng mấy?", "thống kê cấp sở", "top 3 cấp huyện"]
+    transport.clear()
+    await feed(application, transport.callback(transport.last_bot_message(PRIVATE), buttons[0]["callback_data"],
+                                               user_id=PRIVATE))
+    assert transport.calls[0][0] == "answerCallbackQuery"
+    assert "17/20" in _checked(transport)[0]
+
+
+async def test_deep_link_opens_a_units_answer(tg) -> None:
+    application, transport = tg
+    async with application.bot_data["db"].session() as session:
+        unit_id = (await application.bot_data["cache"].get(session)).resolve("Sở Tư pháp").unit.id
+    await feed(application, transport.message(PRIVATE, f"/start u_{unit_id}"))
+    (text,) = _checked(transport)
+    assert "<b>Sở Tư pháp (cấp sở, năm 2023)</b>" in text and "6/20" in text and "95,73%" in text
+
+
+async def test_free_text_answer_in_private(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "so y te hang may"))
+    (text,) = _checked(transport)
+    assert "Xếp hạng: 17/20" in text and "Tỷ lệ: 70,74%" in text and "Xếp loại: Khá" in text
+    assert "Đứng trên: Thanh tra thành phố" in text
+    assert "<i>Nguồn: Quyết định số 1568/QĐ-UBND ngày 12/7/2024" in text
+    assert transport.sent()[0].get("reply_parameters") is None  # no quoting in a private chat
+
+
+async def test_ambiguous_offers_buttons_and_a_tap_answers_and_teaches(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "Sở KH"))
+    (sent,) = transport.sent()
+    buttons = [row[0] for row in sent["reply_markup"]["inline_keyboard"]]
+    assert {b["text"] for b in buttons} == {"Sở Khoa học và Công nghệ", "Sở Kế hoạch và Đầu tư"}
+    assert all(b["callback_data"].startswith("p:") and len(b["callback_data"].encode()) <= 64 for b in buttons)
+    pick = next(b for b in buttons if b["text"] == "Sở Kế hoạch và Đầu tư")
+
+    # Telegram includes the question the button message replied to; the in-process API does the same.
+    question = transport.message(PRIVATE, "Sở KH")["message"]
+    bot_message = dict(transport.last_bot_message(PRIVATE), reply_to_message=question)
+    transport.clear()
+    await feed(application, transport.callback(bot_message, pick["callback_data"], user_id=PRIVATE))
+    assert transport.calls[0][0] == "answerCallbackQuery"
+    (edited,) = transport.sent("editMessageText")
+    assert "Sở Kế hoạch và Đầu tư" in edited["text"] and "73,63%" in edited["text"]
+
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, "Sở KH"))  # learned for this chat at once
+    assert "73,63%" in _checked(transport)[0]
+    transport.clear()
+    await feed(application, transport.message(PRIVATE + 1, "Sở KH"))  # but not for everyone yet
+    assert transport.sent()[0].get("reply_markup")
+
+
+async def test_not_found_suggests_and_hints(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "Bộ Tài chính Hà Nội"))
+    (sent,) = transport.sent()
+    assert "Không tìm thấy đơn vị" in sent["text"] and "ví dụ" in sent["text"]
+    assert [row[0]["text"] for row in sent["reply_markup"]["inline_keyboard"]] == ["Sở Tài chính"]
+
+
+@pytest.mark.parametrize(("command", "expected", "absent"), [
+    ("/hang Sở Tư pháp", ["6/20", "95,73%", "Tốt"], []),
+    ("/hang", ["Cách dùng: /hang &lt;tên đơn vị&gt;"], []),
+    ("/thongke cấp huyện", ["Xếp loại Khá: 4 đơn vị", "Tổng số: 9 đơn vị"], ["Cấp sở"]),
+    ("/thongke", ["<b>Cấp sở (năm 2023)</b>", "<b>Cấp huyện (năm 2023)</b>"], []),
+    ("/thongke so 2023", ["Xếp loại Tốt: 8 đơn vị"], ["Cấp huyện"]),
+    ("/thongke huyen 2019", ["Chưa có kết quả xếp hạng cấp huyện năm 2019."], []),
+    ("/top huyện 3", ["1. UBND quận Thốt Nốt", "3. UBND quận Ô Môn"], ["4. UBND"]),
+    ("/top 3 huyện", ["1. UBND quận Thốt Nốt", "3. UBND quận Ô Môn"], ["4. UBND"]),
+    ("/top", ["Top 5", "<b>Cấp sở", "<b>Cấp huyện"], []),
+    ("/cuoi 2 quận/huyện", ["8. UBND huyện Cờ Đỏ", "9. UBND huyện Thới Lai"], ["7. UBND"]),
+    ("/xeploai khá cấp sở", ["9/20 đơn vị xếp loại Khá", "Sở Y tế"], ["Sở Tư pháp"]),
+    ("/xeploai", ["Cách dùng: /xeploai"], []),
+    ("/quyetdinh", ["Quyết định số 1568/QĐ-UBND ngày 12/7/2024", "cấp sở (20 đơn vị)"], []),
+    ("/help", ["top 3 cấp huyện"], []),
+    ("/khongco", ["Không có lệnh này"], []),
+])
+async def test_commands_in_private(tg, command: str, expected: list[str], absent: list[str]) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, command))
+    text = "\n".join(_checked(transport))
+    for fragment in expected:
+        assert fragment in text
+    for fragment in absent:
+        assert fragment not in text
+
+
+async def test_group_commands_addressing_and_brief_answers(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(GROUP, "/hang@dxbot_test_bot Sở Y tế", user_id=5))
+    (sent,) = transport.sent()
+    assert "17/20" in sent["text"] and "Đứng trên" not in sent["text"]  # brief in groups
+    assert sent["reply_parameters"]["message_id"]  # replies to the question
+
+    transport.clear()
+    await feed(application, transport.message(GROUP, "/hang@otherbot Sở Y tế", user_id=5))
+    await feed(application, transport.message(GROUP, "/khongco", user_id=5))  # may be another bot's command
+    await feed(application, transport.message(GROUP, "sở y tế hạng mấy", user_id=5))  # not addressed to us
+    assert transport.sent() == []
+
+    await feed(application, transport.message(GROUP, f"@{BOT['username']} thống kê cấp huyện", user_id=5))
+    assert "Xếp loại Trung bình: 5 đơn vị" in transport.sent()[-1]["text"]
+    answer = transport.last_bot_message(GROUP)
+    await feed(application, transport.message(GROUP, "ninh kiều thì sao", user_id=6, reply_to=answer))
+    assert "63,71%" in transport.sent()[-1]["text"]
+
+
+async def test_group_repeat_gets_no_second_full_answer(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(GROUP, "/thongke", user_id=5))
+    first = transport.sent()
+    await feed(application, transport.message(GROUP, "/thongke", user_id=6))
+    second = transport.sent()[len(first):]
+    assert len(second) == 1 and second[0]["text"] == "↑ Câu trả lời vừa gửi ở trên."
+    assert second[0]["reply_parameters"]["message_id"] == transport.last_bot_message(GROUP)["message_id"] - 1 \
+        or second[0]["reply_parameters"]["message_id"] in {m["message_id"] for m in transport.messages.values()}
+
+
+async def test_migrated_group_keeps_learned_picks(tg) -> None:
+    application, transport = tg
+    old, new = -4000, -1004000
+    await feed(application, transport.message(old, "/hang Sở KH", user_id=5))
+    question = transport.message(old, "/hang Sở KH", user_id=5)["message"]
+    bot_message = dict(transport.last_bot_message(old), reply_to_message=question)
+    pick = next(row[0] for row in bot_message["reply_markup"]["inline_keyboard"]
+                if row[0]["text"] == "Sở Khoa học và Công nghệ")
+    await feed(application, transport.callback(bot_message, pick["callback_data"], user_id=5))
+    await feed(application, transport.message(old, "", user_id=5, extra={"migrate_to_chat_id": new, "text": None}))
+    transport.clear()
+    await feed(application, transport.message(new, "/hang Sở KH", user_id=5))
+    assert "95,88%" in _checked(transport)[0]
+
+
+async def test_edited_messages_and_odd_input_never_break(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "/hang Sở Y tế", edited=True))
+    await feed(application, transport.message(PRIVATE, "so y te", edited=True))
+    assert transport.sent() == []
+    hostile = "<b>Sở Y tế</b> & <script>alert(1)</script> " + "🙂 ạ " * 900
+    await feed(application, transport.message(PRIVATE, hostile[:4096]))
+    texts = _checked(transport)
+    assert texts and all(len(t) <= 4096 for t in texts)
+
+
+async def test_errors_become_one_short_sentence(tg, monkeypatch) -> None:
+    application, transport = tg
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(bot_app, "ask", broken)
+    await feed(application, transport.message(PRIVATE, "so y te"))
+    assert transport.texts() == [bot_app.ERROR_TEXT]
+
+
+async def test_menus_and_descriptions_are_registered(tg) -> None:
+    application, transport = tg
+    await bot_app._post_init(application)
+    scopes = [(p["scope"]["type"], [c["command"] for c in p["commands"]]) for p in transport.sent("setMyCommands")]
+    assert scopes[0] == ("all_private_chats", ["hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "help"])
+    assert scopes[1][0] == "all_group_chats" and "hang" in scopes[1][1]
+    assert scopes[2][0] == "chat" and transport.sent("setMyCommands")[2]["scope"]["chat_id"] == ADMIN
+    assert "Chuyển đổi số" in transport.sent("setMyDescription")[0]["description"]
+    assert transport.sent("setMyShortDescription")[0]["short_description"]
+
+
+def test_long_answers_split_between_rows() -> None:
+    rows = [(None, f"{i}. UBND xã Tân Phú Đông {i} (huyện Phong Điền): 70,00%") for i in range(1, 400)]
+    messages = split_messages([("b", "Danh sách")] + rows)
+    assert len(messages) > 1
+    for message in messages:
+        assert_telegram_html(message)
+    lines = [line for m in messages for line in m.split("\n")]
+    assert lines[0] == "<b>Danh sách</b>" and len(lines) == 400  # no row was cut in two
+    (giant,) = split_messages([(None, "<&>" * 3000)])[:1]
+    assert_telegram_html(giant)
