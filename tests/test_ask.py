@@ -72,7 +72,7 @@ async def test_ambiguous_and_not_found_offer_choices(seeded: Database) -> None:
     ambiguous = await ask(seeded, cache, "Sở KH")
     assert ambiguous.kind == "ambiguous"
     assert {c.label for c in ambiguous.choices} == {"Sở Khoa học và Công nghệ", "Sở Kế hoạch và Đầu tư"}
-    assert all(c.payload.startswith("u:") and len(c.payload.encode()) <= 64 for c in ambiguous.choices)
+    assert all(c.payload.startswith("p:") and len(c.payload.encode()) <= 64 for c in ambiguous.choices)
     missing = await ask(seeded, cache, "Bộ Tài chính Hà Nội")
     assert missing.kind == "not_found" and "Không tìm thấy" in missing.title
     unknown_year = await ask(seeded, cache, "Sở Y tế năm 2019")
