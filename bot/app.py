@@ -40,7 +40,7 @@ from dxcore import answers as A
 from dxcore import intents as I
 from dxcore.assistant import answer_unit, ask
 from dxcore.db import Database
-from dxcore.index import ResolverCache, migrate_chat, record_pick
+from dxcore.index import Catalog, migrate_chat, record_pick
 from dxcore.settings import Settings
 
 log = logging.getLogger("dxbot")
@@ -77,8 +77,8 @@ def _db(context: ContextTypes.DEFAULT_TYPE) -> Database:
     return context.application.bot_data["db"]
 
 
-def _cache(context: ContextTypes.DEFAULT_TYPE) -> ResolverCache:
-    return context.application.bot_data["cache"]
+def _catalog(context: ContextTypes.DEFAULT_TYPE) -> Catalog:
+    return context.application.bot_data["catalog"]
 
 
 def _in_group(message: Message) -> bool:
@@ -104,7 +104,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     payload = context.args[0] if context.args else ""
     if m := re.fullmatch(r"u_(\d+)(?:_(\d{4}))?", payload):  # deep link to a unit's answer
         year = int(m.group(2)) if m.group(2) else None
-        await _send(message, await answer_unit(_db(context), int(m.group(1)), year))
+        await _send(message, await answer_unit(_db(context), _catalog(context), int(m.group(1)), year))
         return
     help_answer = A.help_answer()
     await _send(message, A.Answer("help", WELCOME, choices=help_answer.choices))
@@ -134,7 +134,7 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await earlier.reply_text("↑ Câu trả lời vừa gửi ở trên.", do_quote=True)
         return
     intent = I.command_intent(name, " ".join(context.args or []))
-    answer = await ask(_db(context), _cache(context), intent, chat_id=message.chat_id)
+    answer = await ask(_db(context), _catalog(context), intent, chat_id=message.chat_id)
     sent = await _send(message, answer)
     if _in_group(message):
         key = (message.chat_id, " ".join(message.text.lower().split()))
@@ -155,7 +155,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    await _send(message, await ask(_db(context), _cache(context), message.text, chat_id=message.chat_id))
+    await _send(message, await ask(_db(context), _catalog(context), message.text, chat_id=message.chat_id))
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,7 +171,7 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not (replied or mentioned):
         return
     text = re.sub(re.escape(mention), " ", message.text, flags=re.IGNORECASE) if mention else message.text
-    await _send(message, await ask(_db(context), _cache(context), text, chat_id=message.chat_id))
+    await _send(message, await ask(_db(context), _catalog(context), text, chat_id=message.chat_id))
 
 
 # --- buttons ----------------------------------------------------------------------------------------------------
@@ -191,21 +191,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = query.data or ""
     message = query.message if isinstance(query.message, Message) else None
     if data.startswith("q:") and message:
-        await _send(message, await ask(_db(context), _cache(context), data[2:], chat_id=message.chat_id))
+        await _send(message, await ask(_db(context), _catalog(context), data[2:], chat_id=message.chat_id))
         return
     m = re.fullmatch(r"([up]):(\d+)(?::(\d{4}))?", data)
     if not m or message is None:
         return
     unit_id, year = int(m.group(2)), int(m.group(3)) if m.group(3) else None
-    answer = await answer_unit(_db(context), unit_id, year)
+    answer = await answer_unit(_db(context), _catalog(context), unit_id, year)
     question = _question_of(message)
     if m.group(1) == "p" and question:
         db = _db(context)
         async with db.session() as session, session.begin():
-            resolver = await _cache(context).get(session)
+            resolver = (await _catalog(context).get(session)).resolver
             await record_pick(session, resolver, question, unit_id, chat_id=message.chat_id,
                               user_id=query.from_user.id if query.from_user else None)
-        _cache(context).invalidate()  # this process at once; other replicas within their check interval
+        _catalog(context).invalidate()  # this process at once; other replicas within their check interval
     parts = render(answer, brief=_in_group(message))
     await query.edit_message_text(parts[0], reply_markup=keyboard(answer) if len(parts) == 1 else None)
     for i, part in enumerate(parts[1:], start=2):
@@ -222,7 +222,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         db = _db(context)
         async with db.session() as session, session.begin():
             await migrate_chat(session, message.chat_id, message.migrate_to_chat_id)
-        _cache(context).invalidate()
+        _catalog(context).invalidate()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,25 +253,28 @@ async def _post_shutdown(application: Application) -> None:
     await application.bot_data["db"].close()
 
 
-def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
-    """``request`` replaces the HTTP transport (tests pass an in-process one)."""
+def build_application(settings: Settings, request: BaseRequest | None = None, *,
+                      rate_limited: bool = True) -> Application:
+    """``request`` replaces the HTTP transport (tests pass an in-process one). ``rate_limited=False`` drops the
+    limiter that keeps sends under Telegram's 30 per second, to measure processing alone."""
     token = settings.token.get_secret_value() if settings.token else ""
     builder = ApplicationBuilder()
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = (
         builder
         .token(token)
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
                            tzinfo=TIMEZONE))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    application.bot_data.update(db=Database(settings.effective_database_url), cache=ResolverCache(),
+    application.bot_data.update(db=Database(settings.effective_database_url), catalog=Catalog(),
                                 settings=settings, recent={})
     fresh = filters.UpdateType.MESSAGE  # edited messages are not new questions
     application.add_handler(CommandHandler("start", start, filters=fresh))

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from dxcore.assistant import ask
 from dxcore.db import Database
 from dxcore.formatting import format_date
-from dxcore.index import ResolverCache, load_resolver
+from dxcore.index import Catalog, load_resolver
 from dxcore.ingest import ingest_file
 from dxcore.levels import level_name
-from dxcore.queries import list_decisions
+from dxcore.queries import list_decisions, load_snapshot
 from dxcore.settings import Settings
 from dxcore.store import cli_actor, load_shipped_if_empty
 
@@ -94,7 +94,7 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _decisions(settings: Settings) -> int:
     async with _store(settings, seed=True) as db, db.session() as session:
-        decisions = await list_decisions(session)
+        decisions = list_decisions(await load_snapshot(session))
     if not decisions:
         print("No decision is stored.")
     for d in decisions:
@@ -107,7 +107,7 @@ async def _decisions(settings: Settings) -> int:
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     async with _store(settings, seed=True) as db:
-        answer = await ask(db, ResolverCache(), " ".join(args.text))
+        answer = await ask(db, Catalog(), " ".join(args.text))
     print(answer.render_plain())
     return EXIT_OK
 
@@ -123,7 +123,7 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _shell(settings: Settings) -> int:
-    cache = ResolverCache()
+    catalog = Catalog()
     print("dxbot shell: gõ câu hỏi, Enter để trả lời; Ctrl-D để thoát.")
     async with _store(settings, seed=True) as db:
         while True:
@@ -133,7 +133,7 @@ async def _shell(settings: Settings) -> int:
                 print()
                 return EXIT_OK
             if text.strip():
-                print((await ask(db, cache, text)).render_plain(), end="\n\n")
+                print((await ask(db, catalog, text)).render_plain(), end="\n\n")
 
 
 async def _prepare(settings: Settings) -> None:

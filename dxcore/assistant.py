@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dxcore import answers as A
 from dxcore import intents as I
 from dxcore.db import Database
-from dxcore.index import ResolverCache
-from dxcore.models import Unit
+from dxcore.index import Catalog, CatalogView
 from dxcore.queries import list_decisions, tier_counts, top, unit_result, unit_years, units_of_tier
 from dxcore.resolver import AMBIGUOUS, FOUND
 
@@ -20,28 +17,27 @@ def _scope(intent: I.Intent) -> str:
     return level + (f", năm {intent.year}" if intent.year else "")
 
 
-async def unit_answer(session: AsyncSession, unit_id: int, year: int | None = None) -> A.Answer:
-    result = await unit_result(session, unit_id, year)
+def unit_answer(view: CatalogView, unit_id: int, year: int | None = None) -> A.Answer:
+    result = unit_result(view.snapshot, unit_id, year)
     if result is None:
-        unit = await session.get(Unit, unit_id)
+        unit = view.snapshot.units.get(unit_id)
         name = unit.name if unit else "Đơn vị này"
-        return A.no_result_answer(name, year, await unit_years(session, unit_id))
+        return A.no_result_answer(name, year, unit_years(view.snapshot, unit_id))
     return A.unit_answer(result)
 
 
-async def answer_intent(session: AsyncSession, cache: ResolverCache, intent: I.Intent,
-                        chat_id: int | None = None) -> A.Answer:
+def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = None) -> A.Answer:
     text, kind = intent.text, intent.kind
     if kind == I.HELP:
         return A.help_answer()
     if kind == I.DECISIONS:
-        return A.decisions_answer(await list_decisions(session))
+        return A.decisions_answer(list_decisions(view.snapshot))
     if kind == I.COUNTS:
-        levels = await tier_counts(session, intent.level, intent.year)
+        levels = tier_counts(view.snapshot, intent.level, intent.year)
         note = f"Hiểu là: thống kê xếp loại {_scope(intent)}." if intent.guessed else None
         return A.counts_answer(levels, intent.tier, note) if levels else A.no_data_answer(intent.level, intent.year)
     if kind in (I.TOP, I.BOTTOM):
-        slices = await top(session, intent.n or I.DEFAULT_TOP, intent.level, intent.year, bottom=kind == I.BOTTOM)
+        slices = top(view.snapshot, intent.n or I.DEFAULT_TOP, intent.level, intent.year, bottom=kind == I.BOTTOM)
         if not slices:
             return A.no_data_answer(intent.level, intent.year)
         note = None
@@ -52,15 +48,14 @@ async def answer_intent(session: AsyncSession, cache: ResolverCache, intent: I.I
     if kind == I.TIER_LIST:
         if intent.tier is None:
             return A.usage_answer("xeploai")
-        slices = await units_of_tier(session, intent.tier, intent.level, intent.year)
+        slices = units_of_tier(view.snapshot, intent.tier, intent.level, intent.year)
         return A.tier_list_answer(slices, intent.tier) if slices else A.no_data_answer(intent.level, intent.year)
 
     if not text.strip():
         return A.usage_answer("hang")
-    resolver = await cache.get(session)
-    resolution = resolver.resolve(text, level=intent.level, chat_id=chat_id)
+    resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status == FOUND:
-        answer = await unit_answer(session, resolution.unit.id, intent.year)
+        answer = unit_answer(view, resolution.unit.id, intent.year)
         if resolution.candidates and resolution.candidates[0].score < SURE_SCORE:
             answer.note = f"Hiểu là hỏi về {resolution.unit.name}."
         return answer
@@ -69,13 +64,16 @@ async def answer_intent(session: AsyncSession, cache: ResolverCache, intent: I.I
     return A.not_found_answer(text, resolution.candidates, intent.year)
 
 
-async def ask(db: Database, cache: ResolverCache, text: str | I.Intent, *, chat_id: int | None = None) -> A.Answer:
+async def view_of(db: Database, catalog: Catalog) -> CatalogView:
+    async with db.session() as session:
+        return await catalog.get(session)
+
+
+async def ask(db: Database, catalog: Catalog, text: str | I.Intent, *, chat_id: int | None = None) -> A.Answer:
     """Answer free text, or an intent already read from a command."""
     intent = I.parse_intent(text) if isinstance(text, str) else text
-    async with db.session() as session:
-        return await answer_intent(session, cache, intent, chat_id)
+    return answer_intent(await view_of(db, catalog), intent, chat_id)
 
 
-async def answer_unit(db: Database, unit_id: int, year: int | None = None) -> A.Answer:
-    async with db.session() as session:
-        return await unit_answer(session, unit_id, year)
+async def answer_unit(db: Database, catalog: Catalog, unit_id: int, year: int | None = None) -> A.Answer:
+    return unit_answer(await view_of(db, catalog), unit_id, year)

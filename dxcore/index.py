@@ -1,8 +1,9 @@
-"""The resolver built from the store: units, curated aliases (data/aliases.toml) and learned picks.
+"""The store's read model: the results snapshot and the resolver (units, curated aliases in data/aliases.toml,
+learned picks), rebuilt when the store changes.
 
-A pick counts for the chat that made it at once, and for everyone once three different users agree. The index is
-rebuilt when units or aliases change (a cheap signature query, at most every few seconds), so every process —
-several bot replicas included — sees what any of them stored.
+A pick counts for the chat that made it at once, and for everyone once three different users agree. The catalog
+checks a cheap signature of the store at most every few seconds, so every process — several bot replicas included
+— sees what any of them stored.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import time
 import tomllib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.models import Alias, Unit
+from dxcore.models import Alias, Decision, Unit
 from dxcore.paths import data_dir
+from dxcore.queries import Snapshot, load_snapshot
 from dxcore.resolver import Resolver, UnitRef
 from dxcore.text import name_key
 from dxcore.vocabulary import Vocabulary
@@ -70,33 +73,44 @@ async def record_pick(session: AsyncSession, resolver: Resolver, text: str, unit
 
 
 async def _signature(session: AsyncSession) -> tuple:
+    """Changes whenever a decision is stored or replaced, or a unit or alias is added."""
+    decisions = (await session.execute(
+        select(func.count(Decision.id), func.max(Decision.id), func.max(Decision.loaded_at),
+               func.max(Decision.published_at))
+    )).one()
     units = (await session.execute(select(func.count(Unit.id), func.max(Unit.id)))).one()
     aliases = (await session.execute(select(func.count(Alias.id), func.max(Alias.id)))).one()
-    return tuple(units) + tuple(aliases)
+    return tuple(decisions) + tuple(units) + tuple(aliases)
 
 
-class ResolverCache:
-    """One resolver per process, rebuilt when the store's units or aliases change."""
+@dataclass(frozen=True)
+class CatalogView:
+    snapshot: Snapshot
+    resolver: Resolver
+
+
+class Catalog:
+    """One read model per process, rebuilt when the store's signature changes."""
 
     def __init__(self, vocabulary: Vocabulary | None = None, check_every: float = 3.0) -> None:
         self.vocabulary = vocabulary
         self.check_every = check_every
-        self._resolver: Resolver | None = None
+        self._view: CatalogView | None = None
         self._signature: tuple | None = None
         self._checked = 0.0
 
-    async def get(self, session: AsyncSession) -> Resolver:
+    async def get(self, session: AsyncSession) -> CatalogView:
         now = time.monotonic()
-        if self._resolver is None or now - self._checked >= self.check_every:
+        if self._view is None or now - self._checked >= self.check_every:
             self._checked = now
             signature = await _signature(session)
-            if signature != self._signature or self._resolver is None:
-                self._resolver = await load_resolver(session, self.vocabulary)
+            if signature != self._signature or self._view is None:
+                self._view = CatalogView(await load_snapshot(session), await load_resolver(session, self.vocabulary))
                 self._signature = signature
-        return self._resolver
+        return self._view
 
     def invalidate(self) -> None:
-        self._resolver = None
+        self._view = None
 
 
 async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:

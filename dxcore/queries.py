@@ -1,18 +1,19 @@
-"""Reads from the store. Every result carries its citation (decision number, date, appendix).
+"""Reads: every result carries its citation (decision number, date, appendix).
 
-"Latest" means the latest evaluated year, then the latest signed date (DESIGN.md). A year argument is always the
-evaluated year, never the signing year.
+The results are small and change only when a decision is stored, so each process reads them once into a Snapshot
+and answers from memory (index.Catalog rebuilds it when the store changes): a question costs no database round
+trip. "Latest" means the latest evaluated year, then the latest signed date (DESIGN.md). A year argument is always
+the evaluated year, never the signing year.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from dxcore.levels import LEVEL_ORDER
 from dxcore.models import Decision, Ranking, Result, Unit
@@ -97,45 +98,98 @@ class DecisionInfo:
     published_at: datetime | None
 
 
-def _citation(ranking: Ranking) -> Citation:
-    d = ranking.decision
-    return Citation(d.issuer, d.number, d.signed_date, d.evaluated_year, ranking.appendix, ranking.level)
+@dataclass(frozen=True)
+class DecisionView:
+    id: int
+    issuer: str
+    number: str
+    signed_date: date
+    evaluated_year: int
+    title: str
+    loaded_at: datetime
+    published_at: datetime | None
 
 
-def _row(result: Result) -> RankedRow:
-    return RankedRow(result.unit_id, result.printed_name, result.rank, result.percentage, result.tier)
+@dataclass
+class RankingView:
+    id: int
+    level: str
+    position: int
+    appendix: str
+    stated_counts: list[dict]
+    decision: DecisionView
+    rows: list[RankedRow]  # in ranking order
+
+    @property
+    def citation(self) -> Citation:
+        d = self.decision
+        return Citation(d.issuer, d.number, d.signed_date, d.evaluated_year, self.appendix, self.level)
 
 
-def _rankings_query(level: str | None, year: int | None, issuer: str | None) -> Select:
-    query = select(Ranking).join(Ranking.decision).options(selectinload(Ranking.decision))
-    if level is not None:
-        query = query.where(Ranking.level == level)
-    if year is not None:
-        query = query.where(Decision.evaluated_year == year)
-    if issuer is not None:
-        query = query.where(Decision.issuer == issuer)
-    return query.order_by(Decision.evaluated_year.desc(), Decision.signed_date.desc(), Ranking.position)
+@dataclass(frozen=True)
+class UnitView:
+    id: int
+    name: str  # as printed in the latest decision that ranks it
+    level: str
+    issuer: str
 
 
-async def latest_rankings(
-    session: AsyncSession, level: str | None = None, year: int | None = None, issuer: str | None = None
-) -> list[Ranking]:
-    """The latest ranking of each (issuer, level), in level order; with ``level``, at most one per issuer."""
-    latest: dict[tuple[str, str], Ranking] = {}
-    for ranking in await session.scalars(_rankings_query(level, year, issuer)):
-        latest.setdefault((ranking.decision.issuer, ranking.level), ranking)
+@dataclass
+class Snapshot:
+    """Every stored decision's rankings, latest first."""
+
+    rankings: list[RankingView]
+    units: dict[int, UnitView]
+    # unit id → (ranking, row index), latest first
+    by_unit: dict[int, list[tuple[RankingView, int]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for ranking in self.rankings:
+            for index, row in enumerate(ranking.rows):
+                self.by_unit.setdefault(row.unit_id, []).append((ranking, index))
+
+
+def _newest_first(decision: DecisionView) -> tuple:
+    return (-decision.evaluated_year, -decision.signed_date.toordinal(), -decision.id)
+
+
+async def load_snapshot(session: AsyncSession) -> Snapshot:
+    decisions = {
+        d.id: DecisionView(d.id, d.issuer, d.number, d.signed_date, d.evaluated_year, d.title, d.loaded_at,
+                           d.published_at)
+        for d in await session.scalars(select(Decision))
+    }
+    rankings = {
+        r.id: RankingView(r.id, r.level, r.position, r.appendix, r.stated_counts, decisions[r.decision_id], [])
+        for r in await session.scalars(select(Ranking))
+    }
+    rows = await session.execute(
+        select(Result.ranking_id, Result.unit_id, Result.printed_name, Result.rank, Result.percentage, Result.tier)
+        .order_by(Result.ranking_id, Result.position)
+    )
+    for ranking_id, unit_id, name, rank, percentage, tier in rows:
+        rankings[ranking_id].rows.append(RankedRow(unit_id, name, rank, percentage, tier))
+    units = {u.id: UnitView(u.id, u.name, u.level, u.issuer) for u in await session.scalars(select(Unit))}
+    ordered = sorted(rankings.values(), key=lambda r: (_newest_first(r.decision), r.position))
+    return Snapshot(ordered, units)
+
+
+def latest_rankings(snapshot: Snapshot, level: str | None = None, year: int | None = None,
+                    issuer: str | None = None) -> list[RankingView]:
+    """The latest ranking of each (issuer, level), in level order."""
+    latest: dict[tuple[str, str], RankingView] = {}
+    for ranking in snapshot.rankings:
+        d = ranking.decision
+        if (level is None or ranking.level == level) and (year is None or d.evaluated_year == year) \
+                and (issuer is None or d.issuer == issuer):
+            latest.setdefault((d.issuer, ranking.level), ranking)
     return sorted(latest.values(), key=lambda r: (r.decision.issuer, LEVEL_ORDER.get(r.level, 99), r.position))
 
 
-async def _results(session: AsyncSession, ranking: Ranking) -> list[Result]:
-    query = select(Result).where(Result.ranking_id == ranking.id).order_by(Result.position)
-    return list(await session.scalars(query))
-
-
-def _next_tier_gap(results: list[Result], mine: Result) -> TierGap | None:
+def _next_tier_gap(rows: list[RankedRow], mine: RankedRow) -> TierGap | None:
     """The nearest better tier present in the ranking, measured against its lowest percentage."""
     lowest: dict[str, Decimal] = {}
-    for r in results:
+    for r in rows:
         if is_better(r.tier, mine.tier):
             lowest[r.tier] = min(lowest.get(r.tier, r.percentage), r.percentage)
     if not lowest:
@@ -144,117 +198,74 @@ def _next_tier_gap(results: list[Result], mine: Result) -> TierGap | None:
     return TierGap(tier, lowest[tier], lowest[tier] - mine.percentage)
 
 
-async def unit_result(session: AsyncSession, unit_id: int, year: int | None = None) -> UnitResult | None:
+def unit_result(snapshot: Snapshot, unit_id: int, year: int | None = None) -> UnitResult | None:
     """A unit's result in the latest decision that ranks it (or in the given evaluated year)."""
-    unit = await session.get(Unit, unit_id)
-    if unit is None:
+    unit = snapshot.units.get(unit_id)
+    placed = next((p for p in snapshot.by_unit.get(unit_id, ())
+                   if year is None or p[0].decision.evaluated_year == year), None)
+    if unit is None or placed is None:
         return None
-    query = (
-        select(Result)
-        .join(Result.ranking)
-        .join(Ranking.decision)
-        .where(Result.unit_id == unit_id)
-        .options(selectinload(Result.ranking).selectinload(Ranking.decision))
-        .order_by(Decision.evaluated_year.desc(), Decision.signed_date.desc())
-        .limit(1)
-    )
-    if year is not None:
-        query = query.where(Decision.evaluated_year == year)
-    mine = await session.scalar(query)
-    if mine is None:
-        return None
-    results = await _results(session, mine.ranking)
-    index = next(i for i, r in enumerate(results) if r.id == mine.id)
+    ranking, index = placed
+    rows = ranking.rows
+    mine = rows[index]
     return UnitResult(
         unit_id=unit.id,
         name=unit.name,
         level=unit.level,
-        row=_row(mine),
-        total=len(results),
-        tied_with=sum(1 for r in results if r.rank == mine.rank) - 1,
-        above=_row(results[index - 1]) if index > 0 else None,
-        below=_row(results[index + 1]) if index + 1 < len(results) else None,
-        next_tier=_next_tier_gap(results, mine),
-        citation=_citation(mine.ranking),
+        row=mine,
+        total=len(rows),
+        tied_with=sum(1 for r in rows if r.rank == mine.rank) - 1,
+        above=rows[index - 1] if index > 0 else None,
+        below=rows[index + 1] if index + 1 < len(rows) else None,
+        next_tier=_next_tier_gap(rows, mine),
+        citation=ranking.citation,
     )
 
 
-async def unit_years(session: AsyncSession, unit_id: int) -> list[int]:
+def unit_years(snapshot: Snapshot, unit_id: int) -> list[int]:
     """Evaluated years in which a unit is ranked, newest first."""
-    query = (
-        select(Decision.evaluated_year)
-        .join(Ranking, Ranking.decision_id == Decision.id)
-        .join(Result, Result.ranking_id == Ranking.id)
-        .where(Result.unit_id == unit_id)
-        .distinct()
-        .order_by(Decision.evaluated_year.desc())
-    )
-    return list(await session.scalars(query))
+    return sorted({r.decision.evaluated_year for r, _ in snapshot.by_unit.get(unit_id, ())}, reverse=True)
 
 
-async def tier_counts(
-    session: AsyncSession, level: str | None = None, year: int | None = None, issuer: str | None = None
-) -> list[LevelCounts]:
+def tier_counts(snapshot: Snapshot, level: str | None = None, year: int | None = None,
+                issuer: str | None = None) -> list[LevelCounts]:
     """Tier counts per level, in the decision's own wording and order (tiers it did not state follow)."""
     output = []
-    for ranking in await latest_rankings(session, level, year, issuer):
-        query = select(Result.tier, func.count()).where(Result.ranking_id == ranking.id).group_by(Result.tier)
-        actual = dict((await session.execute(query)).all())
+    for ranking in latest_rankings(snapshot, level, year, issuer):
+        actual: dict[str, int] = {}
+        for row in ranking.rows:
+            actual[row.tier] = actual.get(row.tier, 0) + 1
         counts = [TierCount(c["tier"], c["label"], actual.get(c["tier"], 0)) for c in ranking.stated_counts]
         stated = {c.tier for c in counts}
         counts += [TierCount(t, t, n) for t, n in sorted(actual.items(), key=lambda kv: TIER_RANK[kv[0]])
                    if t not in stated]
-        output.append(LevelCounts(ranking.level, counts, sum(actual.values()), _citation(ranking)))
+        output.append(LevelCounts(ranking.level, counts, len(ranking.rows), ranking.citation))
     return output
 
 
-async def top(
-    session: AsyncSession,
-    n: int,
-    level: str | None = None,
-    year: int | None = None,
-    *,
-    bottom: bool = False,
-    issuer: str | None = None,
-) -> list[RankingSlice]:
+def top(snapshot: Snapshot, n: int, level: str | None = None, year: int | None = None, *, bottom: bool = False,
+        issuer: str | None = None) -> list[RankingSlice]:
     """The first (or last) n rows of each level's latest ranking, in ranking order."""
-    output = []
-    for ranking in await latest_rankings(session, level, year, issuer):
-        total = await session.scalar(select(func.count()).where(Result.ranking_id == ranking.id)) or 0
-        order = Result.position.desc() if bottom else Result.position
-        query = select(Result).where(Result.ranking_id == ranking.id).order_by(order).limit(max(n, 0))
-        rows = [_row(r) for r in await session.scalars(query)]
-        if bottom:
-            rows.reverse()
-        output.append(RankingSlice(ranking.level, rows, total, _citation(ranking)))
-    return output
-
-
-async def units_of_tier(
-    session: AsyncSession, tier: str, level: str | None = None, year: int | None = None, issuer: str | None = None
-) -> list[RankingSlice]:
-    output = []
-    for ranking in await latest_rankings(session, level, year, issuer):
-        results = await _results(session, ranking)
-        rows = [_row(r) for r in results if r.tier == tier]
-        output.append(RankingSlice(ranking.level, rows, len(results), _citation(ranking)))
-    return output
-
-
-async def list_decisions(session: AsyncSession) -> list[DecisionInfo]:
-    query = (
-        select(Decision)
-        .options(selectinload(Decision.rankings))
-        .order_by(Decision.evaluated_year.desc(), Decision.signed_date.desc())
-    )
-    decisions = list(await session.scalars(query))
-    sizes = dict(
-        (await session.execute(select(Result.ranking_id, func.count()).group_by(Result.ranking_id))).all()
-    )
+    n = max(n, 0)
     return [
-        DecisionInfo(
-            d.id, d.issuer, d.number, d.signed_date, d.evaluated_year, d.title,
-            [(r.level, sizes.get(r.id, 0)) for r in d.rankings], d.loaded_at, d.published_at,
-        )
-        for d in decisions
+        RankingSlice(r.level, r.rows[-n:] if bottom and n else r.rows[:n], len(r.rows), r.citation)
+        for r in latest_rankings(snapshot, level, year, issuer)
     ]
+
+
+def units_of_tier(snapshot: Snapshot, tier: str, level: str | None = None, year: int | None = None,
+                  issuer: str | None = None) -> list[RankingSlice]:
+    return [
+        RankingSlice(r.level, [row for row in r.rows if row.tier == tier], len(r.rows), r.citation)
+        for r in latest_rankings(snapshot, level, year, issuer)
+    ]
+
+
+def list_decisions(snapshot: Snapshot) -> list[DecisionInfo]:
+    decisions: dict[int, DecisionInfo] = {}
+    for ranking in snapshot.rankings:
+        d = ranking.decision
+        info = decisions.setdefault(d.id, DecisionInfo(d.id, d.issuer, d.number, d.signed_date, d.evaluated_year,
+                                                       d.title, [], d.loaded_at, d.published_at))
+        info.levels.append((ranking.level, len(ranking.rows)))  # rankings come in document order
+    return list(decisions.values())

@@ -10,7 +10,7 @@ import pytest
 from dxcore import intents as I
 from dxcore.assistant import ask
 from dxcore.db import Database
-from dxcore.index import ResolverCache, load_resolver, record_pick
+from dxcore.index import Catalog, load_resolver, record_pick
 from dxcore.store import load_shipped_if_empty
 from tests.conftest import FIXTURES
 from tests.test_cli import dxbot
@@ -26,7 +26,7 @@ async def seeded(db: Database) -> Database:
 
 
 async def test_ask_development_set(seeded: Database) -> None:
-    cache = ResolverCache()
+    cache = Catalog()
     failures = []
     for row in ASK_DEV:
         text = (await ask(seeded, cache, row["question"])).render_plain()
@@ -60,7 +60,7 @@ def test_intents(question: str, kind: str, level: str | None, n: int | None, tie
 
 
 async def test_guesses_say_how_they_were_understood(seeded: Database) -> None:
-    cache = ResolverCache()
+    cache = Catalog()
     top = await ask(seeded, cache, "top cấp sở")
     assert top.note == "Hiểu là: 5 đơn vị đầu bảng cấp sở."
     typo = await ask(seeded, cache, "ninh kiu")
@@ -68,7 +68,7 @@ async def test_guesses_say_how_they_were_understood(seeded: Database) -> None:
 
 
 async def test_ambiguous_and_not_found_offer_choices(seeded: Database) -> None:
-    cache = ResolverCache()
+    cache = Catalog()
     ambiguous = await ask(seeded, cache, "Sở KH")
     assert ambiguous.kind == "ambiguous"
     assert {c.label for c in ambiguous.choices} == {"Sở Khoa học và Công nghệ", "Sở Kế hoạch và Đầu tư"}
@@ -138,7 +138,7 @@ async def test_resolver_cache_sees_units_stored_later(seeded: Database, seed_tex
     from dxcore.parsing import parse_bytes
     from dxcore.store import store_decision
 
-    cache = ResolverCache(check_every=0)
+    cache = Catalog(check_every=0)
     assert (await ask(seeded, cache, "Sở Quy hoạch - Kiến trúc")).kind != "unit"
     later = (seed_text.replace("1568 /QĐ-UBND ngày 12 tháng 7 năm 2024", "2001 /QĐ-UBND ngày 10 tháng 6 năm 2025")
              .replace("năm 2023", "năm 2024").replace("NĂM 2023", "NĂM 2024")

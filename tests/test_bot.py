@@ -62,7 +62,7 @@ async def test_start_offers_three_tappable_examples(tg) -> None:
 async def test_deep_link_opens_a_units_answer(tg) -> None:
     application, transport = tg
     async with application.bot_data["db"].session() as session:
-        unit_id = (await application.bot_data["cache"].get(session)).resolve("Sở Tư pháp").unit.id
+        unit_id = (await application.bot_data["catalog"].get(session)).resolver.resolve("Sở Tư pháp").unit.id
     await feed(application, transport.message(PRIVATE, f"/start u_{unit_id}"))
     (text,) = _checked(transport)
     assert "<b>Sở Tư pháp (cấp sở, năm 2023)</b>" in text and "6/20" in text and "95,73%" in text

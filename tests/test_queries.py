@@ -11,7 +11,9 @@ from sqlalchemy import select
 from dxcore.db import Database
 from dxcore.models import Unit
 from dxcore.parsing import parse_bytes
-from dxcore.queries import list_decisions, tier_counts, top, unit_result, unit_years, units_of_tier
+from dxcore.queries import (
+    Snapshot, list_decisions, load_snapshot, tier_counts, top, unit_result, unit_years, units_of_tier,
+)
 from dxcore.store import load_shipped_if_empty, store_decision
 from dxcore.text import name_key
 
@@ -22,22 +24,26 @@ async def seeded(db: Database) -> Database:
     return db
 
 
+async def _snapshot(db: Database) -> Snapshot:
+    async with db.session() as session:
+        return await load_snapshot(session)
+
+
 async def _unit_id(db: Database, name: str) -> int:
     async with db.session() as session:
         return await session.scalar(select(Unit.id).where(Unit.name_key == name_key(name)))
 
 
 async def test_unit_result_with_neighbours_gap_and_citation(seeded: Database) -> None:
-    async with seeded.session() as session:
-        result = await unit_result(session, await _unit_id(seeded, "Ban Dân tộc"))
+    snap = await _snapshot(seeded)
+    result = unit_result(snap, await _unit_id(seeded, "Ban Dân tộc"))
     assert (result.row.rank, result.total, result.row.percentage, result.row.tier) == (7, 20, Decimal("87.46"), "tot")
     assert result.above.name == "Sở Tư pháp" and result.below.name == "Sở Ngoại vụ"
     assert result.next_tier is None  # already in the best tier present
     c = result.citation
     assert (c.number, c.signed_date, c.appendix, c.evaluated_year) == ("1568/QĐ-UBND", date(2024, 7, 12), "Phụ lục I", 2023)
 
-    async with seeded.session() as session:
-        y_te = await unit_result(session, await _unit_id(seeded, "Sở Y tế"))
+    y_te = unit_result(snap, await _unit_id(seeded, "Sở Y tế"))
     assert (y_te.row.rank, y_te.total, y_te.tied_with) == (17, 20, 0)
     # Measured against the lowest Tốt in the same ranking (Sở Ngoại vụ, 86,91%), not a guessed threshold.
     assert (y_te.next_tier.tier, y_te.next_tier.lowest_percentage, y_te.next_tier.points) == (
@@ -46,8 +52,7 @@ async def test_unit_result_with_neighbours_gap_and_citation(seeded: Database) ->
 
 
 async def test_tier_counts_in_the_decisions_wording(seeded: Database) -> None:
-    async with seeded.session() as session:
-        levels = await tier_counts(session)
+    levels = tier_counts(await _snapshot(seeded))
     assert [lc.level for lc in levels] == ["so", "huyen"]
     assert [(c.label, c.count) for c in levels[1].counts] == [
         ("Xếp loại Tốt", 0), ("Xếp loại Khá", 4), ("Xếp loại Trung bình", 5), ("Xếp loại Yếu", 0),
@@ -56,11 +61,11 @@ async def test_tier_counts_in_the_decisions_wording(seeded: Database) -> None:
 
 
 async def test_top_bottom_and_tier_lists(seeded: Database) -> None:
-    async with seeded.session() as session:
-        (first3,) = await top(session, 3, "so")
-        (last2,) = await top(session, 2, "huyen", bottom=True)
-        (good,) = await units_of_tier(session, "tot", "so")
-        both = await top(session, 1)
+    snap = await _snapshot(seeded)
+    (first3,) = top(snap, 3, "so")
+    (last2,) = top(snap, 2, "huyen", bottom=True)
+    (good,) = units_of_tier(snap, "tot", "so")
+    both = top(snap, 1)
     assert [r.name for r in first3.rows] == [
         "Sở Lao động - Thương binh và Xã hội", "Sở Văn hóa, Thể thao và Du lịch", "Sở Thông tin và Truyền thông",
     ]
@@ -81,12 +86,12 @@ async def test_latest_decision_wins_and_years_select(seeded: Database, seed_text
     async with seeded.session() as session, session.begin():
         await store_decision(session, parsed.decision, actor="test")
     unit_id = await _unit_id(seeded, "Sở Y tế")
-    async with seeded.session() as session:
-        latest = await unit_result(session, unit_id)
-        old = await unit_result(session, unit_id, year=2023)
-        missing = await unit_result(session, unit_id, year=2019)
-        years = await unit_years(session, unit_id)
-        decisions = await list_decisions(session)
+    snap = await _snapshot(seeded)
+    latest = unit_result(snap, unit_id)
+    old = unit_result(snap, unit_id, year=2023)
+    missing = unit_result(snap, unit_id, year=2019)
+    years = unit_years(snap, unit_id)
+    decisions = list_decisions(snap)
     assert (latest.row.percentage, latest.citation.number, latest.name) == (Decimal("71"), "2001/QĐ-UBND", "Sở Y Tế")
     assert (old.row.percentage, old.citation.number) == (Decimal("70.74"), "1568/QĐ-UBND")
     assert missing is None and years == [2024, 2023]

@@ -1,0 +1,116 @@
+"""The bot's speed: answers per second through Application.process_update (in-process Bot API), side by side with
+a bare echo bot in the same run; cold start of `dxbot run` to its first answer, and its resident memory.
+
+Run: .venv/bin/python bench/bench_bot.py [--updates 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
+
+from bot.app import build_application  # noqa: E402
+from dxcore.db import Database  # noqa: E402
+from dxcore.settings import Settings  # noqa: E402
+from dxcore.store import load_shipped_if_empty  # noqa: E402
+from tests.fakebot import FakeBotApi  # noqa: E402
+from tests.inprocess import InProcessTelegram  # noqa: E402
+
+QUESTIONS = ["so y te hang may", "thống kê cấp sở", "top 3 cấp huyện", "Sở TT&TT", "ninh kieu xep loai gi",
+             "những đơn vị cấp sở xếp loại khá", "Sở KH", "2 đơn vị cuối cấp huyện"]
+
+
+async def _throughput(application: Application, transport: InProcessTelegram, updates: int) -> float:
+    batch = [transport.message(4242, QUESTIONS[i % len(QUESTIONS)]) for i in range(updates)]
+    await application.initialize()
+    try:
+        for update in batch[:20]:  # warm caches (resolver index, SQL statement cache)
+            await application.process_update(Update.de_json(update, application.bot))
+        started = time.perf_counter()
+        for update in batch:
+            await application.process_update(Update.de_json(update, application.bot))
+        return updates / (time.perf_counter() - started)
+    finally:
+        await application.shutdown()
+
+
+async def throughput(updates: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
+        db = Database(url)
+        await db.prepare(load_shipped_if_empty)
+        await db.close()
+        transport = InProcessTelegram()
+        # Without the limiter that holds sends to Telegram's 30/s: this measures the work per answer.
+        dxbot = build_application(Settings(token="123:abc", database_url=url, _env_file=None), transport,
+                                  rate_limited=False)
+        ours = await _throughput(dxbot, transport, updates)
+        await dxbot.bot_data["db"].close()
+
+    echo_transport = InProcessTelegram()
+    echo = ApplicationBuilder().token("123:abc").request(echo_transport).get_updates_request(echo_transport).build()
+
+    async def reply(update: Update, _context) -> None:
+        await update.effective_message.reply_text(update.effective_message.text)
+
+    echo.add_handler(MessageHandler(filters.TEXT, reply))
+    return ours, await _throughput(echo, echo_transport, updates)
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cold_start(state_dir: Path) -> tuple[float, float]:
+    """Seconds from starting `dxbot run` to its first answer (a question already waiting), and RSS then."""
+    with FakeBotApi() as fake:
+        env = {**os.environ, "HOME": str(state_dir), "DXBOT_STATE_DIR": str(state_dir), **fake.env()}
+        fake.push_message(4242, "so y te hang may")
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=state_dir, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            fake.wait_for(lambda c: c.method == "sendMessage" and "17/20" in str(c.params.get("text")), timeout=60)
+            elapsed = time.perf_counter() - started
+            rss = _rss_mib(process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    return elapsed, rss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=2000)
+    args = parser.parse_args()
+    ours, echo = asyncio.run(throughput(args.updates))
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, {date.today().isoformat()}")
+    print(f"answers/s through process_update: dxbot {ours:,.0f}, echo {echo:,.0f}, ratio {ours / echo:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        first, rss_first = cold_start(Path(tmp))  # empty state: migrations and seeding happen first
+        again, rss_again = cold_start(Path(tmp))
+    print(f"cold start to first answer: {first:.2f} s on an empty state dir (migrate + load the seed), "
+          f"{again:.2f} s with the database in place; RSS {rss_first:.0f} / {rss_again:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
