@@ -102,7 +102,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--updates", type=int, default=2000)
     args = parser.parse_args()
-    ours, echo = asyncio.run(throughput(args.updates))
+    # Alternate the two a few times and keep each one's best: this machine's speed drifts between runs.
+    rounds = [asyncio.run(throughput(args.updates)) for _ in range(3)]
+    ours, echo = max(r[0] for r in rounds), max(r[1] for r in rounds)
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {date.today().isoformat()}")
     print(f"answers/s through process_update: dxbot {ours:,.0f}, echo {echo:,.0f}, ratio {ours / echo:.2f}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -235,6 +235,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_init(application: Application) -> None:
+    # In the background: the first answer need not wait for five Bot API calls.
+    application.create_task(register_menus(application), name="register_menus")
+
+
+async def register_menus(application: Application) -> None:
     """The menus and descriptions, in Vietnamese; failing to set them must not stop the bot."""
     bot = application.bot
     admins = application.bot_data["settings"].admin_ids

@@ -64,16 +64,11 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
     return A.not_found_answer(text, resolution.candidates, intent.year)
 
 
-async def view_of(db: Database, catalog: Catalog) -> CatalogView:
-    async with db.session() as session:
-        return await catalog.get(session)
-
-
 async def ask(db: Database, catalog: Catalog, text: str | I.Intent, *, chat_id: int | None = None) -> A.Answer:
     """Answer free text, or an intent already read from a command."""
     intent = I.parse_intent(text) if isinstance(text, str) else text
-    return answer_intent(await view_of(db, catalog), intent, chat_id)
+    return answer_intent(await catalog.current(db), intent, chat_id)
 
 
 async def answer_unit(db: Database, catalog: Catalog, unit_id: int, year: int | None = None) -> A.Answer:
-    return unit_answer(await view_of(db, catalog), unit_id, year)
+    return unit_answer(await catalog.current(db), unit_id, year)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dxcore.db import Database
 from dxcore.models import Alias, Decision, Unit
 from dxcore.paths import data_dir
 from dxcore.queries import Snapshot, load_snapshot
@@ -98,6 +99,13 @@ class Catalog:
         self._view: CatalogView | None = None
         self._signature: tuple | None = None
         self._checked = 0.0
+
+    async def current(self, db: Database) -> CatalogView:
+        """The view, opening a session only when the store's signature is due for a check."""
+        if self._view is not None and time.monotonic() - self._checked < self.check_every:
+            return self._view
+        async with db.session() as session:
+            return await self.get(session)
 
     async def get(self, session: AsyncSession) -> CatalogView:
         now = time.monotonic()

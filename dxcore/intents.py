@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dxcore.levels import detect_level
 from dxcore.text import fold
@@ -28,8 +29,14 @@ class Intent:
     guessed: bool = False  # a default filled in (how many, which level): the answer says how it understood
 
 
+@lru_cache(maxsize=256)
+def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{'|'.join(phrases)})(?!\w)")
+
+
 def _has(folded: str, *phrases: str) -> bool:
-    return any(re.search(rf"(?<!\w){p}(?!\w)", folded) for p in phrases)
+    """Whether any of the phrases (regular expressions over folded text) stands as whole words."""
+    return _pattern(phrases).search(folded) is not None
 
 
 _TIERS_FOLDED = sorted(((fold(w), code) for code, w in TIER_WORDS.items()), key=lambda p: -len(p[0]))

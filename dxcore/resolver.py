@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -123,13 +124,21 @@ class _Blob:
 
 def _find_phrases(tokens: tuple[str, ...], phrases: Iterable[tuple[str, ...]]) -> set[int]:
     """Positions of ``tokens`` that belong to one of ``phrases``."""
+    by_first = _by_first_word(phrases if isinstance(phrases, frozenset) else frozenset(phrases))
     covered: set[int] = set()
-    for phrase in phrases:
-        n = len(phrase)
-        for i in range(len(tokens) - n + 1):
-            if tokens[i : i + n] == phrase:
-                covered.update(range(i, i + n))
+    for i, token in enumerate(tokens):
+        for phrase in by_first.get(token, ()):
+            if tokens[i : i + len(phrase)] == phrase:
+                covered.update(range(i, i + len(phrase)))
     return covered
+
+
+@lru_cache(maxsize=64)
+def _by_first_word(phrases: frozenset[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    index: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for phrase in phrases:
+        index[phrase[0]].append(phrase)
+    return dict(index)
 
 
 _UBND = ("uy", "ban", "nhan", "dan")
@@ -207,7 +216,8 @@ class Resolver:
     def _build(self, units: list[UnitRef]) -> None:
         vocab = self.vocabulary
         self._places = self._issuer_places(units)
-        light = vocab.generic | set(self._places)
+        light = self._light = frozenset(vocab.generic | set(self._places))
+        self._asked = frozenset(vocab.question_phrases)
         names = [(u, self._expand(words(u.name))) for u in units]
         doc_freq: dict[str, int] = defaultdict(int)
         for _, tokens in names:
@@ -354,7 +364,7 @@ class Resolver:
         folded = _ACRONYM_RE.sub(lambda m: re.sub(r"[^a-z]", "", m.group(0)), folded)
         folded = _ASIDE_RE.sub(" ", folded)  # years and levels narrow a question; they name no unit
         tokens = tuple(vocab.spellings.get(t, t) for t in re.findall(r"\w+", folded))
-        asked = _find_phrases(tokens, vocab.question_phrases)
+        asked = _find_phrases(tokens, self._asked)
         return self._expand(t for i, t in enumerate(tokens) if i not in asked)
 
     def alias_key(self, text: str) -> str:
@@ -373,9 +383,9 @@ class Resolver:
         if not tokens:
             return Resolution(text, NOT_FOUND, None, ())
 
-        generic = _find_phrases(tokens, self.vocabulary.generic | set(self._places))
+        generic = _find_phrases(tokens, self._light)
         if issuer is None and len({i for issuers in self._places.values() for i in issuers}) > 1:
-            named = [p for p in self._places if _find_phrases(tokens, [p])]
+            named = [p for p in self._places if _find_phrases(tokens, frozenset([p]))]
             if len(named) == 1 and len(self._places[named[0]]) == 1:
                 (issuer,) = self._places[named[0]]  # "Sở Y tế Hậu Giang": that province's
         typed = _find_phrases(tokens, self.vocabulary.unit_types)

@@ -24,6 +24,7 @@ import json
 import math
 import re
 import socket
+import sys
 import struct
 import threading
 import time
@@ -328,6 +329,12 @@ class _Server(ThreadingHTTPServer):
         # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can stall for seconds.
         TCPServer.server_bind(self)
         self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-request (a bot process killed by a test) is normal here, not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         # Keep-alive handler threads block reading the next request; shutting their sockets down wakes them so that

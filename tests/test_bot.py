@@ -209,7 +209,7 @@ async def test_errors_become_one_short_sentence(tg, monkeypatch) -> None:
 
 async def test_menus_and_descriptions_are_registered(tg) -> None:
     application, transport = tg
-    await bot_app._post_init(application)
+    await bot_app.register_menus(application)
     scopes = [(p["scope"]["type"], [c["command"] for c in p["commands"]]) for p in transport.sent("setMyCommands")]
     assert scopes[0] == ("all_private_chats", ["hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "help"])
     assert scopes[1][0] == "all_group_chats" and "hang" in scopes[1][1]
