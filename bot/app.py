@@ -40,7 +40,8 @@ from dxcore import answers as A
 from dxcore import intents as I
 from dxcore.assistant import answer_unit, ask
 from dxcore.db import Database
-from dxcore.index import Catalog, migrate_chat, record_pick
+from dxcore.index import Catalog, record_pick
+from dxcore.subscriptions import migrate_chat
 from dxcore.settings import Settings
 
 log = logging.getLogger("dxbot")

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.db import Database
@@ -120,7 +120,3 @@ class Catalog:
     def invalidate(self) -> None:
         self._view = None
 
-
-async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
-    """A group that became a supergroup keeps what its members taught the bot."""
-    await session.execute(update(Alias).where(Alias.chat_id == old_chat_id).values(chat_id=new_chat_id))

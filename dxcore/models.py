@@ -125,3 +125,57 @@ class Audit(Base):
     file_name: Mapped[str | None] = mapped_column(String(300))
     file_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Chat(Base):
+    """A Telegram chat the bot knows: where alerts go, and whether it still can."""
+
+    __tablename__ = "chat"
+
+    id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)  # Telegram's chat id
+    type: Mapped[str] = mapped_column(String(20))  # private | group | supergroup | channel
+    title: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)  # False once the bot was blocked or removed
+    migrated_to: Mapped[int | None] = mapped_column(TelegramId)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Subscription(Base):
+    """What a chat (or one forum topic of it) follows: every new decision, a level, or a unit."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id", "scope", "level", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(TelegramId, ForeignKey("chat.id", ondelete="CASCADE", onupdate="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)  # forum topic; 0 = the chat itself
+    scope: Mapped[str] = mapped_column(String(10))  # all | level | unit
+    level: Mapped[str] = mapped_column(String(20), default="")
+    unit_id: Mapped[int] = mapped_column(Integer, default=0)  # 0 unless scope = unit (kept non-null for uniqueness)
+    silent: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(TelegramId)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Delivery(Base):
+    """The outbox: one alert per decision, chat and topic, combining every subscription there."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "chat_id", "thread_id"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(TelegramId)
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|failed|blocked
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,253 @@
+"""The outbox worker: claim due alerts in small batches, send each through a Sender, record what happened.
+
+Claims are short UPDATE … RETURNING transactions (on PostgreSQL the candidates are picked with FOR UPDATE SKIP
+LOCKED, so replicas share the work). A claimed alert is marked sent right after its send; an alert claimed by a
+process that died goes back to the queue when its lease runs out, so a crash loses nothing and only the alerts in
+flight at that moment (at most one batch) can be sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text, update
+
+from dxcore.alerts import alert_answer
+from dxcore.answers import Answer
+from dxcore.db import Database
+from dxcore.index import Catalog
+from dxcore.models import Delivery, Subscription
+from dxcore.subscriptions import migrate_chat, set_active
+
+log = logging.getLogger("dxbot.delivery")
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+SENT, RETRY, BLOCKED, MIGRATED, FAILED = "sent", "retry", "blocked", "migrated", "failed"
+SEND_LOCK = 0x64786273  # pg advisory lock of the one sending replica
+
+
+@dataclass(frozen=True)
+class SendResult:
+    kind: str
+    message_id: int | None = None
+    retry_after: float | None = None  # seconds Telegram asked to wait
+    new_chat_id: int | None = None
+    error: str | None = None
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool) -> SendResult: ...
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours (Asia/Ho_Chi_Minh) when alerts wait; ``None`` bounds mean never quiet."""
+
+    start: tuple[int, int] | None
+    end: tuple[int, int] | None
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        if text.strip().lower() in {"off", "", "none"}:
+            return cls(None, None)
+        try:
+            start, end = (tuple(int(x) for x in part.strip().split(":")) for part in text.split("-"))
+            if not all(0 <= h < 24 and 0 <= m < 60 for h, m in (start, end)):
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"quiet hours must look like 21:00-07:00 or off, not {text!r}") from None
+        return cls(start, end)  # type: ignore[arg-type]
+
+    def resume_at(self, now: datetime) -> datetime | None:
+        """When alerts may go again, if ``now`` is within the quiet hours; None when they may go now."""
+        if self.start is None or self.end is None:
+            return None
+        local = now.astimezone(LOCAL)
+        minutes, start, end = local.hour * 60 + local.minute, self.start[0] * 60 + self.start[1], \
+            self.end[0] * 60 + self.end[1]
+        quiet = start <= minutes < end if start < end else minutes >= start or minutes < end
+        if not quiet:
+            return None
+        resume = local.replace(hour=self.end[0], minute=self.end[1], second=0, microsecond=0)
+        if resume <= local:
+            resume += timedelta(days=1)
+        return resume.astimezone(UTC)
+
+
+class RateBudget:
+    """A token bucket for all sends together, plus Telegram's 20 per minute in each group."""
+
+    def __init__(self, per_second: float, group_per_minute: int = 20) -> None:
+        self.interval = 1.0 / per_second
+        self.group_interval = 60.0 / group_per_minute
+        self._next = 0.0
+        self._group_next: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def pause(self, seconds: float) -> None:
+        """Telegram said "retry after": nothing goes out before then, to any chat."""
+        async with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+    async def acquire(self, chat_id: int) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next, self._group_next.get(chat_id, 0.0) if chat_id < 0 else 0.0)
+            self._next = at + self.interval
+            if chat_id < 0:
+                self._group_next[chat_id] = at + self.group_interval
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    decision_id: int
+    chat_id: int
+    thread_id: int
+    attempts: int
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, sender: Sender, catalog: Catalog, *, rate: float = 25.0,
+                 quiet: QuietHours | None = None, clock: Clock = utc_now, batch: int = 5,
+                 lease: timedelta = timedelta(seconds=60), max_attempts: int = 8, worker_id: str | None = None) -> None:
+        self.db, self.sender, self.catalog = db, sender, catalog
+        self.budget = RateBudget(rate)
+        self.quiet = quiet or QuietHours(None, None)
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+
+    async def claim(self) -> list[Job]:
+        now = self.clock()
+        async with self.db.session() as session, session.begin():
+            # Alerts whose claimer died (its lease ran out) are due again.
+            await session.execute(
+                update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - self.lease)
+                .values(status="pending")
+            )
+            due = (
+                select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+                .order_by(Delivery.id).limit(self.batch)
+            )
+            if self.db.is_postgres:
+                due = due.with_for_update(skip_locked=True)
+            rows = await session.execute(
+                update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
+                .values(status="sending", claimed_by=self.worker_id, claimed_at=now)
+                .returning(Delivery.id, Delivery.decision_id, Delivery.chat_id, Delivery.thread_id, Delivery.attempts)
+                .execution_options(synchronize_session=False)
+            )
+            return sorted((Job(*row) for row in rows), key=lambda job: job.id)
+
+    async def _content(self, job: Job) -> tuple[Answer, bool] | None:
+        view = await self.catalog.current(self.db)
+        async with self.db.session() as session:
+            subscriptions = list(await session.scalars(select(Subscription).where(
+                Subscription.chat_id == job.chat_id, Subscription.thread_id == job.thread_id)))
+        if not subscriptions:
+            return None  # unsubscribed since the publish
+        follows = [(s.scope, s.level, s.unit_id) for s in subscriptions]
+        return alert_answer(view.snapshot, job.decision_id, follows), all(s.silent for s in subscriptions)
+
+    async def _record(self, job: Job, result: SendResult) -> None:
+        now = self.clock()
+        values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
+        async with self.db.session() as session, session.begin():
+            if result.kind == SENT:
+                values |= {"status": "sent", "message_id": result.message_id, "sent_at": now, "last_error": None}
+            elif result.kind == BLOCKED:
+                values |= {"status": "blocked", "last_error": result.error}
+                await set_active(session, job.chat_id, False, now)
+            elif result.kind == MIGRATED and result.new_chat_id is not None:
+                await migrate_chat(session, job.chat_id, result.new_chat_id)
+                values |= {"status": "pending", "chat_id": result.new_chat_id, "next_attempt_at": now,
+                           "attempts": job.attempts, "last_error": result.error}
+            elif result.kind == RETRY and job.attempts + 1 < self.max_attempts:
+                wait = result.retry_after if result.retry_after is not None else min(2 ** job.attempts, 300)
+                values |= {"status": "pending", "next_attempt_at": now + timedelta(seconds=wait),
+                           "last_error": result.error}
+            else:
+                values |= {"status": "failed", "last_error": result.error}
+            await session.execute(update(Delivery).where(Delivery.id == job.id).values(**values))
+
+    async def _send_batch(self) -> int:
+        jobs = await self.claim()
+        for job in jobs:
+            content = await self._content(job)
+            if content is None:
+                await self._record(job, SendResult(FAILED, error="no subscription left"))
+                continue
+            answer, silent = content
+            await self.budget.acquire(job.chat_id)
+            try:
+                result = await self.sender.send(job.chat_id, job.thread_id, answer, silent=silent)
+            except Exception as exc:  # noqa: BLE001 - a bug in one send must not stop the others
+                log.exception("sending alert %s failed", job.id)
+                result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
+            await self._record(job, result)
+            if result.kind == RETRY and result.retry_after:
+                await self.budget.pause(result.retry_after)
+        return len(jobs)
+
+    async def run_once(self, max_seconds: float = 30.0) -> int:
+        """Send what is due, batch after batch, for up to ``max_seconds``; returns how many alerts were handled
+        (0: nothing due, quiet hours, or another replica is the sender now).
+
+        Telegram's limits are per bot, not per process: on PostgreSQL one replica at a time is the sender, holding
+        an advisory lock while the queue has work, so all replicas together stay within one send budget.
+        """
+        if self.quiet.resume_at(self.clock()) is not None:
+            return 0
+        async with AsyncExitStack() as stack:
+            if self.db.is_postgres:
+                conn = await stack.enter_async_context(self.db.engine.connect())
+                if not await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SEND_LOCK}):
+                    return 0
+                stack.push_async_callback(self._unlock, conn)
+            handled, started = 0, time.monotonic()
+            while time.monotonic() - started < max_seconds:
+                sent = await self._send_batch()
+                handled += sent
+                if not sent or self.quiet.resume_at(self.clock()) is not None:
+                    break
+            return handled
+
+    @staticmethod
+    async def _unlock(conn) -> None:
+        await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
+        await conn.commit()
+
+    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Until ``stop`` is set: drain what is due, then look again every ``idle`` seconds."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:  # noqa: BLE001 - keep the worker alive; the database may come back
+                log.exception("delivery round failed")
+                handled = 0
+            if not handled:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                except TimeoutError:
+                    pass

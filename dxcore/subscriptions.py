@@ -1,0 +1,86 @@
+"""Chats and what they follow: every new decision, a level, or a unit; per forum topic; optionally silent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dxcore.models import Alias, Chat, Delivery, Subscription
+
+ALL, LEVEL, UNIT = "all", "level", "unit"
+
+
+@dataclass(frozen=True)
+class Target:
+    scope: str
+    level: str = ""
+    unit_id: int = 0
+
+
+async def ensure_chat(session: AsyncSession, chat_id: int, chat_type: str, title: str | None = None,
+                      now: datetime | None = None) -> Chat:
+    """The chat's row, created or brought up to date; a chat that talks to the bot is active again."""
+    now = now or datetime.now(UTC)
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        chat = Chat(id=chat_id, type=chat_type, title=title, active=True, updated_at=now)
+        session.add(chat)
+    else:
+        chat.type, chat.title, chat.active, chat.updated_at = chat_type, title or chat.title, True, now
+    await session.flush()
+    return chat
+
+
+async def subscribe(session: AsyncSession, chat_id: int, target: Target, *, thread_id: int = 0, silent: bool = False,
+                    user_id: int | None = None, now: datetime | None = None) -> bool:
+    """Add a subscription; False when the chat (topic) already had it (its silent flag is updated)."""
+    existing = await session.scalar(select(Subscription).where(
+        Subscription.chat_id == chat_id, Subscription.thread_id == thread_id, Subscription.scope == target.scope,
+        Subscription.level == target.level, Subscription.unit_id == target.unit_id,
+    ))
+    if existing is not None:
+        existing.silent = silent
+        return False
+    session.add(Subscription(chat_id=chat_id, thread_id=thread_id, scope=target.scope, level=target.level,
+                             unit_id=target.unit_id, silent=silent, created_by=user_id,
+                             created_at=now or datetime.now(UTC)))
+    await session.flush()
+    return True
+
+
+async def unsubscribe(session: AsyncSession, chat_id: int, target: Target | None, *, thread_id: int = 0) -> int:
+    """Remove one subscription, or all of the chat (topic) with ``target=None``; returns how many went."""
+    query = delete(Subscription).where(Subscription.chat_id == chat_id, Subscription.thread_id == thread_id)
+    if target is not None:
+        query = query.where(Subscription.scope == target.scope, Subscription.level == target.level,
+                            Subscription.unit_id == target.unit_id)
+    return (await session.execute(query)).rowcount or 0
+
+
+async def subscriptions_of(session: AsyncSession, chat_id: int, thread_id: int = 0) -> list[Subscription]:
+    query = select(Subscription).where(Subscription.chat_id == chat_id, Subscription.thread_id == thread_id)
+    return list(await session.scalars(query.order_by(Subscription.id)))
+
+
+async def set_active(session: AsyncSession, chat_id: int, active: bool, now: datetime | None = None) -> None:
+    """A chat that blocked or removed the bot gets nothing more until it talks to the bot again."""
+    await session.execute(update(Chat).where(Chat.id == chat_id).values(active=active,
+                                                                       updated_at=now or datetime.now(UTC)))
+
+
+async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group upgraded to a supergroup gets a new id: its subscriptions, pending alerts and taught aliases move."""
+    old = await session.get(Chat, old_chat_id)
+    if old is not None and await session.get(Chat, new_chat_id) is None:
+        session.add(Chat(id=new_chat_id, type="supergroup", title=old.title, active=True, updated_at=datetime.now(UTC)))
+        await session.flush()
+    await session.execute(update(Subscription).where(Subscription.chat_id == old_chat_id)
+                          .values(chat_id=new_chat_id))
+    await session.execute(update(Delivery).where(Delivery.chat_id == old_chat_id, Delivery.status == "pending")
+                          .values(chat_id=new_chat_id))
+    await session.execute(update(Alias).where(Alias.chat_id == old_chat_id).values(chat_id=new_chat_id))
+    if old is not None:
+        old.active, old.migrated_to = False, new_chat_id
