@@ -6,12 +6,14 @@ HTML messages and buttons (bot/render.py). No SQL and no wording live here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from zoneinfo import ZoneInfo
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -27,6 +29,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -35,13 +38,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.alerts import TelegramSender
 from bot.render import keyboard, render
 from dxcore import answers as A
 from dxcore import intents as I
+from dxcore import subscriptions as S
 from dxcore.assistant import answer_unit, ask
 from dxcore.db import Database
+from dxcore.delivery import DeliveryWorker, QuietHours
 from dxcore.index import Catalog, record_pick
-from dxcore.subscriptions import migrate_chat
+from dxcore.models import Subscription
+from dxcore.queries import unit_history
 from dxcore.settings import Settings
 
 log = logging.getLogger("dxbot")
@@ -63,6 +70,9 @@ PRIVATE_COMMANDS = [
     BotCommand("cuoi", "Đơn vị cuối bảng: /cuoi [số] [cấp]"),
     BotCommand("xeploai", "Các đơn vị theo xếp loại: /xeploai khá [cấp]"),
     BotCommand("quyetdinh", "Các quyết định đã có"),
+    BotCommand("lichsu", "Kết quả một đơn vị qua các năm: /lichsu Sở Y tế"),
+    BotCommand("dangky", "Nhận thông báo khi có quyết định mới"),
+    BotCommand("huydangky", "Bỏ đăng ký nhận thông báo"),
     BotCommand("help", "Hướng dẫn"),
 ]
 GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c.command != "help"] + [BotCommand("help", "Hướng dẫn")]
@@ -194,6 +204,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if data.startswith("q:") and message:
         await _send(message, await ask(_db(context), _catalog(context), data[2:], chat_id=message.chat_id))
         return
+    if data.startswith(("s:", "h:")) and message:
+        await _subscription_button(query, message, data, context)
+        return
+    if data.startswith("y:") and message:
+        view = await _catalog(context).current(_db(context))
+        unit = view.snapshot.units.get(int(data[2:]))
+        if unit:
+            await _send(message, A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit.id)))
+        return
     m = re.fullmatch(r"([up]):(\d+)(?::(\d{4}))?", data)
     if not m or message is None:
         return
@@ -213,6 +232,140 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(part, reply_markup=keyboard(answer) if i == len(parts) else None)
 
 
+# --- subscriptions and history ----------------------------------------------------------------------------------
+
+
+def _thread(message: Message) -> int:
+    return message.message_thread_id if message.is_topic_message and message.message_thread_id else 0
+
+
+async def _may_change_subscriptions(message: Message, user_id: int | None, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In groups only chat administrators may; checked with Telegram every time."""
+    if not _in_group(message):
+        return True
+    if message.sender_chat and message.sender_chat.id == message.chat_id:
+        return True  # an anonymous administrator
+    if user_id is None:
+        return False
+    member = await context.bot.get_chat_member(message.chat_id, user_id)
+    return member.status in ("administrator", "creator")
+
+
+async def _follows(message: Message, context: ContextTypes.DEFAULT_TYPE) -> list[tuple]:
+    view = await _catalog(context).current(_db(context))
+    async with _db(context).session() as session:
+        subs = await S.subscriptions_of(session, message.chat_id, _thread(message))
+    names = {u.id: u.name for u in view.snapshot.units.values()}
+    return [(s.id, s.scope, s.level, names.get(s.unit_id), s.silent) for s in subs]
+
+
+async def _levels(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    view = await _catalog(context).current(_db(context))
+    return sorted({r.level for r in view.snapshot.rankings}, key=lambda lv: list(I._COMMAND_LEVELS).index(lv)
+                  if lv in I._COMMAND_LEVELS else 99)
+
+
+async def _subscribe(message: Message, context: ContextTypes.DEFAULT_TYPE, target: S.Target, silent: bool,
+                     user_id: int | None) -> A.Answer:
+    view = await _catalog(context).current(_db(context))
+    async with _db(context).session() as session, session.begin():
+        await S.ensure_chat(session, message.chat_id, message.chat.type, message.chat.title)
+        created = await S.subscribe(session, message.chat_id, target, thread_id=_thread(message), silent=silent,
+                                    user_id=user_id)
+    unit = view.snapshot.units.get(target.unit_id)
+    return A.subscribed_answer(A.follow_label(target.scope, target.level, unit.name if unit else None), created, silent)
+
+
+async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user_id = update.effective_user.id if update.effective_user else None
+    args = " ".join(context.args or [])
+    if not args:
+        await _send(message, A.subscriptions_answer(await _follows(message, context), removing=False,
+                                                    levels=await _levels(context)))
+        return
+    if not await _may_change_subscriptions(message, user_id, context):
+        await _send(message, A.not_allowed_answer())
+        return
+    view = await _catalog(context).current(_db(context))
+    choice = S.parse_target(args, view.resolver, set(await _levels(context)))
+    if choice.target is not None:
+        await _send(message, await _subscribe(message, context, choice.target, choice.silent, user_id))
+        return
+    answer = A.ambiguous_answer(args, choice.candidates, None) if choice.candidates else \
+        A.not_found_answer(args, (), None)
+    answer.choices = [A.Choice(c.unit.name, f"s:u:{c.unit.id}" + (":q" if choice.silent else ""))
+                      for c in choice.candidates[:5]]
+    await _send(message, answer)
+
+
+async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user_id = update.effective_user.id if update.effective_user else None
+    args = " ".join(context.args or [])
+    if not args:
+        await _send(message, A.subscriptions_answer(await _follows(message, context), removing=True, levels=[]))
+        return
+    if not await _may_change_subscriptions(message, user_id, context):
+        await _send(message, A.not_allowed_answer())
+        return
+    view = await _catalog(context).current(_db(context))
+    choice = S.parse_target(args, view.resolver, set(await _levels(context)))
+    if choice.target is None and not (choice.candidates or args.strip()):
+        return
+    target = None if choice.target and choice.target.scope == S.ALL else choice.target
+    if choice.target is None:
+        await _send(message, A.unsubscribed_answer(None, 0))
+        return
+    async with _db(context).session() as session, session.begin():
+        removed = await S.unsubscribe(session, message.chat_id, target, thread_id=_thread(message))
+    unit = view.snapshot.units.get(choice.target.unit_id)
+    label = None if target is None else A.follow_label(target.scope, target.level, unit.name if unit else None)
+    await _send(message, A.unsubscribed_answer(label, removed))
+
+
+async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    args = " ".join(context.args or [])
+    if not args:
+        await _send(message, A.Answer("usage", "Cách dùng: /lichsu <tên đơn vị>", [A.Section(None, ["Ví dụ: /lichsu Sở Y tế"])]))
+        return
+    view = await _catalog(context).current(_db(context))
+    resolution = view.resolver.resolve(args, chat_id=message.chat_id)
+    if resolution.unit is None:
+        answer = A.ambiguous_answer(args, resolution.candidates, None) if resolution.candidates and \
+            resolution.status == "ambiguous" else A.not_found_answer(args, resolution.candidates, None)
+        answer.choices = [A.Choice(c.label, "y:" + c.payload.split(":")[1]) for c in answer.choices]
+        await _send(message, answer)
+        return
+    unit = view.snapshot.units[resolution.unit.id]
+    await _send(message, A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit.id)))
+
+
+async def _subscription_button(query, message: Message, data: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user_id = query.from_user.id if query.from_user else None
+    if not await _may_change_subscriptions(message, user_id, context):
+        await _send(message, A.not_allowed_answer())
+        return
+    if data.startswith("h:"):
+        async with _db(context).session() as session, session.begin():
+            sub = await session.get(Subscription, int(data[2:]))
+            removed = 0
+            if sub is not None and sub.chat_id == message.chat_id:
+                await session.delete(sub)
+                removed = 1
+        await _send(message, A.unsubscribed_answer(None, removed))
+        return
+    parts = data.split(":")
+    if parts[1] == "all":
+        target = S.Target(S.ALL)
+    elif parts[1] == "l":
+        target = S.Target(S.LEVEL, level=parts[2])
+    else:
+        target = S.Target(S.UNIT, unit_id=int(parts[2]))
+    await _send(message, await _subscribe(message, context, target, parts[-1] == "q", user_id))
+
+
 # --- chat life --------------------------------------------------------------------------------------------------
 
 
@@ -222,8 +375,19 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message.migrate_to_chat_id:
         db = _db(context)
         async with db.session() as session, session.begin():
-            await migrate_chat(session, message.chat_id, message.migrate_to_chat_id)
+            await S.migrate_chat(session, message.chat_id, message.migrate_to_chat_id)
         _catalog(context).invalidate()
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Blocked, removed, or added again: keep the chat's status current so alerts go only where they can."""
+    change = update.my_chat_member
+    chat = change.chat
+    gone = change.new_chat_member.status in ("kicked", "left")
+    async with _db(context).session() as session, session.begin():
+        await S.ensure_chat(session, chat.id, chat.type, chat.title)
+        if gone:
+            await S.set_active(session, chat.id, False)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -238,6 +402,31 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_init(application: Application) -> None:
     # In the background: the first answer need not wait for five Bot API calls.
     application.create_task(register_menus(application), name="register_menus")
+    start_delivery(application)
+
+
+def start_delivery(application: Application) -> None:
+    """The outbox worker runs inside the bot: it sends alerts enqueued by any process (CLI, watch, replicas)."""
+    settings: Settings = application.bot_data["settings"]
+    worker = DeliveryWorker(application.bot_data["db"], TelegramSender(application.bot_data["alert_bot"]),
+                            application.bot_data["catalog"], rate=settings.send_rate,
+                            quiet=QuietHours.parse(settings.quiet_hours))
+    stop = asyncio.Event()
+    application.bot_data["delivery"] = (stop, asyncio.create_task(_deliver(application, worker, stop)))
+
+
+async def _deliver(application: Application, worker: DeliveryWorker, stop: asyncio.Event) -> None:
+    await application.bot_data["alert_bot"].initialize()
+    await worker.run(stop)
+
+
+async def _post_stop(application: Application) -> None:
+    delivery = application.bot_data.pop("delivery", None)
+    if delivery:
+        stop, task = delivery
+        stop.set()
+        await task  # the batch in flight finishes and is recorded
+        await application.bot_data["alert_bot"].shutdown()
 
 
 async def register_menus(application: Application) -> None:
@@ -277,15 +466,23 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
                            tzinfo=TIMEZONE))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    # Alerts go through a bot of their own, without PTB's limiter: the delivery worker paces them.
+    alert_bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
+                    request=request)
     application.bot_data.update(db=Database(settings.effective_database_url), catalog=Catalog(),
-                                settings=settings, recent={})
+                                settings=settings, recent={}, alert_bot=alert_bot)
     fresh = filters.UpdateType.MESSAGE  # edited messages are not new questions
     application.add_handler(CommandHandler("start", start, filters=fresh))
     application.add_handler(CommandHandler("help", help_command, filters=fresh))
     application.add_handler(CommandHandler([c for c in I.COMMANDS if c != "help"], command, filters=fresh))
+    application.add_handler(CommandHandler("dangky", subscribe_command, filters=fresh))
+    application.add_handler(CommandHandler("huydangky", unsubscribe_command, filters=fresh))
+    application.add_handler(CommandHandler("lichsu", history_command, filters=fresh))
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(MessageHandler(fresh & filters.COMMAND, unknown_command))

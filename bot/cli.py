@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
     ingest.add_argument("--dry-run", action="store_true", help="parse and validate only; store nothing")
     ingest.add_argument("--replace", action="store_true", help="replace a stored decision whose content differs")
+    ingest.add_argument("--publish", action="store_true",
+                        help="publish too: alert every subscribed chat (once per decision, ever)")
 
     commands.add_parser("decisions", help="list the stored decisions")
 
@@ -81,7 +83,8 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     async with _store(settings, seed=False) as db:
         actor = cli_actor()
         for path in args.files:
-            report = await ingest_file(db, path, actor=actor, dry_run=args.dry_run, replace=args.replace)
+            report = await ingest_file(db, path, actor=actor, dry_run=args.dry_run, replace=args.replace,
+                                       publish=args.publish)
             if report.lines:
                 print(f"{path}: {report.lines[0]}", *report.lines[1:], sep="\n")
             for line in report.warnings + report.errors:

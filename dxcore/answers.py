@@ -206,3 +206,50 @@ def no_data_answer(level: str | None, year: int | None) -> Answer:
     scope = f" {level_label(level)}" if level else ""
     when = f" năm {year}" if year else ""
     return Answer("no_data", f"Chưa có kết quả xếp hạng{scope}{when}.")
+
+
+def follow_label(scope: str, level: str, unit_name: str | None) -> str:
+    if scope == "all":
+        return "Tất cả quyết định mới"
+    if scope == "level":
+        return level_name(level)
+    return unit_name or "Một đơn vị"
+
+
+def subscriptions_answer(follows: list[tuple[int, str, str, str | None, bool]], *, removing: bool,
+                         levels: list[str]) -> Answer:
+    """The chat's subscriptions (id, scope, level, unit name, silent); with buttons to remove, or to add."""
+    lines = [f"• {follow_label(scope, level, name)}{' (im lặng)' if silent else ''}"
+             for _, scope, level, name, silent in follows] or ["Chưa đăng ký nhận thông báo nào."]
+    if removing:
+        choices = [Choice(f"Bỏ: {follow_label(scope, level, name)}"[:60], f"h:{sub_id}")
+                   for sub_id, scope, level, name, _ in follows]
+        hint = "Bấm để bỏ một đăng ký, hoặc gõ /huydangky tatca để bỏ hết."
+    else:
+        choices = [Choice("Tất cả quyết định mới", "s:all")] + [Choice(level_name(lv), f"s:l:{lv}") for lv in levels]
+        hint = "Bấm để đăng ký thêm, hoặc gõ /dangky <tên đơn vị> để theo dõi một đơn vị (thêm “im lặng” để không đổ chuông)."
+    return Answer("subscriptions", "Đăng ký nhận thông báo khi có quyết định mới", [Section(None, lines + [hint])],
+                  choices=choices)
+
+
+def subscribed_answer(label: str, created: bool, silent: bool) -> Answer:
+    how = " (im lặng)" if silent else ""
+    title = f"Đã đăng ký: {label}{how}." if created else f"Đã đăng ký từ trước: {label}{how}."
+    return Answer("subscribed", title, [Section(None, ["Khi có quyết định mới, bot sẽ báo kết quả và thay đổi."])])
+
+
+def unsubscribed_answer(label: str | None, removed: int) -> Answer:
+    if not removed:
+        return Answer("unsubscribed", "Không có đăng ký nào như vậy để bỏ.")
+    return Answer("unsubscribed", f"Đã bỏ đăng ký: {label}." if label else f"Đã bỏ {removed} đăng ký.")
+
+
+def not_allowed_answer() -> Answer:
+    return Answer("not_allowed", "Trong nhóm, chỉ quản trị viên mới thay đổi được đăng ký nhận thông báo.")
+
+
+def history_answer(name: str, level: str, history: list) -> Answer:
+    lines = [f"Năm {c.evaluated_year}: hạng {row.rank}/{total}, {format_percent(row.percentage)}, "
+             f"{tier_word(row.tier)} (Quyết định số {c.number})" for row, total, c in history]
+    return Answer("history", f"{name} ({level_label(level)}) qua các năm",
+                  [Section(None, lines or ["Chưa có kết quả nào."])])

@@ -11,6 +11,7 @@ from dxcore.levels import level_name
 from dxcore.parsing import ParsedDecision, parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.formatting import format_date
+from dxcore.publishing import publish as publish_decision
 from dxcore.store import IngestStatus, store_decision
 from dxcore.tiers import tier_word
 
@@ -48,7 +49,7 @@ _STATUS_TEXT = {
 
 
 async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = False,
-                      replace: bool = False) -> FileReport:
+                      replace: bool = False, publish: bool = False) -> FileReport:
     report = FileReport(file=str(path), ok=False)
     try:
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
@@ -71,6 +72,9 @@ async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = F
     async with db.session() as session, session.begin():
         stored = await store_decision(session, outcome.decision, actor=actor, replace=replace,
                                       file_hash=hashlib.sha256(data).hexdigest())
+        published = None
+        if publish and stored.status is not IngestStatus.CONFLICT:
+            published = await publish_decision(session, stored.decision_id, actor=actor)  # same transaction
     report.status, report.decision_id = stored.status, stored.decision_id
     if stored.status is IngestStatus.CONFLICT:
         report.errors.append(
@@ -80,4 +84,7 @@ async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = F
         return report
     report.ok = True
     report.lines.append(f"  {_STATUS_TEXT[stored.status]} (decision id {stored.decision_id})")
+    if published is not None:
+        report.lines.append(f"  published: {published.alerts} alerts queued" if published.published
+                            else "  already published before: no alert sent again")
     return report

@@ -62,7 +62,7 @@ _LIST = ("nhung", "cac", "danh sach", "liet ke", "nao", "ke ten", "gom")
 _DECISIONS = ("quyet dinh", "van ban", "nguon du lieu", "du lieu nao")
 
 
-def _level_of(folded: str) -> str | None:
+def level_of(folded: str) -> str | None:
     for pattern, code in _LEVEL_WORDS:
         m = re.search(rf"(?<!\w){pattern}(?!\w)", folded)
         if m:
@@ -93,7 +93,7 @@ def parse_intent(text: str) -> Intent:
     if m := re.search(r"(?<!\w)(?:nam )?(20\d\d)(?!\w)", folded):
         year = int(m.group(1))
         folded = (folded[: m.start()] + folded[m.end() :]).strip()
-    level = _level_of(folded)
+    level = level_of(folded)
     tier = _tier_of(folded)
     numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
     n = numbers[0] if numbers else None
@@ -133,7 +133,7 @@ def command_intent(command: str, args: str) -> Intent:
         folded = (folded[: m.start()] + folded[m.end() :]).strip()
     if kind == UNIT:
         return Intent(UNIT, args, year=year)
-    level = _level_of(folded) or next((_COMMAND_LEVELS[w] for w in folded.split() if w in _COMMAND_LEVELS), None)
+    level = level_of(folded) or next((_COMMAND_LEVELS[w] for w in folded.split() if w in _COMMAND_LEVELS), None)
     numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
     n = max(1, min(numbers[0], 100)) if numbers else DEFAULT_TOP
     return Intent(kind, args, level, year, _tier_of(folded), n if kind in (TOP, BOTTOM) else None)

@@ -269,3 +269,9 @@ def list_decisions(snapshot: Snapshot) -> list[DecisionInfo]:
                                                        d.title, [], d.loaded_at, d.published_at))
         info.levels.append((ranking.level, len(ranking.rows)))  # rankings come in document order
     return list(decisions.values())
+
+
+def unit_history(snapshot: Snapshot, unit_id: int) -> list[tuple[RankedRow, int, Citation]]:
+    """A unit's results across decisions, oldest first: (row, size of its ranking, citation)."""
+    placed = snapshot.by_unit.get(unit_id, [])
+    return [(r.rows[i], len(r.rows), r.citation) for r, i in reversed(placed)]

@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dxcore.intents import level_of
 from dxcore.models import Alias, Chat, Delivery, Subscription
+from dxcore.resolver import AMBIGUOUS, FOUND, Candidate, Resolver
+from dxcore.text import fold
 
 ALL, LEVEL, UNIT = "all", "level", "unit"
 
@@ -84,3 +87,35 @@ async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int
     await session.execute(update(Alias).where(Alias.chat_id == old_chat_id).values(chat_id=new_chat_id))
     if old is not None:
         old.active, old.migrated_to = False, new_chat_id
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """What "/dangky …" names: a target, or units to choose from (ambiguous), or nothing (not found)."""
+
+    target: Target | None
+    candidates: tuple[Candidate, ...] = ()
+    silent: bool = False
+
+
+_SILENT_WORDS = ("im lang", "imlang", "silent", "khong chuong", "tat tieng")
+
+
+def parse_target(text: str, resolver: Resolver, levels: set[str]) -> TargetChoice:
+    """"tatca", "cap so", "cấp huyện", a unit's name; "im lặng" anywhere asks for silent alerts."""
+    folded = " ".join(fold(text).replace("-", " ").split())
+    silent = any(word in folded for word in _SILENT_WORDS)
+    for word in _SILENT_WORDS:
+        folded = folded.replace(word, " ").strip()
+    if folded in {"tatca", "tat ca", "all", "toan bo", "het"}:
+        return TargetChoice(Target(ALL), silent=silent)
+    if folded.startswith("cap ") or folded in {"so", "huyen", "xa"}:
+        level = level_of(folded) or {"so": "so", "huyen": "huyen", "xa": "xa"}.get(folded.removeprefix("cap "))
+        if level in levels or level in {"so", "huyen", "xa"}:
+            return TargetChoice(Target(LEVEL, level=level), silent=silent)
+    resolution = resolver.resolve(folded)
+    if resolution.status == FOUND:
+        return TargetChoice(Target(UNIT, unit_id=resolution.unit.id), silent=silent)
+    if resolution.status == AMBIGUOUS:
+        return TargetChoice(None, resolution.candidates, silent)
+    return TargetChoice(None, (), silent)

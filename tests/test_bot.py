@@ -211,7 +211,8 @@ async def test_menus_and_descriptions_are_registered(tg) -> None:
     application, transport = tg
     await bot_app.register_menus(application)
     scopes = [(p["scope"]["type"], [c["command"] for c in p["commands"]]) for p in transport.sent("setMyCommands")]
-    assert scopes[0] == ("all_private_chats", ["hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "help"])
+    assert scopes[0] == ("all_private_chats", ["hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "lichsu",
+                                               "dangky", "huydangky", "help"])
     assert scopes[1][0] == "all_group_chats" and "hang" in scopes[1][1]
     assert scopes[2][0] == "chat" and transport.sent("setMyCommands")[2]["scope"]["chat_id"] == ADMIN
     assert "Chuyển đổi số" in transport.sent("setMyDescription")[0]["description"]
