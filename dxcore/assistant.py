@@ -26,8 +26,17 @@ def unit_answer(view: CatalogView, unit_id: int, year: int | None = None) -> A.A
     return A.unit_answer(result)
 
 
+_SECOND_READING = (I.COUNTS, I.TOP, I.BOTTOM, I.TIER_LIST)
+
+
 def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = None) -> A.Answer:
     text, kind = intent.text, intent.kind
+    if kind in _SECOND_READING and not intent.explicit:
+        # "Sở Y tế có bao nhiêu phần trăm", "Cái Răng có đứng cuối không": a named unit is what is asked about.
+        named = view.resolver.resolve(text, chat_id=chat_id)
+        if named.status == FOUND:
+            intent = I.Intent(I.UNIT, text, None, intent.year)
+            kind = I.UNIT
     if kind == I.HELP:
         return A.help_answer()
     if kind == I.DECISIONS:
@@ -56,7 +65,7 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status == FOUND:
         answer = unit_answer(view, resolution.unit.id, intent.year)
-        if resolution.candidates and resolution.candidates[0].score < SURE_SCORE:
+        if resolution.loose or (resolution.candidates and resolution.candidates[0].score < SURE_SCORE):
             answer.note = f"Hiểu là hỏi về {resolution.unit.name}."
         return answer
     if resolution.status == AMBIGUOUS:

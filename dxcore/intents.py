@@ -27,6 +27,7 @@ class Intent:
     tier: str | None = None
     n: int | None = None
     guessed: bool = False  # a default filled in (how many, which level): the answer says how it understood
+    explicit: bool = False  # from a slash command: its kind is not open to a second reading
 
 
 @lru_cache(maxsize=256)
@@ -87,7 +88,8 @@ def _bare_level(folded: str) -> str | None:
 
 def parse_intent(text: str) -> Intent:
     folded = re.sub(r"[^\w%]+", " ", fold(text)).strip()
-    if not folded or set(folded.split()) <= _GREETINGS or _has(folded, *_HELP_WORDS):
+    # Help only when nothing else is said: "xem giúp mình sở y tế" is a question about Sở Y tế.
+    if not folded or set(_pattern(_HELP_WORDS).sub(" ", folded).split()) <= _GREETINGS:
         return Intent(HELP, text)
     year = None
     if m := re.search(r"(?<!\w)(?:nam )?(20\d\d)(?!\w)", folded):
@@ -132,8 +134,8 @@ def command_intent(command: str, args: str) -> Intent:
         year = int(m.group(1))
         folded = (folded[: m.start()] + folded[m.end() :]).strip()
     if kind == UNIT:
-        return Intent(UNIT, args, year=year)
+        return Intent(UNIT, args, year=year, explicit=True)
     level = level_of(folded) or next((_COMMAND_LEVELS[w] for w in folded.split() if w in _COMMAND_LEVELS), None)
     numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
     n = max(1, min(numbers[0], 100)) if numbers else DEFAULT_TOP
-    return Intent(kind, args, level, year, _tier_of(folded), n if kind in (TOP, BOTTOM) else None)
+    return Intent(kind, args, level, year, _tier_of(folded), n if kind in (TOP, BOTTOM) else None, explicit=True)

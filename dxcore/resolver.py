@@ -39,11 +39,21 @@ _STOPWORDS = frozenset({"va", "cac", "cua"})  # never initials ("KH&ĐT" is "k�
 _SHORTLIST = 30  # units scored in full per question
 _TELLING = 1.0  # a word in more than about 60% of names does not pick units out
 _OTHER_KIND = 0.88  # "xã X" asked, "phường X" found: possible, but the score says so
+# Kinds of body people use for one another; any other difference of kind rules a unit out of a confident match.
+_FAMILIES = {("quan",): "district", ("huyen",): "district", ("thi", "xa"): "district", ("thanh", "pho"): "district",
+             ("xa",): "commune", ("phuong",): "commune", ("thi", "tran"): "commune"}
+
+
+def _family(kind: tuple[str, ...]) -> object:
+    return _FAMILIES.get(kind, kind)
 
 # Thresholds of the decision, on a 0–100 score and the share of the query explained.
 _FOUND_SCORE, _FOUND_GAP, _EXPLAINED, _SUGGEST_SCORE = 62.0, 7.0, 0.8, 45.0
 
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
+_SYLLABLE_RE = re.compile(
+    r"(?:ngh|ch|gh|gi|kh|ng|nh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt]|[iouy])?"
+)
 _ASIDE_RE = re.compile(r"(?<!\w)(?:(?:nam\s+)?(?:19|20)\d\d|cap\s+(?:so|huyen|xa|tinh|bo))(?!\w)")
 _ACRONYM_RE = re.compile(rf"(?<!\w)[{_CONSONANTS}]{{1,6}}(?:\s*[&\-/.+]\s*[{_CONSONANTS}]{{1,6}})+(?!\w)")
 
@@ -68,7 +78,7 @@ class Resolution:
     status: str
     unit: UnitRef | None
     candidates: tuple[Candidate, ...]
-
+    loose: bool = False  # the unit was found through a typo or an unfinished word: worth saying so
     def to_json(self) -> dict:
         def ref(u: UnitRef) -> dict:
             return {"id": u.id, "name": u.name, "level": u.level}
@@ -98,6 +108,7 @@ class _Entry:
     kind: tuple[str, ...] | None  # its unit-type words ("xa"): "xã X" asked of a "phường X" weighs against it
     total_weight: float
     initial_at: tuple[int, ...]  # the word each letter of its initials string stands for
+    plain: bool  # its name is only kind and generic words ("Văn phòng UBND thành phố"): its kind tells it apart
     word_at: tuple[int, ...]  # the word each character of its run-together string belongs to
 
 
@@ -156,6 +167,12 @@ def _first_kind(tokens: tuple[str, ...], kinds: list[tuple[str, ...]]) -> tuple[
                 return kind
         i += 1
     return None
+
+
+def _leading_kind(tokens: tuple[str, ...], kinds: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The kind a question starts with ("xã X huyện Y" asks for a xã; "huyện Y" there only says where)."""
+    start = len(_UBND) if tokens[: len(_UBND)] == _UBND else 0
+    return next((kind for kind in kinds if tokens[start : start + len(kind)] == kind), None)
 
 
 @dataclass
@@ -237,7 +254,7 @@ class Resolver:
             content = [i for i, t in enumerate(tokens) if t not in _STOPWORDS]
             word_at = tuple(i for i, t in enumerate(tokens) for _ in t)
             entry = _Entry(unit, tokens, weights, _first_kind(tokens, self._kinds), sum(weights),
-                           tuple(content), word_at)
+                           tuple(content), all(w <= _TYPE for w in weights), word_at)
             self.entries.append(entry)
             self.by_id[unit.id] = unit
             positions: dict[str, list[int]] = defaultdict(list)
@@ -318,9 +335,12 @@ class Resolver:
             sources.append((derived[-1], _COMPOUND))
         sources = [(hits, quality) for hits, quality in sources if hits]
         stand_in: list[str] = []
-        if not exact and len(token) >= 3 and not any(q >= _INITIALS for _, q in sources):
+        # Typos in words of four letters or more, and in shorter ones that cannot be a Vietnamese syllable ("mih",
+        # "hog"): three-letter real words are too close to each other ("tân" is not "tài", "một" is not "môi").
+        if not exact and (len(token) >= 4 or (len(token) == 3 and not _SYLLABLE_RE.fullmatch(token))) \
+                and not any(q >= _INITIALS for _, q in sources):
             limit = 1 if len(token) < 8 else 2
-            quality = _SHORT_TYPO if len(token) <= 3 else _TYPO  # "kiu" for "kiều", but "một" is not "môi"
+            quality = _TYPO
             for word, _, _ in process.extract(token, self._words, scorer=OSA.distance, score_cutoff=limit, limit=8):
                 sources.append((self._exact[word], quality))
                 stand_in.append(word)
@@ -395,7 +415,8 @@ class Resolver:
             sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals)
             query.append(_Query(token, self._weight(token, i, generic, typed, stand_in), sources))
         shortlist = self._shortlist(query, level, issuer)
-        asked_kind = _first_kind(tokens, self._kinds)
+        self._loose: dict[int, bool] = {}
+        asked_kind = _leading_kind(tokens, self._kinds)
         total = sum(q.weight for q in query)
         scored = [self._score(entry_index, query, total, asked_kind) for entry_index in shortlist]
         scored.sort(key=lambda s: (-s[0], self.entries[s[2]].unit.id))
@@ -444,15 +465,20 @@ class Resolver:
         telling = False  # matched a word that tells units apart, not only "Sở" or "thành phố"
         previous: tuple[int, ...] = ()
         previous_weight = 0.0
+        loosest = 1.0
         pairs = in_order = 0.0  # weighted: "Tân Phú" is not "Phú Tân"
         for q in query:
             hit = q.hit(entry_index)
             if not hit:
                 previous = ()
                 continue
-            explained += q.weight * hit[0]
+            # A word matched only inside "UBND" or "thành phố" of a name says as little as those words do.
+            weight = q.weight if not hit[1] or any(entry.weights[p] > _GENERIC for p in hit[1]) \
+                else min(q.weight, _GENERIC)
+            explained += weight * hit[0]
+            loosest = min(loosest, hit[0])
             covered.update(hit[1])
-            telling |= q.weight > _TYPE
+            telling |= weight > _TYPE or (entry.plain and weight >= _TYPE)
             if previous and hit[1]:
                 pair = min(q.weight, previous_weight)
                 pairs += pair
@@ -466,7 +492,11 @@ class Resolver:
         order = in_order / pairs if pairs else 1.0
         score = 100 * (0.65 * share + 0.2 * coverage + 0.15 * order)
         if asked_kind and entry.kind and asked_kind != entry.kind:
-            score *= _OTHER_KIND
+            if _family(asked_kind) == _family(entry.kind):
+                score *= _OTHER_KIND  # "huyện Ninh Kiều" for a quận: people mix these up
+            else:
+                share = min(share, _EXPLAINED - 0.01)  # "Văn phòng Sở Y tế" is not Sở Y tế; "xã X" not huyện X
+        self._loose[entry_index] = loosest < _INITIALS
         return score, share, entry_index
 
     def _decide(self, text: str, scored: list[tuple[float, float, int]]) -> Resolution:
@@ -480,7 +510,8 @@ class Resolver:
         if plausible and plausible[0] is scored[0]:
             close = [s for s in plausible if best_score - s[0] < _FOUND_GAP]
             if len(close) == 1:
-                return Resolution(text, FOUND, candidate(scored[0]).unit, (candidate(scored[0]),))
+                return Resolution(text, FOUND, candidate(scored[0]).unit, (candidate(scored[0]),),
+                                  self._loose.get(scored[0][2], False))
             return Resolution(text, AMBIGUOUS, None, tuple(map(candidate, close[:5])))
         suggestions = [candidate(s) for s in scored[:3] if s[0] >= _SUGGEST_SCORE]
         return Resolution(text, NOT_FOUND, None, tuple(suggestions))

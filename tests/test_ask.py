@@ -63,7 +63,7 @@ async def test_guesses_say_how_they_were_understood(seeded: Database) -> None:
     cache = Catalog()
     top = await ask(seeded, cache, "top cấp sở")
     assert top.note == "Hiểu là: 5 đơn vị đầu bảng cấp sở."
-    typo = await ask(seeded, cache, "ninh kiu")
+    typo = await ask(seeded, cache, "ninh kieuu")
     assert typo.note == "Hiểu là hỏi về UBND quận Ninh Kiều." and "63,71%" in typo.render_plain()
 
 
