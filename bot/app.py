@@ -97,13 +97,18 @@ def _in_group(message: Message) -> bool:
 
 
 async def _send(message: Message, answer: A.Answer) -> Message:
-    """Reply with the answer: in groups quoting the question and in short form; buttons on the last part."""
+    """Reply with the answer: in groups quoting the question and in short form; buttons on the last part.
+
+    Choices of a unit quote the question in private chats too: Telegram then hands the question back with the
+    tapped button (reply_to_message), which is how the pick teaches the resolver without keeping any state.
+    """
     group = _in_group(message)
+    quote = group or any(c.payload.startswith("p:") for c in answer.choices)
     parts = render(answer, brief=group)
     sent = message
     for i, part in enumerate(parts):
         markup = keyboard(answer) if i == len(parts) - 1 else None
-        sent = await message.reply_text(part, reply_markup=markup, do_quote=group and i == 0)
+        sent = await message.reply_text(part, reply_markup=markup, do_quote=quote and i == 0)
     return sent
 
 

@@ -24,6 +24,7 @@ _PHRASES: list[tuple[str, str]] = [
     (r"cap tinh", "tinh"),
     (r"cap bo", "bo"),
     (r"(?:cac |khoi )?xa,? phuong,? thi tran", "xa"),
+    (r"(?:cac |khoi )?xa,? thi tran", "xa"),
     (r"(?:ubnd |uy ban nhan dan )?(?:cac )?xa,? phuong", "xa"),
     (r"khoi (?:cac )?xa", "xa"),
     (r"(?:cac |khoi )?quan,? huyen", "huyen"),

@@ -87,9 +87,10 @@ async def test_ambiguous_offers_buttons_and_a_tap_answers_and_teaches(tg) -> Non
     assert all(b["callback_data"].startswith("p:") and len(b["callback_data"].encode()) <= 64 for b in buttons)
     pick = next(b for b in buttons if b["text"] == "Sở Kế hoạch và Đầu tư")
 
-    # Telegram includes the question the button message replied to; the in-process API does the same.
-    question = transport.message(PRIVATE, "Sở KH")["message"]
-    bot_message = dict(transport.last_bot_message(PRIVATE), reply_to_message=question)
+    # The choices quote the question, so Telegram hands it back with the tap (the in-process API does the same).
+    assert sent["reply_parameters"]["message_id"]
+    bot_message = transport.last_bot_message(PRIVATE)
+    assert bot_message["reply_to_message"]["text"] == "Sở KH"
     transport.clear()
     await feed(application, transport.callback(bot_message, pick["callback_data"], user_id=PRIVATE))
     assert transport.calls[0][0] == "answerCallbackQuery"

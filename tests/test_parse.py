@@ -107,3 +107,51 @@ def test_levels_in_one_table_by_roman_rows() -> None:
     outcome = parse_bytes(text.encode(), "two.txt")
     assert [lv.code for lv in outcome.decision.levels] == ["huyen", "xa"], [str(e) for e in outcome.errors]
 
+
+
+OFFICE_VARIANT = """\
+ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH HẬU GIANG                     Độc lập - Tự do - Hạnh phúc
+
+Số: 245/QĐ-CT.UBND                 Hậu Giang, ngày 05 tháng 3 năm 2024
+
+QUYẾT ĐỊNH
+VỀ VIỆC CÔNG BỐ KẾT QUẢ ĐÁNH GIÁ, XẾP HẠNG
+MỨC ĐỘ CHUYỂN ĐỔI SỐ NĂM 2023
+
+CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH
+
+Điều 1. Công bố kết quả như sau:
+- Cấp sở: Mức Tốt (từ 85% trở lên): 02 đơn vị; Mức Khá: 01/04 đơn vị; Trung bình: 1 đơn vị.
+
+Điều 2. Quyết định này có hiệu lực kể từ ngày ký.
+
+Phụ lục I - KẾT QUẢ XẾP HẠNG CẤP SỞ
+STT\tTên cơ quan/đơn vị\tĐiểm đạt được\tThứ hạng\tKết quả xếp loại\tGhi chú
+1\tSở Y tế\t90,5\t1\tTốt\t
+2\tSở Tài chính\t90,5\t1\tTốt\tĐồng hạng
+3\tSở Nội vụ\t75\t3\tKhá
+4\tBan Dân tộc\t60,1\t4\tTrung bình\t
+"""
+
+
+def test_office_variants_read_as_printed() -> None:
+    outcome = parse_bytes(OFFICE_VARIANT.encode(), "variant.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    d = outcome.decision
+    assert (d.issuer, d.number, d.evaluated_year) == ("UBND tỉnh Hậu Giang", "245/QĐ-CT.UBND", 2023)
+    (so,) = d.levels
+    assert (so.code, so.appendix) == ("so", "Phụ lục I")
+    assert [(r.rank, r.name, r.tier) for r in so.rows][:2] == [(1, "Sở Y tế", "tot"), (1, "Sở Tài chính", "tot")]
+    assert [(c.tier, c.count) for c in so.stated_counts] == [("tot", 2), ("kha", 1), ("trung_binh", 1)]
+
+
+def test_levels_as_roman_rows_after_the_header() -> None:
+    text = HEADED.replace("- Cấp xã:", "1. Cấp sở: 01 đơn vị xếp loại Tốt.\n2. Cấp xã:").replace(
+        "KẾT QUẢ XẾP HẠNG CẤP XÃ\nSTT | Tên đơn vị | Thứ hạng | Tỷ lệ (%) | Xếp loại\n",
+        "KẾT QUẢ XẾP HẠNG\nSTT | Tên đơn vị | Thứ hạng | Tỷ lệ (%) | Xếp loại\nI | CẤP SỞ\n"
+        "01 | Sở Y tế | 01 | 90 | Tốt\nII | CẤP XÃ\n",
+    )
+    outcome = parse_bytes(text.encode(), "roman.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    assert [(lv.code, len(lv.rows)) for lv in outcome.decision.levels] == [("so", 1), ("xa", 4)]

@@ -24,7 +24,7 @@ def _folded(text: str) -> str:
 
 # --- header facts -----------------------------------------------------------------------------------------------
 
-_NUMBER = r"(\d+(?:\s*/\s*\d{4})?)\s*/\s*(Q[ĐD](?:\s*-\s*[A-ZĐ0-9]+)+)"
+_NUMBER = r"(\d+(?:\s*/\s*\d{4})?)\s*/\s*(Q[ĐD](?:\s*-\s*[A-ZĐ0-9]+(?:\.[A-ZĐ0-9]+)*)+)"
 _HEADER_NUMBER_RE = re.compile(rf"^S[ỐO]\s*:?\s*{_NUMBER}", re.IGNORECASE)
 _ANNEX_NUMBER_RE = re.compile(
     rf"Quyết định số\s*:?\s*{_NUMBER}(?:\s*,?\s*ngày\s+(\d{{1,2}})\s*(?:tháng|/)\s*(\d{{1,2}})\s*(?:năm|/)\s*(\d{{4}}))?",
@@ -78,8 +78,11 @@ def _issuer_from(lines: list[tuple[str, Location]]) -> _Found | None:
             continue
         kind_start = match.start(1) if match.group(1) else match.start(2)
         rest = line[kind_start:].strip()
-        if not rest and i + 1 < len(lines) and lines[i + 1][0] == lines[i + 1][0].upper():
-            rest = lines[i + 1][0].strip()
+        if not rest:
+            # "ỦY BAN NHÂN DÂN" alone: the place is on a following line of the same column; in a two-column
+            # header printed as text, the other column's line ("CỘNG HÒA XÃ HỘI …") comes in between.
+            rest = next((ln.strip() for ln, _ in lines[i + 1 : i + 5]
+                         if ln == ln.upper() and _folded(ln).startswith(("tinh ", "thanh pho "))), "")
         kind = _folded(rest)
         for word, display in (("thanh pho ", "thành phố"), ("tinh ", "tỉnh")):
             if kind.startswith(word) and len(rest) > len(word):
@@ -106,9 +109,9 @@ def _read_header(blocks: list[Block], facts: _HeaderFacts) -> None:
             in_title = True
             continue
         if in_title:
-            if line == line.upper() and title_parts:
-                in_title = False  # "CHỦ TỊCH ỦY BAN …" follows the title
-            elif line != line.upper() or not title_parts:
+            if folded.startswith(("chu tich", "uy ban", "ubnd", "quyet dinh", "dieu ")) or len(title_parts) >= 4:
+                in_title = False  # "CHỦ TỊCH ỦY BAN …" follows the title, which may itself be in capitals
+            else:
                 title_parts.append(line)
     if title_parts:
         facts.title = clean(" ".join(title_parts))
@@ -128,8 +131,10 @@ def _read_annex_notes(blocks: list[Block], facts: _HeaderFacts) -> None:
 # --- Điều 1 counts ----------------------------------------------------------------------------------------------
 
 _TIER_ALT = "|".join(sorted((re.escape(_folded(w)) for w in TIER_WORDS.values()), key=len, reverse=True))
-_UNIT_WORDS = r"(?:don vi|co quan|dia phuong|dv)"
-_COUNT_AFTER_TIER = re.compile(rf"(?<!\w)((?:xep loai|loai|muc|dat)?\s*({_TIER_ALT}))\s*[:\-]?\s*(\d+)\s*{_UNIT_WORDS}")
+_UNIT_WORDS = r"(?:don vi|co quan|dia phuong|dv|so|quan|huyen|xa|phuong)"
+_COUNT_AFTER_TIER = re.compile(
+    rf"(?<!\w)((?:xep loai|loai|muc|dat)?\s*({_TIER_ALT}))(?:\s*\([^)]*\))?\s*[:\-]?\s*(\d+)(?:\s*/\s*\d+)?\s*{_UNIT_WORDS}"
+)
 _COUNT_BEFORE_TIER = re.compile(
     rf"(?<!\w)(\d+)\s*{_UNIT_WORDS}\s*(?:duoc\s*)?((?:xep loai|dat|o|muc|loai|\s)*({_TIER_ALT}))(?!\w)"
 )
@@ -169,25 +174,25 @@ def _read_counts(blocks: list[Block], problems: list[Problem]) -> dict[str | Non
 
 # --- ranking tables ---------------------------------------------------------------------------------------------
 
-_ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("seq", ("stt", "tt", "so tt", "so thu tu")),
-    ("rank", ("xep hang", "thu hang", "hang", "thu tu xep hang", "vi tri")),
-    ("tier", ("xep loai", "phan loai", "muc xep loai", "muc do", "muc", "danh gia", "xep loai muc do")),
-    ("percentage", ("ty le", "ty le %", "ty le dat", "% dat", "diem", "tong diem", "diem dat", "ket qua", "chi so")),
-    ("unit", ("don vi", "ten don vi", "co quan", "ten co quan", "co quan, don vi", "ten co quan, don vi",
-              "dia phuong", "ten dia phuong", "don vi, dia phuong", "ten")),
+# Header words → column role, tried in this order on the folded header text ("Kết quả xếp loại" is a tier, "Kết quả
+# đánh giá (%)" a percentage, "Tên cơ quan/đơn vị" the unit).
+_ROLE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("seq", re.compile(r"^(?:stt|tt|so tt|so thu tu)$")),
+    ("rank", re.compile(r"(?<!\w)(?:xep hang|thu hang|hang|vi tri)(?!\w)")),
+    ("tier", re.compile(r"(?<!\w)(?:xep loai|phan loai|muc do|muc xep loai|loai)(?!\w)")),
+    ("percentage", re.compile(r"(?<!\w)(?:ty le|diem|ket qua|chi so|%)(?!\w)|%")),
+    ("unit", re.compile(r"(?<!\w)(?:don vi|co quan|dia phuong|ten|so,? ban,? nganh)(?!\w)")),
 ]
-_ROLE_BY_WORDS = {words: role for role, options in _ROLE_WORDS for words in options}
 _REQUIRED_ROLES = {"rank", "unit", "percentage", "tier"}
 
 
 def _column_role(cell: str) -> tuple[str | None, bool]:
     """The role of a header cell, and whether it says the values are percentages ("Tỷ lệ (%)")."""
-    folded = _folded(cell)
-    says_percent = "%" in folded or "phan tram" in folded
-    words = re.sub(r"\(.*?\)|[^\w%, ]", " ", folded)
-    words = re.sub(r"\s+", " ", words).strip(" ,")
-    return _ROLE_BY_WORDS.get(words), says_percent
+    folded = " ".join(re.sub(r"[^\w%,]+", " ", _folded(cell)).split())
+    if not folded or len(folded) > 60:
+        return None, False  # a title or a sentence, not a column header
+    role = next((name for name, rule in _ROLE_RULES if rule.search(folded)), None)
+    return role, "%" in folded or "phan tram" in folded
 
 
 @dataclass
@@ -254,7 +259,8 @@ def _parse_row(block: Block, cols: _Columns, problems: list[Problem]) -> ParsedR
 
 def _is_data_row(block: Block, cols: _Columns) -> bool:
     """A row as wide as the header whose rank, percentage or tier reads as one (the others may be typos)."""
-    if len(block.cells) != cols.width:
+    needed = max(cols.index.values()) + 1  # trailing empty cells (an empty "Ghi chú") may be left out
+    if not needed <= len(block.cells) <= cols.width:
         return False
     cells = block.cells
     return bool(
@@ -278,7 +284,8 @@ class _Context:
         folded = _folded(text)
         if m := _APPENDIX_RE.match(folded):
             self.appendix = f"Phụ lục {m.group(1).upper()}"
-            self.level = None
+            self.level = detect_level(text[m.end():])  # "Phụ lục I - KẾT QUẢ XẾP HẠNG CẤP SỞ"
+            self.level_loc = block.loc if self.level else None
             return "appendix"
         if "kem theo" in folded or "quyet dinh so" in folded:
             return None  # the appendix note names the issuer ("Ủy ban nhân dân thành phố"), not a level
@@ -292,6 +299,7 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
     ctx = _Context()
     current: ParsedLevel | None = None
     cols: _Columns | None = None
+    header_loc: Location | None = None  # a header read before any level was named: level rows may follow
     skipped: list[Block] = []
     for block in blocks:
         header = _header_columns(block)
@@ -299,17 +307,20 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
             if current is not None and ctx.level is None and cols and header.width == cols.width:
                 cols = header  # the header repeated on a new page: the same ranking goes on
                 continue
-            cols, current, skipped = header, None, []
+            cols, current, skipped, header_loc = header, None, [], None
             if ctx.level is None:
-                problems.append(Problem(
-                    block.loc,
-                    "this ranking table has no heading naming its level (such as 'CẤP SỞ' or 'CẤP HUYỆN') above it.",
-                ))
+                header_loc = block.loc  # "STT | Đơn vị | …" then "I | CẤP SỞ" rows inside the table
                 continue
             current = _start_level(decision, ctx, block.loc, problems)
             ctx.level = None
             continue
-        if cols is not None and current is not None and _is_data_row(block, cols):
+        if cols is not None and _is_data_row(block, cols):
+            if current is None:
+                if header_loc is not None:
+                    problems.append(Problem(header_loc, "this ranking table has no heading naming its level "
+                                                        "(such as 'CẤP SỞ' or 'CẤP HUYỆN') above it or in its rows."))
+                    header_loc = None
+                continue
             warnings.extend(
                 Problem(b.loc, f"text inside the ranking table was ignored: '{b.text[:60]}'.")
                 for b in skipped if not _PAGE_FURNITURE_RE.match(b.text)
@@ -317,19 +328,19 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
             skipped = []
             current.rows.append(_parse_row(block, cols, problems))
             continue
-        distinct = {c for c in block.cells if c}
-        if cols is not None and current is not None and block.is_table_row and len(distinct) <= 2:
-            first = block.cells[0] if block.cells else ""
-            if _ROMAN_RE.match(first) or len(distinct) == 1:
+        distinct = [c for c in block.cells if c]
+        if cols is not None and 1 <= len(distinct) <= 2 and (block.is_table_row or _ROMAN_RE.match(distinct[0])):
+            roman = bool(_ROMAN_RE.match(distinct[0]))
+            if roman or len(distinct) == 1:
                 code = detect_level(block.text)
-                if code == current.code:
+                if current is not None and code == current.code:
                     continue  # the table's title row, repeated at the top of the next page
-                if code is not None:  # a level row ("II. CẤP HUYỆN") inside one table
+                if code is not None:  # a level row ("II | CẤP HUYỆN") inside the table
                     ctx.level, ctx.level_loc = code, block.loc
                     current = _start_level(decision, ctx, block.loc, problems)
-                    ctx.level = None
+                    ctx.level, header_loc = None, None
                     continue
-                if _ROMAN_RE.match(first):
+                if roman and current is not None:
                     problems.append(Problem(block.loc, f"group row '{block.text}' does not name a level "
                                                        "(groups within a level are not supported)."))
                     continue
@@ -338,8 +349,15 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
             ctx.level = None  # a page heading repeating the level being read: the same ranking goes on
         elif heading is not None:
             cols, current, skipped = None, None, []
+            if header_loc is not None:
+                problems.append(Problem(header_loc, "this ranking table has no heading naming its level "
+                                                    "(such as 'CẤP SỞ' or 'CẤP HUYỆN') above it or in its rows."))
+                header_loc = None
         elif current is not None:
             skipped.append(block)
+    if header_loc is not None and current is None:
+        problems.append(Problem(header_loc, "this ranking table has no heading naming its level "
+                                            "(such as 'CẤP SỞ' or 'CẤP HUYỆN') above it or in its rows."))
 
 
 def _start_level(decision: ParsedDecision, ctx: _Context, loc: Location, problems: list[Problem]) -> ParsedLevel:

@@ -20,14 +20,25 @@ class DocumentError(ValueError):
 
 # Cells in a text line: tabs, pipes, or runs of two or more spaces.
 _CELL_SPLIT = re.compile(r"\t|\||\s{2,}")
+_SPACED = re.compile(r"\s{2,}")
 _RULE_LINE = re.compile(r"^[\s|:+=\-–—_]*$")
 
 
 def split_cells(line: str) -> tuple[str, ...]:
-    """Cells of a text line; a line with no separators is one cell. Markdown rule lines have none."""
+    """Cells of a text line; a line with no separators is one cell. Markdown rule lines have none.
+
+    Tabs and pipes delimit cells, so an empty cell between them stays (an empty "Ghi chú" keeps the columns in
+    place); runs of spaces only separate, so there empty cells cannot be told and are dropped.
+    """
     if _RULE_LINE.match(line):
         return ()
     line = line.replace("\u00a0", " ")
+    if "\t" in line or "|" in line:
+        cells = [clean(c) for c in re.split(r"\t|\|", line.strip().strip("|"))]
+        cells = [sub for c in cells for sub in (_SPACED.split(c) if c else [c])]
+        while cells and not cells[-1]:
+            cells.pop()
+        return tuple(cells) if any(cells) else ()
     return tuple(cell for cell in (clean(c) for c in _CELL_SPLIT.split(line)) if cell)
 
 
