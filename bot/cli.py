@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError
 
 from dxcore.assistant import ask
 from dxcore.db import Database
@@ -119,9 +120,8 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     async with _store(settings, seed=True) as db, db.session() as session:
         resolver = await load_resolver(session)
     queries = args.queries or (line.rstrip("\n") for line in sys.stdin)
-    for query in queries:
-        if query.strip():
-            print(json.dumps(resolver.resolve(query).to_json(), ensure_ascii=False))
+    for query in queries:  # one line out per line in, blank ones too, so scripts can zip them
+        print(json.dumps(resolver.resolve(query).to_json(), ensure_ascii=False), flush=not args.queries)
     return EXIT_OK
 
 
@@ -176,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(f"unknown command {args.command}")
     except UsageError as exc:
         print(f"dxbot: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ArgumentError as exc:  # an unusable DXBOT_DATABASE_URL
+        print(f"dxbot: bad configuration: DXBOT_DATABASE_URL: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValidationError as exc:
         problems = "; ".join(f"DXBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())

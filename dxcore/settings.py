@@ -33,6 +33,14 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        from dxcore.delivery import QuietHours  # the one parser of the format
+
+        QuietHours.parse(value)
+        return value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
