@@ -47,7 +47,9 @@ from dxcore.assistant import answer_unit, ask
 from dxcore.db import Database
 from dxcore.delivery import DeliveryWorker, QuietHours
 from dxcore.index import Catalog, record_pick
-from dxcore.models import Subscription
+from dxcore import publishing as P
+from dxcore.parsing import parse_bytes
+from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.queries import unit_history
 from dxcore.settings import Settings
 
@@ -209,6 +211,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if data.startswith("q:") and message:
         await _send(message, await ask(_db(context), _catalog(context), data[2:], chat_id=message.chat_id))
         return
+    if data.startswith(("pub:", "cxl:")) and message:
+        await _publish_button(query, message, data, context)
+        return
     if data.startswith(("s:", "h:")) and message:
         await _subscription_button(query, message, data, context)
         return
@@ -354,11 +359,7 @@ async def _subscription_button(query, message: Message, data: str, context: Cont
         return
     if data.startswith("h:"):
         async with _db(context).session() as session, session.begin():
-            sub = await session.get(Subscription, int(data[2:]))
-            removed = 0
-            if sub is not None and sub.chat_id == message.chat_id:
-                await session.delete(sub)
-                removed = 1
+            removed = await S.remove_by_id(session, message.chat_id, int(data[2:]))
         await _send(message, A.unsubscribed_answer(None, removed))
         return
     parts = data.split(":")
@@ -369,6 +370,87 @@ async def _subscription_button(query, message: Message, data: str, context: Cont
     else:
         target = S.Target(S.UNIT, unit_id=int(parts[2]))
     await _send(message, await _subscribe(message, context, target, parts[-1] == "q", user_id))
+
+
+# --- publishing -------------------------------------------------------------------------------------------------
+
+PARSE_SECONDS = 30  # an uploaded document is untrusted: reading it gets this long at most
+NOT_ADMIN = "Xin lỗi, chỉ quản trị viên của bot mới được công bố quyết định."
+
+
+def _is_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> bool:
+    return user_id is not None and user_id in context.application.bot_data["settings"].admin_ids
+
+
+async def _read_upload(context: ContextTypes.DEFAULT_TYPE, file_id: str, name: str):
+    """Download and parse an uploaded decision, size-capped and time-limited; None when it was refused."""
+    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(parse_bytes, data, name), timeout=PARSE_SECONDS)
+    except TimeoutError:
+        return None
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user_id = update.effective_user.id if update.effective_user else None
+    if not _is_admin(context, user_id):
+        await message.reply_text(NOT_ADMIN)
+        return
+    document = message.document
+    if document.file_size and document.file_size > MAX_DOCUMENT_BYTES:
+        await message.reply_text(f"Tệp lớn hơn {MAX_DOCUMENT_BYTES // 2**20} MB, không phải một quyết định.")
+        return
+    name = document.file_name or "quyet-dinh"
+    outcome = await _read_upload(context, document.file_id, name)
+    if outcome is None:
+        await message.reply_text(f"Đọc tệp quá {PARSE_SECONDS} giây nên đã dừng; tệp không được lưu.")
+        return
+    if not outcome.ok:
+        errors = [str(e) for e in outcome.errors]
+        shown = errors[:20] + ([f"… và {len(errors) - 20} lỗi khác."] if len(errors) > 20 else [])
+        await _send(message, A.Answer("invalid", "Quyết định chưa hợp lệ, chưa lưu gì. Các lỗi:",
+                                      [A.Section(None, shown)]))
+        return
+    async with _db(context).session() as session, session.begin():
+        status = await P.preview_status(session, outcome.decision)
+        alerts = await P.audience_of_parsed(session, outcome.decision)
+        pending_id = await P.hold_for_publish(session, outcome.decision, user_id=user_id, chat_id=message.chat_id,
+                                              file_id=document.file_id, file_name=name)
+    answer = A.preview_answer(outcome.decision, [str(w) for w in outcome.warnings], alerts, status)
+    if status not in ("conflict", "published"):
+        answer.choices = [A.Choice("Công bố", f"pub:{pending_id}"), A.Choice("Hủy", f"cxl:{pending_id}")]
+    await _send(message, answer)
+
+
+async def _publish_button(query, message: Message, data: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user_id = query.from_user.id if query.from_user else None
+    if not _is_admin(context, user_id):  # checked again: the button may be tapped by someone else
+        await message.reply_text(NOT_ADMIN)
+        return
+    action, pending_id = data.split(":")
+    db = _db(context)
+    async with db.session() as session, session.begin():
+        pending = await P.take_held(session, int(pending_id))
+    if pending is None:
+        await query.edit_message_text("Bản xem trước này đã được xử lý.")
+        return
+    if action == "cxl":
+        await query.edit_message_text("Đã hủy. Không có gì được lưu.")
+        return
+    outcome = await _read_upload(context, pending.file_id, pending.file_name)
+    if outcome is None or not outcome.ok or outcome.decision.content_hash() != pending.content_hash:
+        await query.edit_message_text("Không đọc lại được tệp như lúc xem trước; không công bố.")
+        return
+    async with db.session() as session, session.begin():
+        published = await P.store_and_publish(session, outcome.decision, actor=f"tg:{user_id}")
+    if published is None:
+        await query.edit_message_text("Đã có quyết định cùng số với nội dung khác; không công bố.")
+        return
+    _catalog(context).invalidate()
+    text = (f"Đã công bố. {published.alerts} thông báo đang được gửi." if published.published
+            else "Quyết định này đã được công bố trước đây; không gửi lại.")
+    await query.edit_message_text(text)
 
 
 # --- chat life --------------------------------------------------------------------------------------------------
@@ -488,6 +570,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     application.add_handler(CommandHandler("huydangky", unsubscribe_command, filters=fresh))
     application.add_handler(CommandHandler("lichsu", history_command, filters=fresh))
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(fresh & filters.Document.ALL & filters.ChatType.PRIVATE, on_document))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     application.add_handler(MessageHandler(fresh & filters.COMMAND, unknown_command))

@@ -253,3 +253,25 @@ def history_answer(name: str, level: str, history: list) -> Answer:
              f"{tier_word(row.tier)} (Quyết định số {c.number})" for row, total, c in history]
     return Answer("history", f"{name} ({level_label(level)}) qua các năm",
                   [Section(None, lines or ["Chưa có kết quả nào."])])
+
+
+def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None) -> Answer:
+    """What an admin checks before publishing: the decision as read, its counts, warnings, who will be told."""
+    lines = [f"Quyết định số {decision.number} ngày {format_date(decision.signed_date)} của {decision.issuer}, "
+             f"kết quả năm {decision.evaluated_year}."]
+    for level in decision.levels:
+        counts: dict[str, int] = {}
+        for row in level.rows:
+            counts[row.tier] = counts.get(row.tier, 0) + 1
+        tiers = ", ".join(f"{tier_word(c.tier)} {counts.get(c.tier, 0)}" for c in level.stated_counts)
+        lines.append(f"{level.appendix}, {level_label(level.code)}: {len(level.rows)} đơn vị ({tiers}).")
+    if stored_status == "published":
+        lines.append("Quyết định này đã được công bố trước đây: sẽ không gửi thông báo lần nữa.")
+    elif stored_status == "conflict":
+        lines.append("Đã có quyết định cùng số với nội dung khác: không thể công bố (dùng dxbot ingest --replace).")
+    else:
+        lines.append(f"Sẽ gửi thông báo tới {alerts} nhóm/người đăng ký.")
+    sections = [Section(None, lines)]
+    if warnings:
+        sections.append(Section("Lưu ý", warnings[:10]))
+    return Answer("preview", "Xem trước quyết định", sections)

@@ -179,3 +179,18 @@ class Delivery(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingPublish(Base):
+    """A decision file an admin sent and was shown a preview of; Publish or Cancel refers to it by id (replicas
+    share it through the database, and it survives a restart)."""
+
+    __tablename__ = "pending_publish"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(TelegramId)
+    chat_id: Mapped[int] = mapped_column(TelegramId)
+    file_id: Mapped[str] = mapped_column(String(300))
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.models import Audit, Chat, Decision, Delivery, Ranking, Result, Subscription
+from dxcore.models import Audit, Chat, Decision, Delivery, PendingPublish, Ranking, Result, Subscription, Unit
+from dxcore.parsing import ParsedDecision
+from dxcore.store import IngestStatus, store_decision
 from dxcore.subscriptions import ALL, LEVEL, UNIT
+from dxcore.text import name_key
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,18 @@ async def audience(session: AsyncSession, decision_id: int) -> set[tuple[int, in
     units = set(await session.scalars(
         select(Result.unit_id).join(Ranking, Result.ranking_id == Ranking.id).where(Ranking.decision_id == decision_id)
     ))
+    return await _followers(session, levels, units)
+
+
+async def audience_of_parsed(session: AsyncSession, decision: ParsedDecision) -> int:
+    """How many chats a decision not stored yet would alert (for the admin's preview)."""
+    keys = {(lv.code, name_key(r.name)) for lv in decision.levels for r in lv.rows}
+    units = {unit_id for unit_id, level, key in await session.execute(
+        select(Unit.id, Unit.level, Unit.name_key).where(Unit.issuer == decision.issuer)) if (level, key) in keys}
+    return len(await _followers(session, {lv.code for lv in decision.levels}, units))
+
+
+async def _followers(session: AsyncSession, levels: set[str], units: set[int]) -> set[tuple[int, int]]:
     rows = await session.execute(
         select(Subscription.chat_id, Subscription.thread_id, Subscription.scope, Subscription.level,
                Subscription.unit_id)
@@ -57,3 +72,40 @@ async def publish(session: AsyncSession, decision_id: int, *, actor: str, now: d
     session.add(Audit(at=now, actor=actor, action="publish", decision_id=decision_id, detail=f"{len(targets)} alerts"))
     await session.flush()
     return PublishOutcome(decision_id, True, len(targets))
+
+
+async def preview_status(session: AsyncSession, decision: ParsedDecision) -> str | None:
+    """"published" (nothing would be sent again), "conflict" (same number, other content), or None (new)."""
+    stored = await session.scalar(select(Decision).where(Decision.issuer == decision.issuer,
+                                                         Decision.number == decision.number))
+    if stored is None:
+        return None
+    if stored.content_hash != decision.content_hash():
+        return "conflict"
+    return "published" if stored.published_at else None
+
+
+async def hold_for_publish(session: AsyncSession, decision: ParsedDecision, *, user_id: int, chat_id: int,
+                           file_id: str, file_name: str) -> int:
+    """Keep what an admin previewed, for the Publish button (any replica, after a restart too)."""
+    pending = PendingPublish(user_id=user_id, chat_id=chat_id, file_id=file_id, file_name=file_name,
+                             content_hash=decision.content_hash(), created_at=datetime.now(UTC))
+    session.add(pending)
+    await session.flush()
+    return pending.id
+
+
+async def take_held(session: AsyncSession, pending_id: int) -> PendingPublish | None:
+    """The held preview, removed so that two taps cannot publish twice."""
+    pending = await session.get(PendingPublish, pending_id, with_for_update=True)
+    if pending is not None:
+        await session.delete(pending)
+    return pending
+
+
+async def store_and_publish(session: AsyncSession, decision: ParsedDecision, *, actor: str) -> PublishOutcome | None:
+    """Store and publish in the caller's transaction; None when another content holds the same number."""
+    stored = await store_decision(session, decision, actor=actor)
+    if stored.status is IngestStatus.CONFLICT:
+        return None
+    return await publish(session, stored.decision_id, actor=actor)

@@ -119,3 +119,9 @@ def parse_target(text: str, resolver: Resolver, levels: set[str]) -> TargetChoic
     if resolution.status == AMBIGUOUS:
         return TargetChoice(None, resolution.candidates, silent)
     return TargetChoice(None, (), silent)
+
+
+async def remove_by_id(session: AsyncSession, chat_id: int, subscription_id: int) -> int:
+    """A remove button: only a subscription of the chat where the button was tapped."""
+    query = delete(Subscription).where(Subscription.id == subscription_id, Subscription.chat_id == chat_id)
+    return (await session.execute(query)).rowcount or 0

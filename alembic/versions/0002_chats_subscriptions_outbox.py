@@ -1,8 +1,8 @@
-"""Chats, subscriptions and the alert outbox
+"""Chats, subscriptions, the alert outbox and pending publishes
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 12:39:36.336291
+Create Date: 2026-11-26 12:56:41.863813
 """
 
 from alembic import op
@@ -25,6 +25,16 @@ def upgrade() -> None:
     sa.Column('migrated_to', sa.BigInteger(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_chat'))
+    )
+    op.create_table('pending_publish',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('file_id', sa.String(length=300), nullable=False),
+    sa.Column('file_name', sa.String(length=300), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_publish'))
     )
     op.create_table('delivery',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -71,5 +81,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_delivery_due')
 
     op.drop_table('delivery')
+    op.drop_table('pending_publish')
     op.drop_table('chat')
     # ### end Alembic commands ###

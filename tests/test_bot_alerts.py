@@ -1,0 +1,127 @@
+"""Subscriptions, admin publishing from a phone and alert delivery, through the real PTB Application polling the
+fake Bot API over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram.ext import Application
+
+from bot import app as bot_app
+from dxcore.db import Database
+from dxcore.settings import Settings
+from dxcore.store import load_shipped_if_empty
+from tests.fakebot import FakeBotApi
+from tests.test_delivery import later_decision
+
+ADMIN, USER, GROUP, GROUP_ADMIN = 900, 5, -100777, 6
+
+
+def _text(call) -> str:
+    return str(call.params.get("text", ""))
+
+
+def _buttons(call) -> list[dict]:
+    markup = call.params.get("reply_markup")
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    return [row[0] for row in (markup or {}).get("inline_keyboard", [])]
+
+
+@pytest.fixture
+async def running(sqlite_url: str) -> AsyncIterator[tuple[Application, FakeBotApi]]:
+    db = Database(sqlite_url)
+    await db.prepare(load_shipped_if_empty)
+    await db.close()
+    with FakeBotApi() as fake:
+        settings = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
+                            database_url=sqlite_url, admin_ids=frozenset({ADMIN}), quiet_hours="off", _env_file=None)
+        application = bot_app.build_application(settings)
+        await application.initialize()
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        bot_app.start_delivery(application)  # run_polling would do this in post_init
+        application.bot_data["catalog"].check_every = 0
+        try:
+            yield application, fake
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await bot_app._post_stop(application)
+            await application.shutdown()
+            await application.bot_data["db"].close()
+
+
+async def _reply(fake: FakeBotApi, chat_id: int, text: str, since: int, **kwargs):
+    fake.push_message(chat_id, text, **kwargs)
+    return await fake.wait_for_async(lambda c: c.method in ("sendMessage", "editMessageText")
+                                     and str(c.params["chat_id"]) == str(chat_id), timeout=10, since=since)
+
+
+async def test_subscribe_publish_and_alert_once(running, seed_text: str) -> None:
+    application, fake = running
+    answer = await _reply(fake, USER, "/dangky so y te", fake.mark())
+    assert "Đã đăng ký: Sở Y tế." in _text(answer)
+    listing = await _reply(fake, USER, "/dangky", fake.mark())
+    assert "• Sở Y tế" in _text(listing) and _buttons(listing)[0]["callback_data"] == "s:all"
+
+    fake.set_chat_member(GROUP, USER, "member")
+    refused = await _reply(fake, GROUP, "/dangky tatca", fake.mark(), user_id=USER)
+    assert "chỉ quản trị viên" in _text(refused)
+    fake.set_chat_member(GROUP, GROUP_ADMIN, "administrator")
+    accepted = await _reply(fake, GROUP, "/dangky tatca", fake.mark(), user_id=GROUP_ADMIN)
+    assert "Đã đăng ký: Tất cả quyết định mới." in _text(accepted)
+
+    mark = fake.mark()
+    fake.push_document(USER, later_decision(seed_text), "qd-2001.txt")
+    refusal = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(USER),
+                                        since=mark)
+    assert "chỉ quản trị viên" in _text(refusal)
+
+    mark = fake.mark()
+    fake.push_document(ADMIN, later_decision(seed_text), "qd-2001.txt")
+    preview = await fake.wait_for_async(lambda c: c.method == "sendMessage" and _buttons(c), since=mark)
+    assert "Quyết định số 2001/QĐ-UBND" in _text(preview) and "Sẽ gửi thông báo tới 2 nhóm/người" in _text(preview)
+    publish_button = next(b for b in _buttons(preview) if b["text"] == "Công bố")
+    mark = fake.mark()
+    fake.push_callback(ADMIN, preview.result["message_id"], publish_button["callback_data"], user_id=ADMIN)
+    done = await fake.wait_for_async("editMessageText", since=mark)
+    assert "Đã công bố. 2 thông báo" in _text(done)
+
+    alert = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(USER)
+                                      and "đã được công bố" in _text(c), since=mark)
+    assert "Sở Y tế: hạng 5/20 (↑ 12 hạng)" in _text(alert)
+    await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(GROUP)
+                              and "đã được công bố" in _text(c), since=mark)
+
+    # The same decision again: the preview says so and offers no Publish button; nothing is sent.
+    mark = fake.mark()
+    fake.push_document(ADMIN, later_decision(seed_text), "qd-2001.txt")
+    again = await fake.wait_for_async(lambda c: c.method == "sendMessage" and "Xem trước" in _text(c), since=mark)
+    assert "đã được công bố trước đây" in _text(again) and not _buttons(again)
+    alerts = [c for c in fake.sent() if _text(c).startswith("<b>Kết quả Chuyển đổi số")]
+    assert len(alerts) == 2
+
+
+async def test_invalid_upload_is_refused_with_locations(running, seed_text: str) -> None:
+    application, fake = running
+    broken = seed_text.replace("| a) Xếp loại Tốt: | 08 đơn vị; |", "| a) Xếp loại Tốt: | 07 đơn vị; |").encode()
+    mark = fake.mark()
+    fake.push_document(ADMIN, broken, "sai.txt")
+    reply = await fake.wait_for_async(lambda c: c.method == "sendMessage", since=mark)
+    assert "chưa lưu gì" in _text(reply) and "sai.txt:27:" in _text(reply)
+
+
+async def test_unsubscribe_and_history(running) -> None:
+    application, fake = running
+    await _reply(fake, USER, "/dangky cap huyen", fake.mark())
+    await _reply(fake, USER, "/dangky ninh kieu im lặng", fake.mark())
+    listing = await _reply(fake, USER, "/huydangky", fake.mark())
+    assert "• Cấp huyện" in _text(listing) and "• UBND quận Ninh Kiều (im lặng)" in _text(listing)
+    removed = await _reply(fake, USER, "/huydangky cấp huyện", fake.mark())
+    assert "Đã bỏ đăng ký: Cấp huyện." in _text(removed)
+    everything = await _reply(fake, USER, "/huydangky tatca", fake.mark())
+    assert "Đã bỏ 1 đăng ký." in _text(everything)
+    history = await _reply(fake, USER, "/lichsu sở y tế", fake.mark())
+    assert "Năm 2023: hạng 17/20, 70,74%, Khá" in _text(history)
