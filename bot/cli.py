@@ -22,6 +22,7 @@ from dxcore.db import Database
 from dxcore.formatting import format_date
 from dxcore.index import Catalog, load_resolver
 from dxcore.ingest import ingest_file
+from dxcore.watch import watch, watch_once
 from dxcore.levels import level_name
 from dxcore.queries import list_decisions, load_snapshot
 from dxcore.settings import Settings
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="publish too: alert every subscribed chat (once per decision, ever)")
 
     commands.add_parser("decisions", help="list the stored decisions")
+
+    watch = commands.add_parser("watch", help="publish decision files dropped into a folder")
+    watch.add_argument("folder", type=Path, metavar="DIR")
+    watch.add_argument("--once", action="store_true", help="handle what is there now, then exit")
+    watch.add_argument("--every", type=float, default=5.0, help="seconds between looks (default 5)")
 
     ask = commands.add_parser("ask", help="print the answer the bot would give")
     ask.add_argument("text", nargs="+", metavar="TEXT")
@@ -94,6 +100,19 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if failed:
         print(f"{failed} of {len(args.files)} files failed; nothing was stored from them.", file=sys.stderr)
     return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+async def _watch(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.folder.is_dir():
+        raise UsageError(f"{args.folder} is not a folder")
+    async with _store(settings, seed=False) as db:
+        if args.once:
+            reports = await watch_once(db, args.folder, actor=cli_actor())
+            for report in reports:
+                print(f"{report.file}: {'published' if report.ok else 'rejected, see rejected/'}")
+            return EXIT_BAD_INPUT if any(not r.ok for r in reports) else EXIT_OK
+        await watch(db, args.folder, actor=cli_actor(), every=args.every)
+    return EXIT_OK
 
 
 async def _decisions(settings: Settings) -> int:
@@ -163,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
         if args.command == "ingest":
             return asyncio.run(_ingest(args, settings))
+        if args.command == "watch":
+            return asyncio.run(_watch(args, settings))
         if args.command == "decisions":
             return asyncio.run(_decisions(settings))
         if args.command == "run":

@@ -78,3 +78,19 @@ def test_wheel_ships_data_and_migrations(tmp_path: Path) -> None:
     assert "dxcore/_shipped/data/issuers.toml" in names
     assert "dxcore/_shipped/alembic/env.py" in names
     assert any(n.startswith("dxcore/_shipped/alembic/versions/0001_") for n in names)
+
+
+def test_watch_publishes_valid_files_and_moves_invalid_ones_aside(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "qd.txt").write_bytes(SEED.read_bytes())
+    (inbox / "sai.txt").write_text(SEED.read_text(encoding="utf-8").replace("08 đơn vị", "07 đơn vị"), encoding="utf-8")
+    (inbox / "notes.md").write_text("not a decision", encoding="utf-8")
+    result = dxbot("watch", str(inbox), "--once", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert (inbox / "published" / "qd.txt").is_file() and (inbox / "rejected" / "sai.txt").is_file()
+    report = (inbox / "rejected" / "sai.txt.errors.txt").read_text(encoding="utf-8")
+    assert "sai.txt:27: Điều 1 says 7 Cấp sở units are Tốt" in report
+    assert (inbox / "notes.md").is_file()  # other files are left alone
+    listing = dxbot("decisions", cwd=tmp_path)
+    assert "1568/QĐ-UBND" in listing.stdout and "\tpublished " in listing.stdout
