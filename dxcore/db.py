@@ -30,6 +30,7 @@ def create_engine(url: str) -> AsyncEngine:
             # WAL + busy timeout: a shell `dxbot ingest` and a running bot share the file.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended level: safe against crashes
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

@@ -91,29 +91,39 @@ class QuietHours:
 
 
 class RateBudget:
-    """A token bucket for all sends together, plus Telegram's 20 per minute in each group."""
+    """A token bucket for all sends together (a short burst absorbs the pauses between sends, the long-run rate
+    never exceeds ``per_second``), plus Telegram's 20 per minute in each group."""
 
-    def __init__(self, per_second: float, group_per_minute: int = 20) -> None:
-        self.interval = 1.0 / per_second
+    def __init__(self, per_second: float, group_per_minute: int = 20, burst_seconds: float = 0.05) -> None:
+        self.rate = per_second
+        self.capacity = max(1.0, per_second * burst_seconds)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.blocked_until = 0.0
         self.group_interval = 60.0 / group_per_minute
-        self._next = 0.0
         self._group_next: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
     async def pause(self, seconds: float) -> None:
         """Telegram said "retry after": nothing goes out before then, to any chat."""
         async with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
+            self.blocked_until = max(self.blocked_until, time.monotonic() + seconds)
+            self.tokens = 0.0
 
     async def acquire(self, chat_id: int) -> None:
         async with self._lock:
-            now = time.monotonic()
-            at = max(now, self._next, self._group_next.get(chat_id, 0.0) if chat_id < 0 else 0.0)
-            self._next = at + self.interval
-            if chat_id < 0:
-                self._group_next[chat_id] = at + self.group_interval
-        if at > now:
-            await asyncio.sleep(at - now)
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                ready = max(self.blocked_until, self._group_next.get(chat_id, 0.0) if chat_id < 0 else 0.0)
+                if self.tokens >= 1.0 and now >= ready:
+                    self.tokens -= 1.0
+                    if chat_id < 0:
+                        self._group_next[chat_id] = now + self.group_interval
+                    return
+                wait = max(ready - now, (1.0 - self.tokens) / self.rate)
+                await asyncio.sleep(wait)
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,7 @@ class DeliveryWorker:
         self.lease = lease
         self.max_attempts = max_attempts
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self.chunks_ahead = 4  # claimed but unsent alerts are not in flight: a crash only returns them to the queue
 
     async def claim(self) -> list[Job]:
         now = self.clock()
@@ -148,7 +159,7 @@ class DeliveryWorker:
             )
             due = (
                 select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-                .order_by(Delivery.id).limit(self.batch)
+                .order_by(Delivery.id).limit(self.batch * self.chunks_ahead)
             )
             if self.db.is_postgres:
                 due = due.with_for_update(skip_locked=True)
@@ -160,54 +171,73 @@ class DeliveryWorker:
             )
             return sorted((Job(*row) for row in rows), key=lambda job: job.id)
 
-    async def _content(self, job: Job) -> tuple[Answer, bool] | None:
+    async def _contents(self, jobs: list[Job]) -> dict[int, tuple[Answer, bool]]:
+        """Each job's alert and whether it is silent; chats following the same things share one rendering."""
         view = await self.catalog.current(self.db)
+        chats = {job.chat_id for job in jobs}
         async with self.db.session() as session:
-            subscriptions = list(await session.scalars(select(Subscription).where(
-                Subscription.chat_id == job.chat_id, Subscription.thread_id == job.thread_id)))
-        if not subscriptions:
-            return None  # unsubscribed since the publish
-        follows = [(s.scope, s.level, s.unit_id) for s in subscriptions]
-        return alert_answer(view.snapshot, job.decision_id, follows), all(s.silent for s in subscriptions)
+            subscriptions = list(await session.scalars(select(Subscription).where(Subscription.chat_id.in_(chats))))
+        by_target: dict[tuple[int, int], list[Subscription]] = {}
+        for sub in subscriptions:
+            by_target.setdefault((sub.chat_id, sub.thread_id), []).append(sub)
+        answers: dict[tuple, Answer] = {}
+        contents = {}
+        for job in jobs:
+            subs = by_target.get((job.chat_id, job.thread_id))
+            if not subs:
+                continue  # unsubscribed since the publish
+            follows = tuple(sorted((s.scope, s.level, s.unit_id) for s in subs))
+            key = (job.decision_id, follows)
+            if key not in answers:
+                answers[key] = alert_answer(view.snapshot, job.decision_id, list(follows))
+            contents[job.id] = (answers[key], all(s.silent for s in subs))
+        return contents
 
-    async def _record(self, job: Job, result: SendResult) -> None:
+    async def _record(self, outcomes: list[tuple[Job, SendResult]]) -> None:
+        """What happened to each alert of a chunk, in one short transaction."""
         now = self.clock()
-        values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
         async with self.db.session() as session, session.begin():
-            if result.kind == SENT:
-                values |= {"status": "sent", "message_id": result.message_id, "sent_at": now, "last_error": None}
-            elif result.kind == BLOCKED:
-                values |= {"status": "blocked", "last_error": result.error}
-                await set_active(session, job.chat_id, False, now)
-            elif result.kind == MIGRATED and result.new_chat_id is not None:
-                await migrate_chat(session, job.chat_id, result.new_chat_id)
-                values |= {"status": "pending", "chat_id": result.new_chat_id, "next_attempt_at": now,
-                           "attempts": job.attempts, "last_error": result.error}
-            elif result.kind == RETRY and job.attempts + 1 < self.max_attempts:
-                wait = result.retry_after if result.retry_after is not None else min(2 ** job.attempts, 300)
-                values |= {"status": "pending", "next_attempt_at": now + timedelta(seconds=wait),
-                           "last_error": result.error}
-            else:
-                values |= {"status": "failed", "last_error": result.error}
-            await session.execute(update(Delivery).where(Delivery.id == job.id).values(**values))
+            for job, result in outcomes:
+                values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
+                if result.kind == SENT:
+                    values |= {"status": "sent", "message_id": result.message_id, "sent_at": now, "last_error": None}
+                elif result.kind == BLOCKED:
+                    values |= {"status": "blocked", "last_error": result.error}
+                    await set_active(session, job.chat_id, False, now)
+                elif result.kind == MIGRATED and result.new_chat_id is not None:
+                    await migrate_chat(session, job.chat_id, result.new_chat_id)
+                    values |= {"status": "pending", "chat_id": result.new_chat_id, "next_attempt_at": now,
+                               "attempts": job.attempts, "last_error": result.error}
+                elif result.kind == RETRY and job.attempts + 1 < self.max_attempts:
+                    wait = result.retry_after if result.retry_after is not None else min(2 ** job.attempts, 300)
+                    values |= {"status": "pending", "next_attempt_at": now + timedelta(seconds=wait),
+                               "last_error": result.error}
+                else:
+                    values |= {"status": "failed", "last_error": result.error}
+                await session.execute(update(Delivery).where(Delivery.id == job.id).values(**values))
+
+    async def _send(self, job: Job, content: tuple[Answer, bool] | None) -> SendResult:
+        if content is None:
+            return SendResult(FAILED, error="no subscription left")
+        answer, silent = content
+        await self.budget.acquire(job.chat_id)
+        try:
+            result = await self.sender.send(job.chat_id, job.thread_id, answer, silent=silent)
+        except Exception as exc:  # noqa: BLE001 - a bug in one send must not stop the others
+            log.exception("sending alert %s failed", job.id)
+            result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
+        if result.kind == RETRY and result.retry_after:
+            await self.budget.pause(result.retry_after)
+        return result
 
     async def _send_batch(self) -> int:
+        """Claim a few chunks ahead, send one at a time at the budget's pace, record each chunk as it completes:
+        at most one chunk (``batch`` alerts) is ever sent but not yet recorded."""
         jobs = await self.claim()
-        for job in jobs:
-            content = await self._content(job)
-            if content is None:
-                await self._record(job, SendResult(FAILED, error="no subscription left"))
-                continue
-            answer, silent = content
-            await self.budget.acquire(job.chat_id)
-            try:
-                result = await self.sender.send(job.chat_id, job.thread_id, answer, silent=silent)
-            except Exception as exc:  # noqa: BLE001 - a bug in one send must not stop the others
-                log.exception("sending alert %s failed", job.id)
-                result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
-            await self._record(job, result)
-            if result.kind == RETRY and result.retry_after:
-                await self.budget.pause(result.retry_after)
+        contents = await self._contents(jobs) if jobs else {}
+        for start in range(0, len(jobs), self.batch):
+            chunk = jobs[start : start + self.batch]
+            await self._record([(job, await self._send(job, contents.get(job.id))) for job in chunk])
         return len(jobs)
 
     async def run_once(self, max_seconds: float = 30.0) -> int:
