@@ -171,9 +171,16 @@ def help_answer() -> Answer:
                   choices=[Choice(e, f"q:{e}") for e in HELP_EXAMPLES])
 
 
+def _labels(candidates: tuple[Candidate, ...]) -> list[str]:
+    """Unit names, with the issuer when the choices span several ("Sở Y tế (UBND tỉnh Hậu Giang)")."""
+    several = len({c.unit.issuer for c in candidates}) > 1
+    return [f"{c.unit.name} ({c.unit.issuer})" if several else c.unit.name for c in candidates]
+
+
 def ambiguous_answer(query: str, candidates: tuple[Candidate, ...], year: int | None) -> Answer:
+    shown = candidates[:5]
     return Answer("ambiguous", f"{quoted(query)} có thể là nhiều đơn vị. Bạn muốn hỏi đơn vị nào?",
-                  choices=[unit_choice(c.unit.id, c.unit.name, year, pick=True) for c in candidates[:5]])
+                  choices=[unit_choice(c.unit.id, label, year, pick=True) for c, label in zip(shown, _labels(shown))])
 
 
 def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int | None) -> Answer:

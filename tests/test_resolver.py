@@ -107,3 +107,12 @@ def test_several_issuers_a_place_word_narrows_the_search() -> None:
     assert resolver.resolve("so y te hau giang").unit.id == 100
     assert resolver.resolve("Sở Y tế Cần Thơ").unit.issuer == "UBND thành phố Cần Thơ"
     assert resolver.resolve("Sở Y tế", issuer="UBND tỉnh Hậu Giang").unit.id == 100
+
+
+def test_choices_across_issuers_name_the_issuer() -> None:
+    from dxcore.answers import ambiguous_answer
+
+    units = seed_units() + [UnitRef(100, "Sở Y tế", "so", "UBND tỉnh Hậu Giang")]
+    resolution = Resolver(units).resolve("Sở Y tế")
+    labels = {c.label for c in ambiguous_answer("Sở Y tế", resolution.candidates, None).choices}
+    assert labels == {"Sở Y tế (UBND thành phố Cần Thơ)", "Sở Y tế (UBND tỉnh Hậu Giang)"}
