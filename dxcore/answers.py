@@ -184,7 +184,7 @@ def ambiguous_answer(query: str, candidates: tuple[Candidate, ...], year: int | 
 
 
 def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int | None) -> Answer:
-    sections = [Section(None, ["Hãy gõ tên đơn vị, ví dụ “Sở Y tế”, “quận Ninh Kiều”, hoặc hỏi “thống kê cấp sở”."])]
+    sections = [Section(None, ["Hãy gõ tên đơn vị, ví dụ “Sở Tài chính”, “UBND quận …”, hoặc hỏi “thống kê cấp sở”."])]
     title = f"Không tìm thấy đơn vị {quoted(query)}."
     if suggestions:
         title += " Có phải bạn muốn hỏi:"

@@ -493,7 +493,7 @@ class Resolver:
         score = 100 * (0.65 * share + 0.2 * coverage + 0.15 * order)
         if asked_kind and entry.kind and asked_kind != entry.kind:
             if _family(asked_kind) == _family(entry.kind):
-                score *= _OTHER_KIND  # "huyện Ninh Kiều" for a quận: people mix these up
+                score *= _OTHER_KIND  # "huyện X" asked of a "quận X": people mix these up
             else:
                 share = min(share, _EXPLAINED - 0.01)  # "Văn phòng Sở Y tế" is not Sở Y tế; "xã X" not huyện X
         self._loose[entry_index] = loosest < _INITIALS
