@@ -286,19 +286,29 @@ async def _subscribe(message: Message, context: ContextTypes.DEFAULT_TYPE, targe
     return A.subscribed_answer(A.follow_label(target.scope, target.level, unit.name if unit else None), created, silent)
 
 
-async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _change_request(update: Update, context: ContextTypes.DEFAULT_TYPE, *, removing: bool):
+    """What /dangky and /huydangky share: no argument lists the chat's subscriptions (with buttons); in groups only
+    administrators may go further. Returns (message, user id, what the argument names), or None when answered."""
     message = update.effective_message
     user_id = update.effective_user.id if update.effective_user else None
     args = " ".join(context.args or [])
     if not args:
-        await _send(message, A.subscriptions_answer(await _follows(message, context), removing=False,
-                                                    levels=await _levels(context)))
-        return
+        levels = [] if removing else await _levels(context)
+        await _send(message, A.subscriptions_answer(await _follows(message, context), removing=removing,
+                                                    levels=levels))
+        return None
     if not await _may_change_subscriptions(message, user_id, context):
         await _send(message, A.not_allowed_answer())
-        return
+        return None
     view = await _catalog(context).current(_db(context))
-    choice = S.parse_target(args, view.resolver, set(await _levels(context)))
+    return message, user_id, args, S.parse_target(args, view.resolver, set(await _levels(context)))
+
+
+async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    request = await _change_request(update, context, removing=False)
+    if request is None:
+        return
+    message, user_id, args, choice = request
     if choice.target is not None:
         await _send(message, await _subscribe(message, context, choice.target, choice.silent, user_id))
         return
@@ -310,25 +320,17 @@ async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    user_id = update.effective_user.id if update.effective_user else None
-    args = " ".join(context.args or [])
-    if not args:
-        await _send(message, A.subscriptions_answer(await _follows(message, context), removing=True, levels=[]))
+    request = await _change_request(update, context, removing=True)
+    if request is None:
         return
-    if not await _may_change_subscriptions(message, user_id, context):
-        await _send(message, A.not_allowed_answer())
-        return
-    view = await _catalog(context).current(_db(context))
-    choice = S.parse_target(args, view.resolver, set(await _levels(context)))
-    if choice.target is None and not (choice.candidates or args.strip()):
-        return
-    target = None if choice.target and choice.target.scope == S.ALL else choice.target
+    message, _, _, choice = request
     if choice.target is None:
         await _send(message, A.unsubscribed_answer(None, 0))
         return
+    target = None if choice.target.scope == S.ALL else choice.target  # "tatca": every subscription goes
     async with _db(context).session() as session, session.begin():
         removed = await S.unsubscribe(session, message.chat_id, target, thread_id=_thread(message))
+    view = await _catalog(context).current(_db(context))
     unit = view.snapshot.units.get(choice.target.unit_id)
     label = None if target is None else A.follow_label(target.scope, target.level, unit.name if unit else None)
     await _send(message, A.unsubscribed_answer(label, removed))

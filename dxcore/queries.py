@@ -86,19 +86,6 @@ class RankingSlice:
 
 
 @dataclass(frozen=True)
-class DecisionInfo:
-    id: int
-    issuer: str
-    number: str
-    signed_date: date
-    evaluated_year: int
-    title: str
-    levels: list[tuple[str, int]]  # (level code, rows)
-    loaded_at: datetime
-    published_at: datetime | None
-
-
-@dataclass(frozen=True)
 class DecisionView:
     id: int
     issuer: str
@@ -108,6 +95,11 @@ class DecisionView:
     title: str
     loaded_at: datetime
     published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DecisionInfo(DecisionView):
+    levels: list[tuple[str, int]]  # (level code, rows), in document order
 
 
 @dataclass
@@ -265,8 +257,7 @@ def list_decisions(snapshot: Snapshot) -> list[DecisionInfo]:
     decisions: dict[int, DecisionInfo] = {}
     for ranking in snapshot.rankings:
         d = ranking.decision
-        info = decisions.setdefault(d.id, DecisionInfo(d.id, d.issuer, d.number, d.signed_date, d.evaluated_year,
-                                                       d.title, [], d.loaded_at, d.published_at))
+        info = decisions.setdefault(d.id, DecisionInfo(**vars(d), levels=[]))
         info.levels.append((ranking.level, len(ranking.rows)))  # rankings come in document order
     return list(decisions.values())
 
