@@ -172,7 +172,7 @@ def help_answer() -> Answer:
 
 
 def _labels(candidates: tuple[Candidate, ...]) -> list[str]:
-    """Unit names, with the issuer when the choices span several ("Sở Y tế (UBND tỉnh Hậu Giang)")."""
+    """Unit names, with the issuer when the choices span several ("Sở X (UBND tỉnh Y)")."""
     several = len({c.unit.issuer for c in candidates}) > 1
     return [f"{c.unit.name} ({c.unit.issuer})" if several else c.unit.name for c in candidates]
 

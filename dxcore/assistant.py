@@ -32,7 +32,7 @@ _SECOND_READING = (I.COUNTS, I.TOP, I.BOTTOM, I.TIER_LIST)
 def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = None) -> A.Answer:
     text, kind = intent.text, intent.kind
     if kind in _SECOND_READING and not intent.explicit:
-        # "Sở Y tế có bao nhiêu phần trăm", "quận X có đứng cuối không": a named unit is what is asked about.
+        # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không": a named unit is what is asked about.
         named = view.resolver.resolve(text, chat_id=chat_id)
         if named.status == FOUND:
             intent = I.Intent(I.UNIT, text, None, intent.year)

@@ -88,7 +88,7 @@ def _bare_level(folded: str) -> str | None:
 
 def parse_intent(text: str) -> Intent:
     folded = re.sub(r"[^\w%]+", " ", fold(text)).strip()
-    # Help only when nothing else is said: "xem giúp mình sở y tế" is a question about Sở Y tế.
+    # Help only when nothing else is said: "xem giúp mình sở X hạng mấy" is a question about Sở X.
     if not folded or set(_pattern(_HELP_WORDS).sub(" ", folded).split()) <= _GREETINGS:
         return Intent(HELP, text)
     year = None

@@ -407,7 +407,7 @@ class Resolver:
         if issuer is None and len({i for issuers in self._places.values() for i in issuers}) > 1:
             named = [p for p in self._places if _find_phrases(tokens, frozenset([p]))]
             if len(named) == 1 and len(self._places[named[0]]) == 1:
-                (issuer,) = self._places[named[0]]  # "Sở Y tế Hậu Giang": that province's
+                (issuer,) = self._places[named[0]]  # "Sở X Hậu Giang": that province's
         typed = _find_phrases(tokens, self.vocabulary.unit_types)
         capitals = {strip_diacritics(w).lower() for w in re.findall(r"\w+", clean(text)) if len(w) > 1 and w.isupper()}
         query = []
@@ -495,7 +495,7 @@ class Resolver:
             if _family(asked_kind) == _family(entry.kind):
                 score *= _OTHER_KIND  # "huyện X" asked of a "quận X": people mix these up
             else:
-                share = min(share, _EXPLAINED - 0.01)  # "Văn phòng Sở Y tế" is not Sở Y tế; "xã X" not huyện X
+                share = min(share, _EXPLAINED - 0.01)  # "Văn phòng Sở X" is not Sở X; "xã X" not huyện X
         self._loose[entry_index] = loosest < _INITIALS
         return score, share, entry_index
 
