@@ -499,7 +499,7 @@ def start_delivery(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     worker = DeliveryWorker(application.bot_data["db"], TelegramSender(application.bot_data["alert_bot"]),
                             application.bot_data["catalog"], rate=settings.send_rate,
-                            quiet=QuietHours.parse(settings.quiet_hours))
+                            quiet=QuietHours.parse(settings.quiet_hours), admins=settings.admin_ids)
     stop = asyncio.Event()
     application.bot_data["delivery"] = (stop, asyncio.create_task(_deliver(application, worker, stop)))
 

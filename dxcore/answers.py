@@ -282,3 +282,13 @@ def preview_answer(decision, warnings: list[str], alerts: int, stored_status: st
     if warnings:
         sections.append(Section("Lưu ý", warnings[:10]))
     return Answer("preview", "Xem trước quyết định", sections)
+
+
+RECEIPT_WORDS = {"sent": "đã gửi", "blocked": "bị chặn hoặc bot bị xóa khỏi nhóm", "failed": "không gửi được"}
+
+
+def receipt_answer(number: str, counts: dict[str, int], migrated: int) -> Answer:
+    """For admins once every alert of a publish run has been handled."""
+    lines = [f"{RECEIPT_WORDS[status].capitalize()}: {counts.get(status, 0)}" for status in RECEIPT_WORDS]
+    lines.append(f"Nhóm đã chuyển thành siêu nhóm (gửi tới địa chỉ mới): {migrated}")
+    return Answer("receipt", f"Đã gửi xong thông báo Quyết định số {number}", [Section(None, lines)])

@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from dxcore.alerts import alert_answer
-from dxcore.answers import Answer
+from dxcore.answers import Answer, receipt_answer
 from dxcore.db import Database
 from dxcore.index import Catalog
-from dxcore.models import Delivery, Subscription
+from dxcore.models import Decision, Delivery, Subscription
 from dxcore.subscriptions import migrate_chat, set_active
 
 log = logging.getLogger("dxbot.delivery")
@@ -138,7 +138,9 @@ class Job:
 class DeliveryWorker:
     def __init__(self, db: Database, sender: Sender, catalog: Catalog, *, rate: float = 25.0,
                  quiet: QuietHours | None = None, clock: Clock = utc_now, batch: int = 5,
-                 lease: timedelta = timedelta(seconds=60), max_attempts: int = 8, worker_id: str | None = None) -> None:
+                 lease: timedelta = timedelta(seconds=60), max_attempts: int = 8, worker_id: str | None = None,
+                 admins: frozenset[int] = frozenset()) -> None:
+        self.admins = admins
         self.db, self.sender, self.catalog = db, sender, catalog
         self.budget = RateBudget(rate)
         self.quiet = quiet or QuietHours(None, None)
@@ -200,7 +202,7 @@ class DeliveryWorker:
             for job, result in outcomes:
                 values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
                 if result.kind == SENT:
-                    values |= {"status": "sent", "message_id": result.message_id, "sent_at": now, "last_error": None}
+                    values |= {"status": "sent", "message_id": result.message_id, "sent_at": now}  # keeps last_error
                 elif result.kind == BLOCKED:
                     values |= {"status": "blocked", "last_error": result.error}
                     await set_active(session, job.chat_id, False, now)
@@ -238,7 +240,37 @@ class DeliveryWorker:
         for start in range(0, len(jobs), self.batch):
             chunk = jobs[start : start + self.batch]
             await self._record([(job, await self._send(job, contents.get(job.id))) for job in chunk])
+        for decision_id in sorted({job.decision_id for job in jobs}):
+            await self._receipt(decision_id)
         return len(jobs)
+
+    async def _receipt(self, decision_id: int) -> None:
+        """Once no alert of a decision is left to send, its admins get the tally (once: the marker is claimed in
+        the same statement that checks it, so two replicas cannot both send it)."""
+        if not self.admins:
+            return
+        async with self.db.session() as session, session.begin():
+            open_alerts = await session.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.decision_id == decision_id, Delivery.status.in_(("pending", "sending"))))
+            if open_alerts:
+                return
+            claimed = await session.execute(
+                update(Decision).where(Decision.id == decision_id, Decision.receipt_sent_at.is_(None))
+                .values(receipt_sent_at=self.clock()).returning(Decision.number)
+            )
+            number = claimed.scalar_one_or_none()
+            if number is None:
+                return
+            counts = dict((await session.execute(
+                select(Delivery.status, func.count()).where(Delivery.decision_id == decision_id)
+                .group_by(Delivery.status))).all())
+            migrated = await session.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.decision_id == decision_id, Delivery.last_error.is_not(None),
+                Delivery.status == "sent", Delivery.last_error.like("%migrat%")))
+        receipt = receipt_answer(number, counts, migrated or 0)
+        for admin in sorted(self.admins):
+            await self.budget.acquire(admin)
+            await self.sender.send(admin, 0, receipt, silent=True)
 
     async def run_once(self, max_seconds: float = 30.0) -> int:
         """Send what is due, batch after batch, for up to ``max_seconds``; returns how many alerts were handled

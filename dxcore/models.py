@@ -41,6 +41,7 @@ class Decision(Base):
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(100))
+    receipt_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # admins told the run ended
 
     rankings: Mapped[list[Ranking]] = relationship(
         back_populates="decision", cascade="all, delete-orphan", order_by="Ranking.position"

@@ -94,6 +94,8 @@ async def test_subscribe_publish_and_alert_once(running, seed_text: str) -> None
     assert "Sở Y tế: hạng 5/20 (↑ 12 hạng)" in _text(alert)
     await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(GROUP)
                               and "đã được công bố" in _text(c), since=mark)
+    receipt = await fake.wait_for_async(lambda c: c.method == "sendMessage" and "Đã gửi xong" in _text(c), since=mark)
+    assert str(receipt.params["chat_id"]) == str(ADMIN) and "Đã gửi: 2" in _text(receipt)
 
     # The same decision again: the preview says so and offers no Publish button; nothing is sent.
     mark = fake.mark()

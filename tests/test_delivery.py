@@ -136,11 +136,19 @@ async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str
         2: [SendResult(BLOCKED, error="Forbidden: bot was blocked by the user")],
         -300: [SendResult(MIGRATED, new_chat_id=-100300, error="migrated")],
     })
-    worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: now[0])
+    worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: now[0],
+                            admins=frozenset({777}))
     await worker.run_once()
+    assert not any(chat == 777 for chat, *_ in sender.sent)  # no receipt while an alert waits to be retried
     now[0] += timedelta(seconds=5)
     await worker.run_once()
-    assert sorted(chat for chat, *_ in sender.sent) == [-100300, 1]
+    await worker.run_once()
+    receipts = [text for chat, _, text, _ in sender.sent if chat == 777]
+    assert len(receipts) == 1  # once, however often the worker looks again
+    assert "Đã gửi xong thông báo Quyết định số 2001/QĐ-UBND" in receipts[0]
+    assert "Đã gửi: 2" in receipts[0] and "Bị chặn hoặc bot bị xóa khỏi nhóm: 1" in receipts[0]
+    assert "(gửi tới địa chỉ mới): 1" in receipts[0]
+    assert sorted(chat for chat, *_ in sender.sent if chat != 777) == [-100300, 1]
     async with seeded.session() as session:
         blocked = await session.get(Chat, 2)
         moved = await session.scalar(select(func.count()).select_from(Subscription)
