@@ -66,22 +66,23 @@ ERROR_TEXT = "Xin lỗi, đã có lỗi khi trả lời. Bạn thử lại sau �
 UNKNOWN_COMMAND = "Không có lệnh này. Gõ /help để xem các lệnh và cách hỏi."
 
 PRIVATE_COMMANDS = [
-    BotCommand("hang", "Kết quả của một đơn vị: /hang Sở Y tế"),
+    BotCommand("hang", f"Kết quả của một đơn vị: /hang {A.EXAMPLE_UNIT}"),
     BotCommand("thongke", "Thống kê xếp loại: /thongke [cấp] [năm]"),
     BotCommand("top", "Đơn vị dẫn đầu: /top [số] [cấp]"),
     BotCommand("cuoi", "Đơn vị cuối bảng: /cuoi [số] [cấp]"),
     BotCommand("xeploai", "Các đơn vị theo xếp loại: /xeploai khá [cấp]"),
     BotCommand("quyetdinh", "Các quyết định đã có"),
-    BotCommand("lichsu", "Kết quả một đơn vị qua các năm: /lichsu Sở Y tế"),
+    BotCommand("lichsu", f"Kết quả một đơn vị qua các năm: /lichsu {A.EXAMPLE_UNIT}"),
     BotCommand("dangky", "Nhận thông báo khi có quyết định mới"),
     BotCommand("huydangky", "Bỏ đăng ký nhận thông báo"),
     BotCommand("help", "Hướng dẫn"),
 ]
 GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c.command != "help"] + [BotCommand("help", "Hướng dẫn")]
-ADMIN_COMMANDS = PRIVATE_COMMANDS  # publishing commands join this list with the alerts issue
+ADMIN_COMMANDS = PRIVATE_COMMANDS  # admins publish by sending the decision file, which needs no command
 DESCRIPTION = (
-    "Tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các cơ quan, đơn vị: hỏi “Sở Y tế xếp hạng mấy?”, "
-    "“thống kê cấp sở”, “top 3 cấp huyện”. Kết quả lấy từ quyết định công bố của UBND, có trích dẫn nguồn."
+    "Tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các cơ quan, đơn vị: hỏi "
+    + ", ".join(f"“{q}”" for q in A.HELP_EXAMPLES)
+    + ". Kết quả lấy từ quyết định công bố của UBND, có trích dẫn nguồn."
 )
 SHORT_DESCRIPTION = "Tra cứu xếp hạng Chuyển đổi số các sở, ngành, quận, huyện."
 
@@ -340,7 +341,7 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     args = " ".join(context.args or [])
     if not args:
-        await _send(message, A.Answer("usage", "Cách dùng: /lichsu <tên đơn vị>", [A.Section(None, ["Ví dụ: /lichsu Sở Y tế"])]))
+        await _send(message, A.usage_answer("lichsu"))
         return
     view = await _catalog(context).current(_db(context))
     resolution = view.resolver.resolve(args, chat_id=message.chat_id)

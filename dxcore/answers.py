@@ -5,10 +5,12 @@ Builders take what the queries return and word it in Vietnamese, with decimal co
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 
 from dxcore.formatting import format_date, format_number, format_percent
 from dxcore.levels import level_name
+from dxcore.paths import data_dir
 from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, UnitResult
 from dxcore.resolver import Candidate
 from dxcore.tiers import tier_word
@@ -156,7 +158,10 @@ def decisions_answer(decisions: list[DecisionInfo]) -> Answer:
     return Answer("decisions", "Các quyết định đã có", [Section(None, lines)])
 
 
-HELP_EXAMPLES = ("Sở Y tế xếp hạng mấy?", "thống kê cấp sở", "top 3 cấp huyện")
+with open(data_dir() / "examples.toml", "rb") as _fh:
+    _EXAMPLES = tomllib.load(_fh)
+EXAMPLE_UNIT: str = _EXAMPLES["unit"]  # shown in hints; data, so that another issuer's deployment can change it
+HELP_EXAMPLES: tuple[str, ...] = tuple(_EXAMPLES["questions"])
 
 
 def help_answer() -> Answer:
@@ -193,7 +198,8 @@ def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int |
 
 
 USAGE = {
-    "hang": ("/hang <tên đơn vị>", "/hang Sở Y tế"),
+    "hang": ("/hang <tên đơn vị>", f"/hang {EXAMPLE_UNIT}"),
+    "lichsu": ("/lichsu <tên đơn vị>", f"/lichsu {EXAMPLE_UNIT}"),
     "xeploai": ("/xeploai <Tốt | Khá | Trung bình | Yếu> [cấp]", "/xeploai khá cấp sở"),
 }
 

@@ -33,7 +33,11 @@ def test_dry_run_prints_the_seed_summary_and_stores_nothing(tmp_path: Path) -> N
     assert "Phụ lục I, Cấp sở (so): 20 rows: Tốt 8, Khá 9, Trung bình 3, Yếu 0" in result.stdout
     assert "Phụ lục II, Cấp huyện (huyen): 9 rows: Tốt 0, Khá 4, Trung bình 5, Yếu 0" in result.stdout
     assert "dry run: valid, nothing stored" in result.stdout
-    listing = dxbot("decisions", cwd=tmp_path, env={"DXBOT_DATA_DIR": str(tmp_path / "no-shipped-data")})
+    data = tmp_path / "data-without-decisions"  # the shipped data files, but no decision to load
+    data.mkdir()
+    for name in ("examples.toml", "vocabulary.toml", "issuers.toml", "aliases.toml"):
+        (data / name).write_bytes((ROOT / "data" / name).read_bytes())
+    listing = dxbot("decisions", cwd=tmp_path, env={"DXBOT_DATA_DIR": str(data)})
     assert listing.stdout.strip() == "No decision is stored."
 
 
