@@ -1,9 +1,11 @@
 """The outbox worker: claim due alerts in small batches, send each through a Sender, record what happened.
 
 Claims are short UPDATE … RETURNING transactions (on PostgreSQL the candidates are picked with FOR UPDATE SKIP
-LOCKED, so replicas share the work). A claimed alert is marked sent right after its send; an alert claimed by a
-process that died goes back to the queue when its lease runs out, so a crash loses nothing and only the alerts in
-flight at that moment (at most one batch) can be sent twice.
+LOCKED, so replicas share the work). One worker at a time is the sender: on PostgreSQL it holds an advisory lock,
+which the server releases the moment its process dies; on SQLite (one bot process) a per-process registry. A claim
+left "sending" when a worker takes the sender role therefore belongs to a sender that died, and goes straight back
+to the queue: a crash loses nothing, delivery resumes as soon as a worker starts again, and only the alerts in flight
+at the crash (at most one chunk of ``batch``) can be sent twice.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 SENT, RETRY, BLOCKED, MIGRATED, FAILED = "sent", "retry", "blocked", "migrated", "failed"
 SEND_LOCK = 0x64786273  # pg advisory lock of the one sending replica
+_sqlite_senders: set[str] = set()  # SQLite databases that have a sender in this process
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ class Job:
 class DeliveryWorker:
     def __init__(self, db: Database, sender: Sender, catalog: Catalog, *, rate: float = 25.0,
                  quiet: QuietHours | None = None, clock: Clock = utc_now, batch: int = 5,
-                 lease: timedelta = timedelta(seconds=60), max_attempts: int = 8, worker_id: str | None = None,
+                 max_attempts: int = 8, worker_id: str | None = None,
                  admins: frozenset[int] = frozenset()) -> None:
         self.admins = admins
         self.db, self.sender, self.catalog = db, sender, catalog
@@ -146,7 +149,6 @@ class DeliveryWorker:
         self.quiet = quiet or QuietHours(None, None)
         self.clock = clock
         self.batch = batch
-        self.lease = lease
         self.max_attempts = max_attempts
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.chunks_ahead = 4  # claimed but unsent alerts are not in flight: a crash only returns them to the queue
@@ -154,11 +156,6 @@ class DeliveryWorker:
     async def claim(self) -> list[Job]:
         now = self.clock()
         async with self.db.session() as session, session.begin():
-            # Alerts whose claimer died (its lease ran out) are due again.
-            await session.execute(
-                update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - self.lease)
-                .values(status="pending")
-            )
             due = (
                 select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
                 .order_by(Delivery.id).limit(self.batch * self.chunks_ahead)
@@ -282,11 +279,9 @@ class DeliveryWorker:
         if self.quiet.resume_at(self.clock()) is not None:
             return 0
         async with AsyncExitStack() as stack:
-            if self.db.is_postgres:
-                conn = await stack.enter_async_context(self.db.engine.connect())
-                if not await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SEND_LOCK}):
-                    return 0
-                stack.push_async_callback(self._unlock, conn)
+            if not await self._become_sender(stack):
+                return 0
+            await self._requeue_orphans()
             handled, started = 0, time.monotonic()
             while time.monotonic() - started < max_seconds:
                 sent = await self._send_batch()
@@ -295,10 +290,32 @@ class DeliveryWorker:
                     break
             return handled
 
-    @staticmethod
-    async def _unlock(conn) -> None:
-        await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
-        await conn.commit()
+    async def _become_sender(self, stack: AsyncExitStack) -> bool:
+        """Take the one sender role for this database until ``stack`` closes; False if another worker has it."""
+        if self.db.is_postgres:
+            conn = await stack.enter_async_context(self.db.engine.connect())
+            if not await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SEND_LOCK}):
+                return False
+
+            async def unlock() -> None:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
+                await conn.commit()
+
+            stack.push_async_callback(unlock)
+            return True
+        if self.db.url in _sqlite_senders:
+            return False
+        _sqlite_senders.add(self.db.url)
+        stack.callback(_sqlite_senders.discard, self.db.url)
+        return True
+
+    async def _requeue_orphans(self) -> None:
+        """Claims still "sending" when the sender role is free were made by a sender that died: queue them again."""
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(update(Delivery).where(Delivery.status == "sending")
+                                           .values(status="pending", claimed_by=None, claimed_at=None))
+        if result.rowcount:
+            log.warning("%d alerts claimed by a sender that stopped are queued again", result.rowcount)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Until ``stop`` is set: drain what is due, then look again every ``idle`` seconds."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,3 +104,13 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
+
+
+def start_bot(fake, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
+    """`dxbot run` as a real process against the fake Bot API; its output goes to files in ``tmp_path``."""
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+                   "PTB_TIMEDELTA": "true", "DXBOT_STATE_DIR": str(tmp_path / "state"), **fake.env(), **env}
+    runs = len(list(tmp_path.glob("bot-*.err")))
+    with (tmp_path / f"bot-{runs}.out").open("w") as out, (tmp_path / f"bot-{runs}.err").open("w") as err:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *args], cwd=tmp_path, env=environment,
+                                stdout=out, stderr=err)

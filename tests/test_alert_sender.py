@@ -70,8 +70,8 @@ async def test_bad_request_is_not_retried(fake_and_sender) -> None:
     assert (await sender.send(4242, 0, ANSWER, silent=False)).kind == FAILED
 
 
-async def test_publish_to_delivery_through_the_fake_api(sqlite_url: str, seed_text: str) -> None:
-    db = Database(sqlite_url)
+async def test_publish_to_delivery_through_the_fake_api(db_url: str, seed_text: str) -> None:
+    db = Database(db_url)
     await db.prepare(load_shipped_if_empty)
     now = datetime.now(UTC)
     try:

@@ -30,13 +30,13 @@ def _buttons(call) -> list[dict]:
 
 
 @pytest.fixture
-async def running(sqlite_url: str) -> AsyncIterator[tuple[Application, FakeBotApi]]:
-    db = Database(sqlite_url)
+async def running(db_url: str) -> AsyncIterator[tuple[Application, FakeBotApi]]:
+    db = Database(db_url)
     await db.prepare(load_shipped_if_empty)
     await db.close()
     with FakeBotApi() as fake:
         settings = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
-                            database_url=sqlite_url, admin_ids=frozenset({ADMIN}), quiet_hours="off", _env_file=None)
+                            database_url=db_url, admin_ids=frozenset({ADMIN}), quiet_hours="off", _env_file=None)
         application = bot_app.build_application(settings)
         await application.initialize()
         await application.start()

@@ -4,13 +4,10 @@ and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import start_bot
 from tests.fakebot import FakeBotApi
 
 USER = 5151
@@ -22,10 +19,7 @@ def _text(call) -> str:
 
 def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     with FakeBotApi() as fake:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-               "DXBOT_STATE_DIR": str(tmp_path / "state"), **fake.env()}
-        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = start_bot(fake, tmp_path)
         try:
             fake.wait_for("deleteWebhook", timeout=30)  # polling is about to start
             fake.push_message(USER, "so y te hang may")
@@ -46,10 +40,11 @@ def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
             assert "95,88%" in _text(edited)
 
             process.send_signal(signal.SIGTERM)
-            out, err = process.communicate(timeout=30)
+            process.wait(timeout=30)
         finally:
             if process.poll() is None:
                 process.kill()
-                process.communicate()
+                process.wait()
+    err = (tmp_path / "bot-0.err").read_text()
     assert process.returncode == 0, err
     assert "Traceback" not in err

@@ -70,6 +70,13 @@ async def _store_later(db: Database, seed_text: str) -> int:
         return (await store_decision(session, outcome.decision, actor="test")).decision_id
 
 
+async def _publish_later(db: Database, seed_text: str) -> int:
+    decision_id = await _store_later(db, seed_text)
+    async with db.session() as session, session.begin():
+        await publish(session, decision_id, actor="test", now=NOON)
+    return decision_id
+
+
 async def _subscribe(db: Database, chat_id: int, target: Target, **kwargs) -> None:
     async with db.session() as session, session.begin():
         await ensure_chat(session, chat_id, "private" if chat_id > 0 else "supergroup")
@@ -105,9 +112,7 @@ async def test_alerts_say_what_changed_and_are_sent_once(seeded: Database, seed_
     y_te = await _unit(seeded, "Sở Y tế")
     await _subscribe(seeded, 1, Target(UNIT, unit_id=y_te), silent=True)
     await _subscribe(seeded, 2, Target(ALL))
-    decision_id = await _store_later(seeded, seed_text)
-    async with seeded.session() as session, session.begin():
-        await publish(session, decision_id, actor="test", now=NOON)
+    decision_id = await _publish_later(seeded, seed_text)
     sender = RecordingSender()
     worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: NOON)
     assert await worker.run_once() == 2
@@ -127,9 +132,7 @@ async def test_alerts_say_what_changed_and_are_sent_once(seeded: Database, seed_
 async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str) -> None:
     for chat in (1, 2, -300):
         await _subscribe(seeded, chat, Target(ALL))
-    decision_id = await _store_later(seeded, seed_text)
-    async with seeded.session() as session, session.begin():
-        await publish(session, decision_id, actor="test", now=NOON)
+    decision_id = await _publish_later(seeded, seed_text)
     now = [NOON]
     sender = RecordingSender({
         1: [SendResult(RETRY, retry_after=0.01, error="429")],
@@ -160,9 +163,7 @@ async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str
 
 async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text: str) -> None:
     await _subscribe(seeded, 1, Target(ALL))
-    decision_id = await _store_later(seeded, seed_text)
-    async with seeded.session() as session, session.begin():
-        await publish(session, decision_id, actor="test", now=NOON)
+    decision_id = await _publish_later(seeded, seed_text)
     night = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # 23:30 local
     quiet = QuietHours.parse("21:00-07:00")
     assert quiet.resume_at(night) == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 local
@@ -180,20 +181,37 @@ async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text
 async def test_a_crashed_claim_is_sent_by_the_next_worker(seeded: Database, seed_text: str) -> None:
     for chat in range(1, 31):
         await _subscribe(seeded, chat, Target(ALL))
-    decision_id = await _store_later(seeded, seed_text)
-    async with seeded.session() as session, session.begin():
-        await publish(session, decision_id, actor="test", now=NOON)
+    decision_id = await _publish_later(seeded, seed_text)
     now = [NOON]
     dead = DeliveryWorker(seeded, RecordingSender(), Catalog(), rate=1000, clock=lambda: now[0], worker_id="dead")
     claimed = await dead.claim()  # claimed, then the process died before sending or recording
     assert len(claimed) == 20  # four chunks of five ahead
     sender = RecordingSender()
     alive = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: now[0])
-    await alive.run_once()
-    assert len(sender.sent) == 10  # the dead worker's claims wait for their lease
-    now[0] += timedelta(seconds=61)
-    await alive.run_once()
+    await alive.run_once()  # taking the sender role, it finds the dead sender's claims and queues them again
     assert sorted(chat for chat, *_ in sender.sent) == list(range(1, 31))  # none lost, none twice
+
+
+async def test_a_running_sender_keeps_its_claims(seeded: Database, seed_text: str) -> None:
+    """While one worker is the sender, another neither sends nor takes its claims."""
+    for chat in range(1, 11):
+        await _subscribe(seeded, chat, Target(ALL))
+    decision_id = await _publish_later(seeded, seed_text)
+    first_sent, release = asyncio.Event(), asyncio.Event()
+
+    class SlowSender(RecordingSender):
+        async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool) -> SendResult:
+            first_sent.set()
+            await release.wait()
+            return await super().send(chat_id, thread_id, answer, silent=silent)
+
+    slow, other = SlowSender(), RecordingSender()
+    sending = asyncio.create_task(DeliveryWorker(seeded, slow, Catalog(), rate=1000, clock=lambda: NOON).run_once())
+    await first_sent.wait()
+    assert await DeliveryWorker(seeded, other, Catalog(), rate=1000, clock=lambda: NOON).run_once() == 0
+    release.set()
+    assert await sending == 10
+    assert not other.sent and sorted(chat for chat, *_ in slow.sent) == list(range(1, 11))
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
