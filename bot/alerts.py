@@ -11,6 +11,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.render import render
 from dxcore.answers import Answer
 from dxcore.delivery import BLOCKED, FAILED, MIGRATED, RETRY, SENT, SendResult
+from dxcore.i18n import VI
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -23,10 +24,10 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool) -> SendResult:
+    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool, lang: str = VI) -> SendResult:
         first: int | None = None
         try:
-            for part in render(answer):
+            for part in render(answer, lang=lang):
                 message = await self.bot.send_message(
                     chat_id, part, parse_mode=ParseMode.HTML, message_thread_id=thread_id or None,
                     disable_notification=silent, link_preview_options=LinkPreviewOptions(is_disabled=True),

@@ -1,15 +1,17 @@
 """The Telegram adapter: builds the python-telegram-bot Application and wires every handler in one place.
 
-Handlers only translate: a Telegram update → a dxcore question (free text or a command's intent) → an Answer →
-HTML messages and buttons (bot/render.py). No SQL and no wording live here.
+Handlers only translate: a Telegram update → a dxcore question (free text or a command) → an Answer → HTML messages,
+files and buttons in the asker's language (bot/render.py). No SQL and no wording live here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import re
-import time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -18,12 +20,20 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputFile,
+    InputTextMessageContent,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatType, MessageEntityType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,6 +43,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -40,51 +51,39 @@ from telegram.request import BaseRequest
 
 from bot.alerts import TelegramSender
 from bot.render import keyboard, render
+from dxcore import answer_links as L
 from dxcore import answers as A
 from dxcore import intents as I
+from dxcore import publishing as P
 from dxcore import subscriptions as S
-from dxcore.assistant import answer_unit, ask
+from dxcore.assistant import answer_text, answer_unit, unit_answer, unit_history_answer
 from dxcore.db import Database
 from dxcore.delivery import DeliveryWorker, QuietHours
-from dxcore.index import Catalog, record_pick
-from dxcore import publishing as P
+from dxcore.i18n import EN, LANGUAGES, VI, Text, language_of, msg, word
+from dxcore.index import Catalog, CatalogView, record_pick
 from dxcore.parsing import parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
-from dxcore.queries import unit_history
+from dxcore.reports import unit_chart_answer
 from dxcore.settings import Settings
 
 log = logging.getLogger("dxbot")
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-REPEAT_WINDOW = 60.0  # seconds in which the same command in the same group gets no second full answer
+REPEAT_WINDOW = timedelta(seconds=60)  # the same command in the same group within this gets a pointer, not an answer
+CAPTION_LIMIT = 1024
+INLINE_CACHE_SECONDS = 300
+INLINE_RESULTS = 10
 
-WELCOME = (
-    "Xin chào! Tôi tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các sở, ban, ngành và quận, huyện: "
-    "thứ hạng, tỷ lệ, xếp loại, thống kê và danh sách. Hỏi bằng tiếng Việt, có dấu hay không dấu đều được. "
-    "Bấm thử một ví dụ:"
-)
-ERROR_TEXT = "Xin lỗi, đã có lỗi khi trả lời. Bạn thử lại sau ít phút nhé."
-UNKNOWN_COMMAND = "Không có lệnh này. Gõ /help để xem các lệnh và cách hỏi."
+# Menu order; descriptions come from the message catalog ("menu.<command>") in each language.
+MENU = ("hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "lichsu", "bieudo", "xuat", "dangky", "huydangky",
+        "help")
 
-PRIVATE_COMMANDS = [
-    BotCommand("hang", f"Kết quả của một đơn vị: /hang {A.EXAMPLE_UNIT}"),
-    BotCommand("thongke", "Thống kê xếp loại: /thongke [cấp] [năm]"),
-    BotCommand("top", "Đơn vị dẫn đầu: /top [số] [cấp]"),
-    BotCommand("cuoi", "Đơn vị cuối bảng: /cuoi [số] [cấp]"),
-    BotCommand("xeploai", "Các đơn vị theo xếp loại: /xeploai khá [cấp]"),
-    BotCommand("quyetdinh", "Các quyết định đã có"),
-    BotCommand("lichsu", f"Kết quả một đơn vị qua các năm: /lichsu {A.EXAMPLE_UNIT}"),
-    BotCommand("dangky", "Nhận thông báo khi có quyết định mới"),
-    BotCommand("huydangky", "Bỏ đăng ký nhận thông báo"),
-    BotCommand("help", "Hướng dẫn"),
-]
-GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c.command != "help"] + [BotCommand("help", "Hướng dẫn")]
-ADMIN_COMMANDS = PRIVATE_COMMANDS  # admins publish by sending the decision file, which needs no command
-DESCRIPTION = (
-    "Tra cứu kết quả đánh giá, xếp hạng Chuyển đổi số của các cơ quan, đơn vị: hỏi "
-    + ", ".join(f"“{q}”" for q in A.HELP_EXAMPLES)
-    + ". Kết quả lấy từ quyết định công bố của UBND, có trích dẫn nguồn."
-)
-SHORT_DESCRIPTION = "Tra cứu xếp hạng Chuyển đổi số các sở, ngành, quận, huyện."
+
+def menu(lang: str) -> list[BotCommand]:
+    return [BotCommand(name, msg(f"menu.{name}", unit=A.EXAMPLE_UNIT).render(lang)) for name in MENU]
+
+
+def description(lang: str) -> str:
+    return msg("bot.description", examples=", ".join(f"“{q}”" for q in A.HELP_EXAMPLES)).render(lang)
 
 
 def _db(context: ContextTypes.DEFAULT_TYPE) -> Database:
@@ -95,11 +94,36 @@ def _catalog(context: ContextTypes.DEFAULT_TYPE) -> Catalog:
     return context.application.bot_data["catalog"]
 
 
+async def _view(context: ContextTypes.DEFAULT_TYPE) -> CatalogView:
+    return await _catalog(context).current(_db(context))
+
+
+def _lang(user: User | None) -> str:
+    return language_of(user.language_code if user else None)
+
+
 def _in_group(message: Message) -> bool:
     return message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def _send(message: Message, answer: A.Answer) -> Message:
+async def _send_files(message: Message, answer: A.Answer, lang: str, quote: bool) -> Message:
+    """An answer with files: each file with the answer's first part as its caption; longer text follows."""
+    parts = render(answer, brief=_in_group(message), lang=lang, limit=CAPTION_LIMIT)
+    sent = message
+    for i, attachment in enumerate(answer.attachments):
+        data = await asyncio.to_thread(attachment.draw, lang)  # drawing takes a moment: keep the loop free
+        caption = parts[0] if i == 0 else None
+        file = InputFile(data, filename=attachment.filename)
+        if attachment.kind == "photo":
+            sent = await message.reply_photo(file, caption=caption, do_quote=quote and i == 0)
+        else:
+            sent = await message.reply_document(file, caption=caption, do_quote=quote and i == 0)
+    for part in parts[1:]:
+        sent = await message.reply_text(part, do_quote=False)
+    return sent
+
+
+async def _send(message: Message, answer: A.Answer, lang: str) -> list[Message]:
     """Reply with the answer: in groups quoting the question and in short form; buttons on the last part.
 
     Choices of a unit quote the question in private chats too: Telegram then hands the question back with the
@@ -107,80 +131,33 @@ async def _send(message: Message, answer: A.Answer) -> Message:
     """
     group = _in_group(message)
     quote = group or any(c.payload.startswith("p:") for c in answer.choices)
-    parts = render(answer, brief=group)
-    sent = message
+    if answer.attachments:
+        return [await _send_files(message, answer, lang, quote)]
+    parts = render(answer, brief=group, lang=lang)
+    sent = []
     for i, part in enumerate(parts):
-        markup = keyboard(answer) if i == len(parts) - 1 else None
-        sent = await message.reply_text(part, reply_markup=markup, do_quote=quote and i == 0)
+        markup = keyboard(answer, lang) if i == len(parts) - 1 else None
+        sent.append(await message.reply_text(part, reply_markup=markup, do_quote=quote and i == 0))
     return sent
 
 
-# --- commands ---------------------------------------------------------------------------------------------------
+async def _reply_text(message: Message, text: Text, lang: str, **kwargs) -> Message:
+    return await message.reply_text(word(text, lang), parse_mode=None, **kwargs)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    payload = context.args[0] if context.args else ""
-    if m := re.fullmatch(r"u_(\d+)(?:_(\d{4}))?", payload):  # deep link to a unit's answer
-        year = int(m.group(2)) if m.group(2) else None
-        await _send(message, await answer_unit(_db(context), _catalog(context), int(m.group(1)), year))
-        return
-    help_answer = A.help_answer()
-    await _send(message, A.Answer("help", WELCOME, choices=help_answer.choices))
+# --- questions: commands and free text, new or edited -----------------------------------------------------------
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _send(update.effective_message, A.help_answer())
-
-
-def _repeated(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Message | None:
-    """In a group, the earlier answer to the very same command if it was given moments ago."""
-    if not _in_group(message):
-        return None
-    recent: dict[tuple[int, str], tuple[float, Message]] = context.application.bot_data.setdefault("recent", {})
-    key = (message.chat_id, " ".join(message.text.lower().split()))
-    now = time.monotonic()
-    for stale in [k for k, (at, _) in recent.items() if now - at > REPEAT_WINDOW]:
-        del recent[stale]
-    earlier = recent.get(key)
-    return earlier[1] if earlier else None
-
-
-async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    if earlier := _repeated(context, message):
-        await earlier.reply_text("↑ Câu trả lời vừa gửi ở trên.", do_quote=True)
-        return
-    intent = I.command_intent(name, " ".join(context.args or []))
-    answer = await ask(_db(context), _catalog(context), intent, chat_id=message.chat_id)
-    sent = await _send(message, answer)
-    if _in_group(message):
-        key = (message.chat_id, " ".join(message.text.lower().split()))
-        context.application.bot_data["recent"][key] = (time.monotonic(), sent)
-
-
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    target = message.text.split()[0].partition("@")[2].lower()
-    if target and target != (context.bot.username or "").lower():
-        return  # "/x@otherbot" is for another bot
-    if not _in_group(message) or target:  # in a group, a bare "/x" may be another bot's command
-        await message.reply_text(UNKNOWN_COMMAND, do_quote=_in_group(message))
-
-
-# --- free text --------------------------------------------------------------------------------------------------
-
-
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    await _send(message, await ask(_db(context), _catalog(context), message.text, chat_id=message.chat_id))
-
-
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In groups (privacy mode) the bot sees replies to itself and mentions: answer those, without the mention."""
-    message = update.effective_message
+def _question_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """What the message asks the bot, or None when it is not addressed to it. In groups (privacy mode) the bot sees
+    commands, replies to itself and mentions: a command for another bot or an unaddressed message is not for it."""
+    text = message.text or ""
     me = context.bot
+    if text.startswith("/"):
+        target = text.split()[0].partition("@")[2].lower()
+        return None if target and target != (me.username or "").lower() else text
+    if not _in_group(message):
+        return text
     replied = message.reply_to_message and message.reply_to_message.from_user \
         and message.reply_to_message.from_user.id == me.id
     mention = f"@{me.username}".lower() if me.username else None
@@ -188,9 +165,161 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         message.parse_entity(e).lower() == mention for e in message.entities if e.type == MessageEntityType.MENTION
     )
     if not (replied or mentioned):
+        return None
+    return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE) if mention else text
+
+
+async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A new question (command or text). In a group the same command within a minute points to the first answer."""
+    message, lang = update.effective_message, _lang(update.effective_user)
+    if (question := _question_text(message, context)) is None:
         return
-    text = re.sub(re.escape(mention), " ", message.text, flags=re.IGNORECASE) if mention else message.text
-    await _send(message, await ask(_db(context), _catalog(context), text, chat_id=message.chat_id))
+    db = _db(context)
+    if _in_group(message) and question.startswith("/"):
+        async with db.session() as session:
+            earlier = await L.recent_answer(session, message.chat_id, question, REPEAT_WINDOW)
+        if earlier:
+            await context.bot.send_message(message.chat_id, word(msg("bot.repeat"), lang), parse_mode=None,
+                                           reply_parameters=ReplyParameters(earlier, allow_sending_without_reply=True),
+                                           message_thread_id=message.message_thread_id if message.is_topic_message
+                                           else None)
+            return
+    answer = answer_text(await _view(context), question, chat_id=message.chat_id)
+    if answer is None:  # a command that is not a question and has no handler of its own
+        if not _in_group(message) or "@" in question.split()[0]:  # a bare "/x" in a group may be another bot's
+            await _reply_text(message, msg("bot.unknown_command"), lang, do_quote=_in_group(message))
+        return
+    sent = await _send(message, answer, lang)
+    async with db.session() as session, session.begin():
+        await L.remember(session, message.chat_id, message.message_id, question, [m.message_id for m in sent])
+
+
+async def on_edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited question edits the bot's earlier answer (found through the database, so after a restart or on
+    another replica too); a question the bot never answered is answered now."""
+    message, lang = update.edited_message, _lang(update.effective_user)
+    if (question := _question_text(message, context)) is None:
+        return
+    db = _db(context)
+    async with db.session() as session:
+        earlier = await L.answer_to(session, message.chat_id, message.message_id)
+    if earlier is None:
+        await on_question(update, context)
+        return
+    answer = answer_text(await _view(context), question, chat_id=message.chat_id)
+    if answer is None:
+        return
+    if answer.attachments:  # a file cannot become text or another file by editing: answer anew
+        sent = await _send(message, answer, lang)
+        ids = [m.message_id for m in sent]
+    else:
+        ids = await _edit_answer(context, message, earlier, answer, lang)
+    async with db.session() as session, session.begin():
+        await L.remember(session, message.chat_id, message.message_id, question, ids)
+
+
+async def _edit_answer(context: ContextTypes.DEFAULT_TYPE, message: Message, earlier: list[int], answer: A.Answer,
+                       lang: str) -> list[int]:
+    """Rewrite the answer's messages in place; more parts are sent as replies, surplus old ones say so."""
+    parts = render(answer, brief=_in_group(message), lang=lang)
+    ids = []
+    for i, part in enumerate(parts):
+        markup = keyboard(answer, lang) if i == len(parts) - 1 else None
+        if i < len(earlier):
+            try:
+                await context.bot.edit_message_text(part, message.chat_id, earlier[i], reply_markup=markup)
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    raise
+            ids.append(earlier[i])
+        else:
+            ids.append((await message.reply_text(part, reply_markup=markup, do_quote=False)).message_id)
+    for surplus in earlier[len(parts):]:
+        await context.bot.edit_message_text(word(msg("bot.superseded"), lang), message.chat_id, surplus,
+                                            parse_mode=None)
+    return ids
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    lang = _lang(update.effective_user)
+    payload = context.args[0] if context.args else ""
+    if m := re.fullmatch(r"u_(\d+)(?:_(\d{4}))?", payload):  # deep link to a unit's answer
+        year = int(m.group(2)) if m.group(2) else None
+        await _send(message, await answer_unit(_db(context), _catalog(context), int(m.group(1)), year), lang)
+        return
+    if payload.startswith("q_") and (question := _decode_question(payload[2:])):  # deep link from an inline card
+        answer = answer_text(await _view(context), question, chat_id=message.chat_id)
+        if answer is not None:
+            await _send(message, answer, lang)
+            return
+    await _send(message, A.Answer("help", msg("bot.welcome"), choices=A.help_answer().choices), lang)
+
+
+# --- inline mode ------------------------------------------------------------------------------------------------
+
+START_PAYLOAD_LIMIT = 64  # Telegram's limit on a /start parameter, from [A-Za-z0-9_-]
+
+
+def _encode_question(question: str) -> str | None:
+    encoded = "q_" + base64.urlsafe_b64encode(question.encode()).decode().rstrip("=")
+    return encoded if len(encoded) <= START_PAYLOAD_LIMIT else None
+
+
+def _decode_question(encoded: str) -> str | None:
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _deep_link(context: ContextTypes.DEFAULT_TYPE, payload: str | None) -> str | None:
+    return f"https://t.me/{context.bot.username}?start={payload}" if payload and context.bot.username else None
+
+
+def _card(context: ContextTypes.DEFAULT_TYPE, card_id: str, answer: A.Answer, payload: str | None,
+          lang: str) -> InlineQueryResultArticle:
+    """A forwardable card: the short answer with its source, and a button to the full answer in a private chat."""
+    link = _deep_link(context, payload)
+    brief = render(answer, brief=True, lang=lang)[0]
+    sections = [word(s.lines[0], lang) for s in answer.sections if s.lines]
+    return InlineQueryResultArticle(
+        id=card_id, title=word(answer.title, lang)[:200], description="; ".join(sections)[:200] or None,
+        input_message_content=InputTextMessageContent(brief, parse_mode=ParseMode.HTML),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(word(msg("inline.open"), lang), url=link)]])
+        if link else None,
+    )
+
+
+def inline_cards(context: ContextTypes.DEFAULT_TYPE, view: CatalogView, query: str,
+                 lang: str) -> list[InlineQueryResultArticle]:
+    """Up to 10 cards: a unit's result (or each plausible unit's), the summary, a top list — what the text asks."""
+    query = query.strip()
+    questions = [query] if query else list(A.HELP_EXAMPLES)
+    cards: list[InlineQueryResultArticle] = []
+    for question in questions:
+        answer = answer_text(view, question)
+        if answer is None or answer.attachments:
+            continue
+        if answer.kind in ("ambiguous", "not_found"):  # one card per candidate unit
+            for choice in answer.choices:
+                unit_id = int(choice.payload.split(":")[1])
+                cards.append(_card(context, f"u{unit_id}", unit_answer(view, unit_id),
+                                   f"u_{unit_id}", lang))
+            continue
+        unit = answer.kind == "unit" and view.resolver.resolve(question).unit
+        payload = f"u_{unit.id}" if unit else _encode_question(question)
+        cards.append(_card(context, f"{answer.kind}:{len(cards)}", answer, payload, lang))
+    return cards[:INLINE_RESULTS]
+
+
+async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    inline = update.inline_query
+    lang = _lang(inline.from_user)
+    cards = inline_cards(context, await _view(context), inline.query, lang)
+    start_button = InlineQueryResultsButton(word(msg("inline.start"), lang), start_parameter="inline")
+    # Personal: cards are worded in the asker's language, which a shared cache would hand to everyone.
+    await inline.answer(cards, cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=start_button)
 
 
 # --- buttons ----------------------------------------------------------------------------------------------------
@@ -201,31 +330,36 @@ def _question_of(message: Message | None) -> str | None:
     asked = message.reply_to_message if message else None
     if asked is None or not asked.text:
         return None
-    return re.sub(r"^/\w+(?:@\w+)?\s*", "", asked.text)
+    return I.split_command(asked.text)[1]
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()  # at once: the spinner on the user's button stops
     data = query.data or ""
+    lang = _lang(query.from_user)
     message = query.message if isinstance(query.message, Message) else None
-    if data.startswith("q:") and message:
-        await _send(message, await ask(_db(context), _catalog(context), data[2:], chat_id=message.chat_id))
+    if message is None:
         return
-    if data.startswith(("pub:", "cxl:")) and message:
+    if data.startswith("q:"):
+        answer = answer_text(await _view(context), data[2:], chat_id=message.chat_id)
+        if answer is not None:
+            await _send(message, answer, lang)
+        return
+    if data.startswith(("pub:", "cxl:")):
         await _publish_button(query, message, data, context)
         return
-    if data.startswith(("s:", "h:")) and message:
+    if data.startswith(("s:", "h:")):
         await _subscription_button(query, message, data, context)
         return
-    if data.startswith("y:") and message:
-        view = await _catalog(context).current(_db(context))
-        unit = view.snapshot.units.get(int(data[2:]))
-        if unit:
-            await _send(message, A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit.id)))
+    if m := re.fullmatch(r"([yc]):(\d+)", data):  # a unit picked for /lichsu or /bieudo
+        view = await _view(context)
+        if int(m.group(2)) in view.snapshot.units:
+            make = unit_history_answer if m.group(1) == "y" else unit_chart_answer
+            await _send(message, make(view, int(m.group(2))), lang)
         return
     m = re.fullmatch(r"([up]):(\d+)(?::(\d{4}))?", data)
-    if not m or message is None:
+    if not m:
         return
     unit_id, year = int(m.group(2)), int(m.group(3)) if m.group(3) else None
     answer = await answer_unit(_db(context), _catalog(context), unit_id, year)
@@ -237,13 +371,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await record_pick(session, resolver, question, unit_id, chat_id=message.chat_id,
                               user_id=query.from_user.id if query.from_user else None)
         _catalog(context).invalidate()  # this process at once; other replicas within their check interval
-    parts = render(answer, brief=_in_group(message))
-    await query.edit_message_text(parts[0], reply_markup=keyboard(answer) if len(parts) == 1 else None)
+    parts = render(answer, brief=_in_group(message), lang=lang)
+    await query.edit_message_text(parts[0], reply_markup=keyboard(answer, lang) if len(parts) == 1 else None)
     for i, part in enumerate(parts[1:], start=2):
-        await message.reply_text(part, reply_markup=keyboard(answer) if i == len(parts) else None)
+        await message.reply_text(part, reply_markup=keyboard(answer, lang) if i == len(parts) else None)
 
 
-# --- subscriptions and history ----------------------------------------------------------------------------------
+# --- subscriptions --------------------------------------------------------------------------------------------
 
 
 def _thread(message: Message) -> int:
@@ -277,10 +411,11 @@ async def _levels(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
 
 
 async def _subscribe(message: Message, context: ContextTypes.DEFAULT_TYPE, target: S.Target, silent: bool,
-                     user_id: int | None) -> A.Answer:
+                     user_id: int | None, lang: str) -> A.Answer:
     view = await _catalog(context).current(_db(context))
     async with _db(context).session() as session, session.begin():
-        await S.ensure_chat(session, message.chat_id, message.chat.type, message.chat.title)
+        # Alerts are written in the language of whoever subscribed the chat last.
+        await S.ensure_chat(session, message.chat_id, message.chat.type, message.chat.title, language=lang)
         created = await S.subscribe(session, message.chat_id, target, thread_id=_thread(message), silent=silent,
                                     user_id=user_id)
     unit = view.snapshot.units.get(target.unit_id)
@@ -289,44 +424,46 @@ async def _subscribe(message: Message, context: ContextTypes.DEFAULT_TYPE, targe
 
 async def _change_request(update: Update, context: ContextTypes.DEFAULT_TYPE, *, removing: bool):
     """What /dangky and /huydangky share: no argument lists the chat's subscriptions (with buttons); in groups only
-    administrators may go further. Returns (message, user id, what the argument names), or None when answered."""
+    administrators may go further. Returns (message, user id, language, what the argument names), or None when
+    answered."""
     message = update.effective_message
     user_id = update.effective_user.id if update.effective_user else None
+    lang = _lang(update.effective_user)
     args = " ".join(context.args or [])
     if not args:
         levels = [] if removing else await _levels(context)
         await _send(message, A.subscriptions_answer(await _follows(message, context), removing=removing,
-                                                    levels=levels))
+                                                    levels=levels), lang)
         return None
     if not await _may_change_subscriptions(message, user_id, context):
-        await _send(message, A.not_allowed_answer())
+        await _send(message, A.not_allowed_answer(), lang)
         return None
     view = await _catalog(context).current(_db(context))
-    return message, user_id, args, S.parse_target(args, view.resolver, set(await _levels(context)))
+    return message, user_id, lang, args, S.parse_target(args, view.resolver, set(await _levels(context)))
 
 
 async def subscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     request = await _change_request(update, context, removing=False)
     if request is None:
         return
-    message, user_id, args, choice = request
+    message, user_id, lang, args, choice = request
     if choice.target is not None:
-        await _send(message, await _subscribe(message, context, choice.target, choice.silent, user_id))
+        await _send(message, await _subscribe(message, context, choice.target, choice.silent, user_id, lang), lang)
         return
     answer = A.ambiguous_answer(args, choice.candidates, None) if choice.candidates else \
         A.not_found_answer(args, (), None)
     answer.choices = [A.Choice(c.unit.name, f"s:u:{c.unit.id}" + (":q" if choice.silent else ""))
                       for c in choice.candidates[:5]]
-    await _send(message, answer)
+    await _send(message, answer, lang)
 
 
 async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     request = await _change_request(update, context, removing=True)
     if request is None:
         return
-    message, _, _, choice = request
+    message, _, lang, _, choice = request
     if choice.target is None:
-        await _send(message, A.unsubscribed_answer(None, 0))
+        await _send(message, A.unsubscribed_answer(None, 0), lang)
         return
     target = None if choice.target.scope == S.ALL else choice.target  # "tatca": every subscription goes
     async with _db(context).session() as session, session.begin():
@@ -334,36 +471,19 @@ async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE
     view = await _catalog(context).current(_db(context))
     unit = view.snapshot.units.get(choice.target.unit_id)
     label = None if target is None else A.follow_label(target.scope, target.level, unit.name if unit else None)
-    await _send(message, A.unsubscribed_answer(label, removed))
-
-
-async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    args = " ".join(context.args or [])
-    if not args:
-        await _send(message, A.usage_answer("lichsu"))
-        return
-    view = await _catalog(context).current(_db(context))
-    resolution = view.resolver.resolve(args, chat_id=message.chat_id)
-    if resolution.unit is None:
-        answer = A.ambiguous_answer(args, resolution.candidates, None) if resolution.candidates and \
-            resolution.status == "ambiguous" else A.not_found_answer(args, resolution.candidates, None)
-        answer.choices = [A.Choice(c.label, "y:" + c.payload.split(":")[1]) for c in answer.choices]
-        await _send(message, answer)
-        return
-    unit = view.snapshot.units[resolution.unit.id]
-    await _send(message, A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit.id)))
+    await _send(message, A.unsubscribed_answer(label, removed), lang)
 
 
 async def _subscription_button(query, message: Message, data: str, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = query.from_user.id if query.from_user else None
+    lang = _lang(query.from_user)
     if not await _may_change_subscriptions(message, user_id, context):
-        await _send(message, A.not_allowed_answer())
+        await _send(message, A.not_allowed_answer(), lang)
         return
     if data.startswith("h:"):
         async with _db(context).session() as session, session.begin():
             removed = await S.remove_by_id(session, message.chat_id, int(data[2:]))
-        await _send(message, A.unsubscribed_answer(None, removed))
+        await _send(message, A.unsubscribed_answer(None, removed), lang)
         return
     parts = data.split(":")
     if parts[1] == "all":
@@ -372,13 +492,12 @@ async def _subscription_button(query, message: Message, data: str, context: Cont
         target = S.Target(S.LEVEL, level=parts[2])
     else:
         target = S.Target(S.UNIT, unit_id=int(parts[2]))
-    await _send(message, await _subscribe(message, context, target, parts[-1] == "q", user_id))
+    await _send(message, await _subscribe(message, context, target, parts[-1] == "q", user_id, lang), lang)
 
 
 # --- publishing -------------------------------------------------------------------------------------------------
 
 PARSE_SECONDS = 30  # an uploaded document is untrusted: reading it gets this long at most
-NOT_ADMIN = "Xin lỗi, chỉ quản trị viên của bot mới được công bố quyết định."
 
 
 def _is_admin(context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> bool:
@@ -397,23 +516,23 @@ async def _read_upload(context: ContextTypes.DEFAULT_TYPE, file_id: str, name: s
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     user_id = update.effective_user.id if update.effective_user else None
+    lang = _lang(update.effective_user)
     if not _is_admin(context, user_id):
-        await message.reply_text(NOT_ADMIN)
+        await _reply_text(message, msg("publish.not_admin"), lang)
         return
     document = message.document
     if document.file_size and document.file_size > MAX_DOCUMENT_BYTES:
-        await message.reply_text(f"Tệp lớn hơn {MAX_DOCUMENT_BYTES // 2**20} MB, không phải một quyết định.")
+        await _reply_text(message, msg("publish.too_large", megabytes=MAX_DOCUMENT_BYTES // 2**20), lang)
         return
     name = document.file_name or "quyet-dinh"
     outcome = await _read_upload(context, document.file_id, name)
     if outcome is None:
-        await message.reply_text(f"Đọc tệp quá {PARSE_SECONDS} giây nên đã dừng; tệp không được lưu.")
+        await _reply_text(message, msg("publish.too_slow", seconds=PARSE_SECONDS), lang)
         return
     if not outcome.ok:
-        errors = [str(e) for e in outcome.errors]
-        shown = errors[:20] + ([f"… và {len(errors) - 20} lỗi khác."] if len(errors) > 20 else [])
-        await _send(message, A.Answer("invalid", "Quyết định chưa hợp lệ, chưa lưu gì. Các lỗi:",
-                                      [A.Section(None, shown)]))
+        errors: list[Text] = [str(e) for e in outcome.errors]
+        shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])
+        await _send(message, A.Answer("invalid", msg("publish.invalid"), [A.Section(None, shown)]), lang)
         return
     async with _db(context).session() as session, session.begin():
         status = await P.preview_status(session, outcome.decision)
@@ -422,38 +541,42 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                               file_id=document.file_id, file_name=name)
     answer = A.preview_answer(outcome.decision, [str(w) for w in outcome.warnings], alerts, status)
     if status not in ("conflict", "published"):
-        answer.choices = [A.Choice("Công bố", f"pub:{pending_id}"), A.Choice("Hủy", f"cxl:{pending_id}")]
-    await _send(message, answer)
+        answer.choices = [A.Choice(msg("publish.publish"), f"pub:{pending_id}"),
+                          A.Choice(msg("publish.cancel"), f"cxl:{pending_id}")]
+    await _send(message, answer, lang)
 
 
 async def _publish_button(query, message: Message, data: str, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = query.from_user.id if query.from_user else None
+    lang = _lang(query.from_user)
+
+    async def say(text: Text) -> None:
+        await query.edit_message_text(word(text, lang), parse_mode=None)
+
     if not _is_admin(context, user_id):  # checked again: the button may be tapped by someone else
-        await message.reply_text(NOT_ADMIN)
+        await _reply_text(message, msg("publish.not_admin"), lang)
         return
     action, pending_id = data.split(":")
     db = _db(context)
     async with db.session() as session, session.begin():
         pending = await P.take_held(session, int(pending_id))
     if pending is None:
-        await query.edit_message_text("Bản xem trước này đã được xử lý.")
+        await say(msg("publish.handled"))
         return
     if action == "cxl":
-        await query.edit_message_text("Đã hủy. Không có gì được lưu.")
+        await say(msg("publish.cancelled"))
         return
     outcome = await _read_upload(context, pending.file_id, pending.file_name)
     if outcome is None or not outcome.ok or outcome.decision.content_hash() != pending.content_hash:
-        await query.edit_message_text("Không đọc lại được tệp như lúc xem trước; không công bố.")
+        await say(msg("publish.reread_failed"))
         return
     async with db.session() as session, session.begin():
         published = await P.store_and_publish(session, outcome.decision, actor=f"tg:{user_id}")
     if published is None:
-        await query.edit_message_text("Đã có quyết định cùng số với nội dung khác; không công bố.")
+        await say(msg("publish.conflict"))
         return
     _catalog(context).invalidate()
-    text = (f"Đã công bố. {published.alerts} thông báo đang được gửi." if published.published
-            else "Quyết định này đã được công bố trước đây; không gửi lại.")
-    await query.edit_message_text(text)
+    await say(msg("publish.done", alerts=published.alerts) if published.published else msg("publish.already"))
 
 
 # --- chat life --------------------------------------------------------------------------------------------------
@@ -484,7 +607,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update %s failed", update, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
         try:
-            await context.bot.send_message(update.effective_chat.id, ERROR_TEXT)
+            await context.bot.send_message(update.effective_chat.id, word(msg("bot.error"), _lang(update.effective_user)),
+                                           parse_mode=None)
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
@@ -493,6 +617,13 @@ async def _post_init(application: Application) -> None:
     # In the background: the first answer need not wait for five Bot API calls.
     application.create_task(register_menus(application), name="register_menus")
     start_delivery(application)
+    if application.job_queue:
+        application.job_queue.run_repeating(_forget_old_links, interval=3600, first=60)
+
+
+async def _forget_old_links(context: ContextTypes.DEFAULT_TYPE) -> None:
+    async with _db(context).session() as session, session.begin():
+        await L.forget_old(session)
 
 
 def start_delivery(application: Application) -> None:
@@ -524,12 +655,15 @@ async def register_menus(application: Application) -> None:
     bot = application.bot
     admins = application.bot_data["settings"].admin_ids
     try:
-        await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-        await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
-        for admin in admins:
-            await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
-        await bot.set_my_description(DESCRIPTION)
-        await bot.set_my_short_description(SHORT_DESCRIPTION)
+        for lang in LANGUAGES:
+            code = None if lang == VI else lang  # Vietnamese is the default for every other language
+            commands = menu(lang)
+            await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=code)
+            await bot.set_my_commands(commands, scope=BotCommandScopeAllGroupChats(), language_code=code)
+            for admin in admins:  # admins publish by sending the decision file, which needs no command
+                await bot.set_my_commands(commands, scope=BotCommandScopeChat(admin), language_code=code)
+            await bot.set_my_description(description(lang), language_code=code)
+            await bot.set_my_short_description(word(msg("bot.short_description"), lang), language_code=code)
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", exc)
 
@@ -564,22 +698,19 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     alert_bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
                     request=request)
     application.bot_data.update(db=Database(settings.effective_database_url), catalog=Catalog(),
-                                settings=settings, recent={}, alert_bot=alert_bot)
-    fresh = filters.UpdateType.MESSAGE  # edited messages are not new questions
+                                settings=settings, alert_bot=alert_bot)
+    fresh = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", start, filters=fresh))
-    application.add_handler(CommandHandler("help", help_command, filters=fresh))
-    application.add_handler(CommandHandler([c for c in I.COMMANDS if c != "help"], command, filters=fresh))
     application.add_handler(CommandHandler("dangky", subscribe_command, filters=fresh))
     application.add_handler(CommandHandler("huydangky", unsubscribe_command, filters=fresh))
-    application.add_handler(CommandHandler("lichsu", history_command, filters=fresh))
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(fresh & filters.Document.ALL & filters.ChatType.PRIVATE, on_document))
     application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(InlineQueryHandler(on_inline_query))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
-    application.add_handler(MessageHandler(fresh & filters.COMMAND, unknown_command))
-    text = fresh & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_text))
-    application.add_handler(MessageHandler(text & filters.ChatType.GROUPS, group_text))
+    # Every other command and text: questions (new, or edited to ask something else).
+    application.add_handler(MessageHandler(fresh & filters.TEXT, on_question))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited_question))
     application.add_error_handler(on_error)
     return application
 

@@ -7,6 +7,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from dxcore.answers import Answer
+from dxcore.i18n import VI, word
 
 MESSAGE_LIMIT = 4096
 CALLBACK_LIMIT = 64  # bytes of callback data Telegram keeps
@@ -14,18 +15,18 @@ CALLBACK_LIMIT = 64  # bytes of callback data Telegram keeps
 Row = tuple[str | None, str]  # (HTML tag or None, plain text)
 
 
-def _rows(answer: Answer, brief: bool) -> list[Row]:
-    rows: list[Row] = [("b", answer.title)]
+def _rows(answer: Answer, brief: bool, lang: str) -> list[Row]:
+    rows: list[Row] = [("b", word(answer.title, lang))]
     if answer.note:
-        rows.append(("i", answer.note))
+        rows.append(("i", word(answer.note, lang)))
     for section in answer.sections:
         rows.append((None, ""))
         if section.heading:
-            rows.append(("b", section.heading))
+            rows.append(("b", word(section.heading, lang)))
         lines = section.lines[: answer.brief_lines] if brief and answer.brief_lines else section.lines
-        rows += [(None, line) for line in lines]
+        rows += [(None, word(line, lang)) for line in lines]
         if section.source:
-            rows.append(("i", section.source))
+            rows.append(("i", word(section.source, lang)))
     return rows
 
 
@@ -69,13 +70,14 @@ def split_messages(rows: list[Row], limit: int = MESSAGE_LIMIT) -> list[str]:
     return [m for m in messages if m]
 
 
-def render(answer: Answer, *, brief: bool = False) -> list[str]:
-    return split_messages(_rows(answer, brief))
+def render(answer: Answer, *, brief: bool = False, lang: str = VI, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The answer as HTML messages; ``limit`` is 1024 for a photo's or document's caption."""
+    return split_messages(_rows(answer, brief, lang), limit)
 
 
-def keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
+def keyboard(answer: Answer, lang: str = VI) -> InlineKeyboardMarkup | None:
     buttons = [
-        [InlineKeyboardButton(choice.label[:64], callback_data=choice.payload)]
+        [InlineKeyboardButton(word(choice.label, lang)[:64], callback_data=choice.payload)]
         for choice in answer.choices
         if len(choice.payload.encode()) <= CALLBACK_LIMIT
     ]

@@ -1,56 +1,66 @@
 """Answer: what to say, as a plain object any adapter renders (plain text here, Telegram HTML in bot/).
 
-Builders take what the queries return and word it in Vietnamese, with decimal commas and the decision's citation.
+Builders take what the queries return and phrase it as message keys with typed parameters (dxcore.i18n); the
+renderer words it in Vietnamese (decimal commas) or English. Every answer about results carries its citation.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dxcore.formatting import format_date, format_number, format_percent
-from dxcore.levels import level_name
+from dxcore.i18n import VI, Day, Level, Number, Percent, Text, Tier, join, msg, word
 from dxcore.paths import data_dir
 from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, UnitResult
 from dxcore.resolver import Candidate
-from dxcore.tiers import tier_word
 
 
 @dataclass(frozen=True)
 class Choice:
-    label: str
+    label: Text
     payload: str  # short, ids not names: fits Telegram's 64-byte callback data
 
 
 @dataclass
 class Section:
-    heading: str | None
-    lines: list[str] = field(default_factory=list)
-    source: str | None = None
+    heading: Text | None
+    lines: list[Text] = field(default_factory=list)
+    source: Text | None = None
 
 
 @dataclass
 class Answer:
     kind: str
-    title: str
+    title: Text
     sections: list[Section] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
-    note: str | None = None  # how the question was understood, when that was a guess
-    image: bytes | None = None
+    note: Text | None = None  # how the question was understood, when that was a guess
+    attachments: list[Attachment] = field(default_factory=list)
     brief_lines: int | None = None  # leading lines of each section that make the short version (group chats)
 
-    def render_plain(self) -> str:
-        parts = [self.title]
+    def render_plain(self, lang: str = VI) -> str:
+        parts = [word(self.title, lang)]
         if self.note:
-            parts.append(self.note)
+            parts.append(word(self.note, lang))
         for section in self.sections:
             block = ([section.heading] if section.heading else []) + section.lines
             if section.source:
                 block.append(section.source)
-            parts.append("\n".join(block))
+            parts.append("\n".join(word(text, lang) for text in block))
         if self.choices:
-            parts.append("\n".join(f"• {c.label}" for c in self.choices))
+            parts.append("\n".join(f"• {word(c.label, lang)}" for c in self.choices))
         return "\n\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with the answer: a chart ("photo") or an export ("document"); the answer's text is its caption.
+    Drawn when sent, in the reader's language."""
+
+    kind: str
+    filename: str
+    draw: Callable[[str], bytes]
 
 
 QUOTE_LIMIT = 80  # characters of a user's own text quoted back (a message may be 4096 characters long)
@@ -61,76 +71,88 @@ def quoted(text: str) -> str:
     return f"“{text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + '…'}”"
 
 
-def level_label(code: str) -> str:
+def level_label(code: str) -> Level:
     """"cấp sở", lower-case, for use inside sentences."""
-    name = level_name(code)
-    return name[:1].lower() + name[1:]
+    return Level(code, lower=True)
 
 
-def source_line(c: Citation) -> str:
-    return (f"Nguồn: Quyết định số {c.number} ngày {format_date(c.signed_date)} của {c.issuer}, {c.appendix} "
-            f"(kết quả năm {c.evaluated_year}).")
+def source_line(c: Citation, *, with_appendix: bool = True) -> Text:
+    if not with_appendix:
+        return msg("source.decision", number=c.number, date=Day(c.signed_date), issuer=c.issuer, year=c.evaluated_year)
+    return msg("source.appendix", number=c.number, date=Day(c.signed_date), issuer=c.issuer, appendix=c.appendix,
+               year=c.evaluated_year)
 
 
-def unit_choice(unit_id: int, name: str, year: int | None = None, *, pick: bool = False) -> Choice:
+def unit_choice(unit_id: int, name: Text, year: int | None = None, *, pick: bool = False) -> Choice:
     """A button for a unit; a pick ("p:") answers a question that named several units, and teaches the resolver."""
     return Choice(name, f"{'p' if pick else 'u'}:{unit_id}" + (f":{year}" if year else ""))
 
 
-def _neighbour(label: str, row: RankedRow, mine: RankedRow) -> str:
+def _neighbour(position: str, row: RankedRow, mine: RankedRow) -> Text:
     gap = abs(row.percentage - mine.percentage)
-    higher = "cao hơn" if row.percentage > mine.percentage else "thấp hơn"
-    difference = f", {higher} {format_number(gap)} điểm %" if gap else ", bằng điểm"
-    return f"{label}: {row.name} (hạng {row.rank}, {format_percent(row.percentage)}){difference}"
+    if not gap:
+        difference = msg("unit.same_score")
+    elif row.percentage > mine.percentage:
+        difference = msg("unit.higher_by", points=Number(gap))
+    else:
+        difference = msg("unit.lower_by", points=Number(gap))
+    return msg(f"unit.{position}", name=row.name, rank=row.rank, percentage=Percent(row.percentage),
+               difference=difference)
 
 
 def unit_answer(result: UnitResult) -> Answer:
     row = result.row
-    rank = f"{row.rank}/{result.total}"
+    rank: Text = f"{row.rank}/{result.total}"
     if result.tied_with:
-        rank += f" (đồng hạng với {result.tied_with} đơn vị)"
-    lines = [f"Xếp hạng: {rank}", f"Tỷ lệ: {format_percent(row.percentage)}", f"Xếp loại: {tier_word(row.tier)}"]
+        rank = msg("unit.rank_tied", rank=rank, others=result.tied_with)
+    lines: list[Text] = [msg("unit.rank", rank=rank), msg("unit.percentage", percentage=Percent(row.percentage)),
+                         msg("unit.tier", tier=Tier(row.tier))]
     if result.next_tier:
         gap = result.next_tier
-        lines.append(
-            f"Cần thêm {format_number(gap.points)} điểm % để bằng mức {tier_word(gap.tier)} thấp nhất năm "
-            f"{result.citation.evaluated_year} ({format_percent(gap.lowest_percentage)})."
-        )
+        lines.append(msg("unit.gap", points=Number(gap.points), tier=Tier(gap.tier),
+                         year=result.citation.evaluated_year, lowest=Percent(gap.lowest_percentage)))
     if result.above:
-        lines.append(_neighbour("Đứng trên", result.above, row))
+        lines.append(_neighbour("above", result.above, row))
     if result.below:
-        lines.append(_neighbour("Đứng dưới", result.below, row))
-    title = f"{result.name} ({level_label(result.level)}, năm {result.citation.evaluated_year})"
+        lines.append(_neighbour("below", result.below, row))
+    title = msg("unit.title", name=result.name, level=level_label(result.level), year=result.citation.evaluated_year)
     return Answer("unit", title, [Section(None, lines, source_line(result.citation))], brief_lines=3)
 
 
-def _ranked_line(row: RankedRow, with_tier: bool = True) -> str:
-    tier = f" ({tier_word(row.tier)})" if with_tier else ""
-    return f"{row.rank}. {row.name}: {format_percent(row.percentage)}{tier}"
+def _ranked_line(row: RankedRow, with_tier: bool = True) -> Text:
+    if with_tier:
+        return msg("ranked.line_tier", rank=row.rank, name=row.name, percentage=Percent(row.percentage),
+                   tier=Tier(row.tier))
+    return msg("ranked.line", rank=row.rank, name=row.name, percentage=Percent(row.percentage))
+
+
+def tier_tally(pairs) -> Text:
+    """"Tốt 8, Khá 9, Trung bình 3" from (tier code, count) pairs."""
+    return join(msg("tally.item", tier=Tier(tier), count=count) for tier, count in pairs)
 
 
 def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None = None) -> Answer:
     sections = []
     for lc in levels:
-        lines = []
+        lines: list[Text] = []
         if tier is not None:
             have = sum(c.count for c in lc.counts if c.tier == tier)
-            lines.append(f"{level_label(lc.level).capitalize()} có {have}/{lc.total} đơn vị xếp loại "
-                         f"{tier_word(tier)}.")
-        lines += [f"{c.label}: {c.count} đơn vị" for c in lc.counts]
-        lines.append(f"Tổng số: {lc.total} đơn vị")
-        sections.append(Section(f"{level_name(lc.level)} (năm {lc.citation.evaluated_year})", lines,
+            lines.append(msg("counts.of_tier", level=Level(lc.level), have=have, total=lc.total, tier=Tier(tier)))
+        # The decision's own wording of each tier ("Xếp loại Tốt") when Vietnamese; the tier's name in English.
+        lines += [msg("counts.line", label=c.label, tier=Tier(c.tier), count=c.count) for c in lc.counts]
+        lines.append(msg("counts.total", total=lc.total))
+        sections.append(Section(msg("counts.heading", level=Level(lc.level), year=lc.citation.evaluated_year), lines,
                                 source_line(lc.citation)))
-    return Answer("counts", "Thống kê xếp loại", sections, note=note)
+    return Answer("counts", msg("counts.title"), sections, note=note)
 
 
-def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: str | None = None) -> Answer:
+def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Text | None = None) -> Answer:
     if n == 1:
-        title = "Đơn vị đứng cuối" if bottom else "Đơn vị đứng đầu"
+        title = msg("ranking.last_one" if bottom else "ranking.first_one")
     else:
-        title = f"{n} đơn vị cuối bảng" if bottom else f"Top {n}"
+        title = msg("ranking.last_n" if bottom else "ranking.top_n", n=n)
     sections = [
-        Section(f"{level_name(s.level)} (năm {s.citation.evaluated_year}, {s.total} đơn vị)",
+        Section(msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total),
                 [_ranked_line(r) for r in s.rows], source_line(s.citation))
         for s in slices
     ]
@@ -140,22 +162,22 @@ def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: st
 def tier_list_answer(slices: list[RankingSlice], tier: str) -> Answer:
     sections = []
     for s in slices:
-        heading = (f"{level_name(s.level)}: {len(s.rows)}/{s.total} đơn vị xếp loại {tier_word(tier)} "
-                   f"(năm {s.citation.evaluated_year})")
-        lines = [_ranked_line(r, with_tier=False) for r in s.rows] or ["Không có đơn vị nào."]
+        heading = msg("tier_list.heading", level=Level(s.level), have=len(s.rows), total=s.total, tier=Tier(tier),
+                      year=s.citation.evaluated_year)
+        lines = [_ranked_line(r, with_tier=False) for r in s.rows] or [msg("tier_list.none")]
         sections.append(Section(heading, lines, source_line(s.citation)))
-    return Answer("tier_list", f"Các đơn vị xếp loại {tier_word(tier)}", sections)
+    return Answer("tier_list", msg("tier_list.title", tier=Tier(tier)), sections)
 
 
 def decisions_answer(decisions: list[DecisionInfo]) -> Answer:
     if not decisions:
-        return Answer("decisions", "Chưa có quyết định nào.")
-    lines = []
+        return Answer("decisions", msg("decisions.none"))
+    lines: list[Text] = []
     for d in decisions:
-        levels = ", ".join(f"{level_label(code)} ({rows} đơn vị)" for code, rows in d.levels)
-        lines.append(f"• Quyết định số {d.number} ngày {format_date(d.signed_date)} của {d.issuer}: "
-                     f"kết quả năm {d.evaluated_year}; {levels}.")
-    return Answer("decisions", "Các quyết định đã có", [Section(None, lines)])
+        levels = join(msg("decisions.level", level=level_label(code), rows=rows) for code, rows in d.levels)
+        lines.append(msg("decisions.line", number=d.number, date=Day(d.signed_date), issuer=d.issuer,
+                         year=d.evaluated_year, levels=levels))
+    return Answer("decisions", msg("decisions.title"), [Section(None, lines)])
 
 
 with open(data_dir() / "examples.toml", "rb") as _fh:
@@ -165,18 +187,12 @@ HELP_EXAMPLES: tuple[str, ...] = tuple(_EXAMPLES["questions"])
 
 
 def help_answer() -> Answer:
-    lines = [
-        "Hỏi bằng tiếng Việt, có dấu hay không dấu đều được. Ví dụ:",
-        *(f"• {example}" for example in HELP_EXAMPLES),
-        "• những đơn vị cấp sở xếp loại Khá",
-        "• 2 đơn vị cuối cấp huyện",
-        "• các quyết định đã có",
-    ]
-    return Answer("help", "Tra cứu kết quả Chuyển đổi số", [Section(None, lines)],
+    lines: list[Text] = [msg("help.intro"), *(f"• {example}" for example in HELP_EXAMPLES), msg("help.more")]
+    return Answer("help", msg("help.title"), [Section(None, lines)],
                   choices=[Choice(e, f"q:{e}") for e in HELP_EXAMPLES])
 
 
-def _labels(candidates: tuple[Candidate, ...]) -> list[str]:
+def _labels(candidates: tuple[Candidate, ...]) -> list[Text]:
     """Unit names, with the issuer when the choices span several ("Sở X (UBND tỉnh Y)")."""
     several = len({c.unit.issuer for c in candidates}) > 1
     return [f"{c.unit.name} ({c.unit.issuer})" if several else c.unit.name for c in candidates]
@@ -184,117 +200,118 @@ def _labels(candidates: tuple[Candidate, ...]) -> list[str]:
 
 def ambiguous_answer(query: str, candidates: tuple[Candidate, ...], year: int | None) -> Answer:
     shown = candidates[:5]
-    return Answer("ambiguous", f"{quoted(query)} có thể là nhiều đơn vị. Bạn muốn hỏi đơn vị nào?",
+    return Answer("ambiguous", msg("ambiguous.title", query=quoted(query)),
                   choices=[unit_choice(c.unit.id, label, year, pick=True) for c, label in zip(shown, _labels(shown))])
 
 
 def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int | None) -> Answer:
-    sections = [Section(None, ["Hãy gõ tên đơn vị, ví dụ “Sở Tài chính”, “UBND quận …”, hoặc hỏi “thống kê cấp sở”."])]
-    title = f"Không tìm thấy đơn vị {quoted(query)}."
-    if suggestions:
-        title += " Có phải bạn muốn hỏi:"
+    sections = [Section(None, [msg("not_found.hint")])]
+    title = msg("not_found.suggest" if suggestions else "not_found.title", query=quoted(query))
     return Answer("not_found", title, sections,
                   choices=[unit_choice(c.unit.id, c.unit.name, year, pick=True) for c in suggestions])
 
 
-USAGE = {
-    "hang": ("/hang <tên đơn vị>", f"/hang {EXAMPLE_UNIT}"),
-    "lichsu": ("/lichsu <tên đơn vị>", f"/lichsu {EXAMPLE_UNIT}"),
-    "xeploai": ("/xeploai <Tốt | Khá | Trung bình | Yếu> [cấp]", "/xeploai khá cấp sở"),
-}
+# Commands whose argument is required: how to write it, with an example (the unit comes from data/examples.toml).
+USAGE = {"hang": {"unit": EXAMPLE_UNIT}, "lichsu": {"unit": EXAMPLE_UNIT}, "xeploai": {}, "bieudo": {"unit": EXAMPLE_UNIT}}
 
 
 def usage_answer(command: str) -> Answer:
-    form, example = USAGE[command]
-    return Answer("usage", f"Cách dùng: {form}", [Section(None, [f"Ví dụ: {example}"])])
+    params = USAGE[command]
+    return Answer("usage", msg(f"usage.{command}.form", **params), [Section(None, [msg(f"usage.{command}.example",
+                                                                                       **params)])])
 
 
-def no_result_answer(name: str, year: int | None, years: list[int]) -> Answer:
-    when = f" năm {year}" if year else ""
-    known = f" Có kết quả các năm: {', '.join(map(str, years))}." if years else ""
-    return Answer("no_result", f"{name} chưa có kết quả{when}.{known}")
+def _year_scope(year: int | None) -> Text:
+    return msg("scope.year", year=year) if year else ""
+
+
+def no_result_answer(name: Text, year: int | None, years: list[int]) -> Answer:
+    known = msg("no_result.years", years=", ".join(map(str, years))) if years else ""
+    return Answer("no_result", msg("no_result.title", name=name, when=_year_scope(year), known=known))
 
 
 def no_data_answer(level: str | None, year: int | None) -> Answer:
-    scope = f" {level_label(level)}" if level else ""
-    when = f" năm {year}" if year else ""
-    return Answer("no_data", f"Chưa có kết quả xếp hạng{scope}{when}.")
+    scope = msg("scope.level", level=level_label(level)) if level else ""
+    return Answer("no_data", msg("no_data.title", scope=scope, when=_year_scope(year)))
 
 
-def follow_label(scope: str, level: str, unit_name: str | None) -> str:
+def follow_label(scope: str, level: str, unit_name: str | None) -> Text:
     if scope == "all":
-        return "Tất cả quyết định mới"
+        return msg("follow.all")
     if scope == "level":
-        return level_name(level)
-    return unit_name or "Một đơn vị"
+        return Level(level)
+    return unit_name or msg("follow.unit")
 
 
 def subscriptions_answer(follows: list[tuple[int, str, str, str | None, bool]], *, removing: bool,
                          levels: list[str]) -> Answer:
     """The chat's subscriptions (id, scope, level, unit name, silent); with buttons to remove, or to add."""
-    lines = [f"• {follow_label(scope, level, name)}{' (im lặng)' if silent else ''}"
-             for _, scope, level, name, silent in follows] or ["Chưa đăng ký nhận thông báo nào."]
+    lines: list[Text] = [msg("subscriptions.item_silent" if silent else "subscriptions.item",
+                             label=follow_label(scope, level, name))
+                         for _, scope, level, name, silent in follows] or [msg("subscriptions.none")]
     if removing:
-        choices = [Choice(f"Bỏ: {follow_label(scope, level, name)}"[:60], f"h:{sub_id}")
+        choices = [Choice(msg("subscriptions.remove", label=follow_label(scope, level, name)), f"h:{sub_id}")
                    for sub_id, scope, level, name, _ in follows]
-        hint = "Bấm để bỏ một đăng ký, hoặc gõ /huydangky tatca để bỏ hết."
+        hint = msg("subscriptions.remove_hint")
     else:
-        choices = [Choice("Tất cả quyết định mới", "s:all")] + [Choice(level_name(lv), f"s:l:{lv}") for lv in levels]
-        hint = "Bấm để đăng ký thêm, hoặc gõ /dangky <tên đơn vị> để theo dõi một đơn vị (thêm “im lặng” để không đổ chuông)."
-    return Answer("subscriptions", "Đăng ký nhận thông báo khi có quyết định mới", [Section(None, lines + [hint])],
-                  choices=choices)
+        choices = [Choice(msg("follow.all"), "s:all")] + [Choice(Level(lv), f"s:l:{lv}") for lv in levels]
+        hint = msg("subscriptions.add_hint")
+    return Answer("subscriptions", msg("subscriptions.title"), [Section(None, lines + [hint])], choices=choices)
 
 
-def subscribed_answer(label: str, created: bool, silent: bool) -> Answer:
-    how = " (im lặng)" if silent else ""
-    title = f"Đã đăng ký: {label}{how}." if created else f"Đã đăng ký từ trước: {label}{how}."
-    return Answer("subscribed", title, [Section(None, ["Khi có quyết định mới, bot sẽ báo kết quả và thay đổi."])])
+def subscribed_answer(label: Text, created: bool, silent: bool) -> Answer:
+    how = msg("subscriptions.silent") if silent else ""
+    title = msg("subscribed.new" if created else "subscribed.already", label=label, how=how)
+    return Answer("subscribed", title, [Section(None, [msg("subscribed.hint")])])
 
 
-def unsubscribed_answer(label: str | None, removed: int) -> Answer:
+def unsubscribed_answer(label: Text | None, removed: int) -> Answer:
     if not removed:
-        return Answer("unsubscribed", "Không có đăng ký nào như vậy để bỏ.")
-    return Answer("unsubscribed", f"Đã bỏ đăng ký: {label}." if label else f"Đã bỏ {removed} đăng ký.")
+        return Answer("unsubscribed", msg("unsubscribed.nothing"))
+    return Answer("unsubscribed", msg("unsubscribed.one", label=label) if label
+                  else msg("unsubscribed.many", removed=removed))
 
 
 def not_allowed_answer() -> Answer:
-    return Answer("not_allowed", "Trong nhóm, chỉ quản trị viên mới thay đổi được đăng ký nhận thông báo.")
+    return Answer("not_allowed", msg("subscriptions.admins_only"))
 
 
 def history_answer(name: str, level: str, history: list) -> Answer:
-    lines = [f"Năm {c.evaluated_year}: hạng {row.rank}/{total}, {format_percent(row.percentage)}, "
-             f"{tier_word(row.tier)} (Quyết định số {c.number})" for row, total, c in history]
-    return Answer("history", f"{name} ({level_label(level)}) qua các năm",
-                  [Section(None, lines or ["Chưa có kết quả nào."])])
+    lines: list[Text] = [msg("history.line", year=c.evaluated_year, rank=row.rank, total=total,
+                             percentage=Percent(row.percentage), tier=Tier(row.tier), number=c.number)
+                         for row, total, c in history]
+    return Answer("history", msg("history.title", name=name, level=level_label(level)),
+                  [Section(None, lines or [msg("history.none")])])
 
 
 def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None) -> Answer:
     """What an admin checks before publishing: the decision as read, its counts, warnings, who will be told."""
-    lines = [f"Quyết định số {decision.number} ngày {format_date(decision.signed_date)} của {decision.issuer}, "
-             f"kết quả năm {decision.evaluated_year}."]
+    lines: list[Text] = [msg("preview.decision", number=decision.number, date=Day(decision.signed_date),
+                             issuer=decision.issuer, year=decision.evaluated_year)]
     for level in decision.levels:
         counts: dict[str, int] = {}
         for row in level.rows:
             counts[row.tier] = counts.get(row.tier, 0) + 1
-        tiers = ", ".join(f"{tier_word(c.tier)} {counts.get(c.tier, 0)}" for c in level.stated_counts)
-        lines.append(f"{level.appendix}, {level_label(level.code)}: {len(level.rows)} đơn vị ({tiers}).")
+        tally = tier_tally((c.tier, counts.get(c.tier, 0)) for c in level.stated_counts)
+        lines.append(msg("preview.level", appendix=level.appendix, level=level_label(level.code),
+                         rows=len(level.rows), tiers=tally))
     if stored_status == "published":
-        lines.append("Quyết định này đã được công bố trước đây: sẽ không gửi thông báo lần nữa.")
+        lines.append(msg("preview.already_published"))
     elif stored_status == "conflict":
-        lines.append("Đã có quyết định cùng số với nội dung khác: không thể công bố (dùng dxbot ingest --replace).")
+        lines.append(msg("preview.conflict"))
     else:
-        lines.append(f"Sẽ gửi thông báo tới {alerts} nhóm/người đăng ký.")
+        lines.append(msg("preview.audience", alerts=alerts))
     sections = [Section(None, lines)]
     if warnings:
-        sections.append(Section("Lưu ý", warnings[:10]))
-    return Answer("preview", "Xem trước quyết định", sections)
+        sections.append(Section(msg("preview.warnings"), list(warnings[:10])))
+    return Answer("preview", msg("preview.title"), sections)
 
 
-RECEIPT_WORDS = {"sent": "đã gửi", "blocked": "bị chặn hoặc bot bị xóa khỏi nhóm", "failed": "không gửi được"}
+RECEIPT_STATUSES = ("sent", "blocked", "failed")
 
 
 def receipt_answer(number: str, counts: dict[str, int], migrated: int) -> Answer:
     """For admins once every alert of a publish run has been handled."""
-    lines = [f"{RECEIPT_WORDS[status].capitalize()}: {counts.get(status, 0)}" for status in RECEIPT_WORDS]
-    lines.append(f"Nhóm đã chuyển thành siêu nhóm (gửi tới địa chỉ mới): {migrated}")
-    return Answer("receipt", f"Đã gửi xong thông báo Quyết định số {number}", [Section(None, lines)])
+    lines: list[Text] = [msg(f"receipt.{status}", count=counts.get(status, 0)) for status in RECEIPT_STATUSES]
+    lines.append(msg("receipt.migrated", count=migrated))
+    return Answer("receipt", msg("receipt.title", number=number), [Section(None, lines)])

@@ -27,7 +27,8 @@ from dxcore.alerts import alert_answer
 from dxcore.answers import Answer, receipt_answer
 from dxcore.db import Database
 from dxcore.index import Catalog
-from dxcore.models import Decision, Delivery, Subscription
+from dxcore.i18n import VI
+from dxcore.models import Chat, Decision, Delivery, Subscription
 from dxcore.subscriptions import migrate_chat, set_active
 
 log = logging.getLogger("dxbot.delivery")
@@ -48,7 +49,8 @@ class SendResult:
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool) -> SendResult: ...
+    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool,
+                   lang: str = VI) -> SendResult: ...
 
 
 Clock = Callable[[], datetime]
@@ -130,6 +132,13 @@ class RateBudget:
 
 
 @dataclass(frozen=True)
+class Content:
+    answer: Answer
+    silent: bool
+    lang: str
+
+
+@dataclass(frozen=True)
 class Job:
     id: int
     decision_id: int
@@ -170,12 +179,14 @@ class DeliveryWorker:
             )
             return sorted((Job(*row) for row in rows), key=lambda job: job.id)
 
-    async def _contents(self, jobs: list[Job]) -> dict[int, tuple[Answer, bool]]:
-        """Each job's alert and whether it is silent; chats following the same things share one rendering."""
+    async def _contents(self, jobs: list[Job]) -> dict[int, Content]:
+        """Each job's alert, whether it is silent and the chat's language; chats following the same things share
+        one Answer."""
         view = await self.catalog.current(self.db)
         chats = {job.chat_id for job in jobs}
         async with self.db.session() as session:
             subscriptions = list(await session.scalars(select(Subscription).where(Subscription.chat_id.in_(chats))))
+            languages = dict((await session.execute(select(Chat.id, Chat.language).where(Chat.id.in_(chats)))).all())
         by_target: dict[tuple[int, int], list[Subscription]] = {}
         for sub in subscriptions:
             by_target.setdefault((sub.chat_id, sub.thread_id), []).append(sub)
@@ -189,7 +200,7 @@ class DeliveryWorker:
             key = (job.decision_id, follows)
             if key not in answers:
                 answers[key] = alert_answer(view.snapshot, job.decision_id, list(follows))
-            contents[job.id] = (answers[key], all(s.silent for s in subs))
+            contents[job.id] = Content(answers[key], all(s.silent for s in subs), languages.get(job.chat_id, VI))
         return contents
 
     async def _record(self, outcomes: list[tuple[Job, SendResult]]) -> None:
@@ -215,13 +226,13 @@ class DeliveryWorker:
                     values |= {"status": "failed", "last_error": result.error}
                 await session.execute(update(Delivery).where(Delivery.id == job.id).values(**values))
 
-    async def _send(self, job: Job, content: tuple[Answer, bool] | None) -> SendResult:
+    async def _send(self, job: Job, content: Content | None) -> SendResult:
         if content is None:
             return SendResult(FAILED, error="no subscription left")
-        answer, silent = content
         await self.budget.acquire(job.chat_id)
         try:
-            result = await self.sender.send(job.chat_id, job.thread_id, answer, silent=silent)
+            result = await self.sender.send(job.chat_id, job.thread_id, content.answer, silent=content.silent,
+                                            lang=content.lang)
         except Exception as exc:  # noqa: BLE001 - a bug in one send must not stop the others
             log.exception("sending alert %s failed", job.id)
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")

@@ -125,6 +125,19 @@ _COMMAND_LEVELS = {"so": "so", "huyen": "huyen", "quan": "huyen", "xa": "xa", "p
                    "bo": "bo"}
 
 
+# Commands that ask something and are answered by dxcore.assistant.answer_text (the others change subscriptions).
+QUESTION_COMMANDS = (*COMMANDS, "lichsu", "bieudo", "xuat")
+
+
+def split_command(text: str) -> tuple[str | None, str]:
+    """"/top@dxbot 3 cấp sở" → ("top", "3 cấp sở"); text that is not a command → (None, text)."""
+    if not text.startswith("/"):
+        return None, text
+    head, _, args = text.partition(" ")
+    name = head[1:].split("@")[0].lower()
+    return (name, args.strip()) if name else (None, text)
+
+
 def command_intent(command: str, args: str) -> Intent:
     """"/top huyện 3", "/top 3 cấp huyện", "/thongke so 2023", "/xeploai trung bình quận/huyện"."""
     kind = COMMANDS[command]

@@ -139,6 +139,7 @@ class Chat(Base):
     active: Mapped[bool] = mapped_column(default=True)  # False once the bot was blocked or removed
     migrated_to: Mapped[int | None] = mapped_column(TelegramId)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str] = mapped_column(String(8), default="vi", server_default="vi")  # of its alerts
 
 
 class Subscription(Base):
@@ -195,3 +196,21 @@ class PendingPublish(Base):
     file_name: Mapped[str] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnswerLink(Base):
+    """Which messages answered a question: an edited question edits them, and a group's repeated command points to
+    them. In the database so that it survives a restart and every replica sees it."""
+
+    __tablename__ = "answer_link"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "question_id"),
+        Index("ix_answer_link_recent", "chat_id", "question_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(TelegramId)
+    question_id: Mapped[int] = mapped_column(BigInteger)  # the user's message
+    question_key: Mapped[str] = mapped_column(String(200))  # the question, normalised, to spot a repeat
+    answer_ids: Mapped[list[int]] = mapped_column(JSON)  # the bot's messages, in order
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

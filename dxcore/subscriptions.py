@@ -24,15 +24,17 @@ class Target:
 
 
 async def ensure_chat(session: AsyncSession, chat_id: int, chat_type: str, title: str | None = None,
-                      now: datetime | None = None) -> Chat:
-    """The chat's row, created or brought up to date; a chat that talks to the bot is active again."""
+                      now: datetime | None = None, language: str | None = None) -> Chat:
+    """The chat's row, created or brought up to date; a chat that talks to the bot is active again. ``language``
+    (of whoever subscribes) is the language its alerts are written in."""
     now = now or datetime.now(UTC)
     chat = await session.get(Chat, chat_id)
     if chat is None:
-        chat = Chat(id=chat_id, type=chat_type, title=title, active=True, updated_at=now)
+        chat = Chat(id=chat_id, type=chat_type, title=title, active=True, updated_at=now, language=language or "vi")
         session.add(chat)
     else:
         chat.type, chat.title, chat.active, chat.updated_at = chat_type, title or chat.title, True, now
+        chat.language = language or chat.language
     await session.flush()
     return chat
 

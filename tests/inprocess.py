@@ -31,6 +31,7 @@ class InProcessTelegram(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.files: dict[tuple[int, int], tuple[str, bytes]] = {}
         self._ids = itertools.count(1000)
         self._updates = itertools.count(1)
 
@@ -52,6 +53,8 @@ class InProcessTelegram(BaseRequest):
             result = BOT
         elif api_method in ("sendMessage", "editMessageText"):
             result = self._message(api_method, params)
+        elif api_method in ("sendPhoto", "sendDocument"):
+            result = self._file_message(api_method, params, request_data)
         elif api_method == "getUpdates":
             result = []
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -67,6 +70,22 @@ class InProcessTelegram(BaseRequest):
             message["reply_to_message"] = self.messages[(chat_id, replied)]
         if api_method == "editMessageText" and (chat_id, message_id) in self.messages:
             message["reply_to_message"] = self.messages[(chat_id, message_id)].get("reply_to_message")
+        self.messages[(chat_id, message_id)] = message
+        return message
+
+    def _file_message(self, api_method: str, params: dict[str, Any], request_data: RequestData) -> dict[str, Any]:
+        """A photo or document: its bytes are kept in ``files`` under the message, the caption is its text."""
+        (name, (filename, data, _mime)), = request_data.multipart_data.items()
+        chat_id, message_id = int(params["chat_id"]), next(self._ids)
+        self.files[(chat_id, message_id)] = (filename, data)
+        message = {"message_id": message_id, "date": DATE, "chat": chat(chat_id), "from": BOT,
+                   "caption": params.get("caption", "")}
+        if api_method == "sendPhoto":
+            message["photo"] = [{"file_id": f"p{message_id}", "file_unique_id": f"p{message_id}", "width": 1,
+                                 "height": 1}]
+        else:
+            message["document"] = {"file_id": f"d{message_id}", "file_unique_id": f"d{message_id}",
+                                   "file_name": filename}
         self.messages[(chat_id, message_id)] = message
         return message
 
@@ -108,6 +127,22 @@ class InProcessTelegram(BaseRequest):
             message["edit_date"] = DATE + 5
         self.messages[(chat_id, message_id)] = message
         return {"update_id": next(self._updates), "edited_message" if edited else "message": message}
+
+    def edit(self, update: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits the message of an earlier update: same message id, new text."""
+        original = update.get("message") or update["edited_message"]
+        message = {**original, "text": text, "edit_date": DATE + 5}
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        else:
+            message.pop("entities", None)
+        self.messages[(original["chat"]["id"], original["message_id"])] = message
+        return {"update_id": next(self._updates), "edited_message": message}
+
+    def inline_query(self, user_id: int, query: str, language: str = "vi") -> dict[str, Any]:
+        return {"update_id": next(self._updates), "inline_query": {
+            "id": str(next(self._ids)), "from": user(user_id, language), "query": query, "offset": "",
+            "chat_type": "sender"}}
 
     def callback(self, message: dict[str, Any], data: str, *, user_id: int) -> dict[str, Any]:
         """A tap on a button of a message the bot sent."""

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from dxcore import intents as I
+from dxcore.i18n import word
 from dxcore.assistant import ask
 from dxcore.db import Database
 from dxcore.index import Catalog, load_resolver, record_pick
@@ -62,21 +63,21 @@ def test_intents(question: str, kind: str, level: str | None, n: int | None, tie
 async def test_guesses_say_how_they_were_understood(seeded: Database) -> None:
     cache = Catalog()
     top = await ask(seeded, cache, "top cấp sở")
-    assert top.note == "Hiểu là: 5 đơn vị đầu bảng cấp sở."
+    assert word(top.note) == "Hiểu là: 5 đơn vị đầu bảng cấp sở."
     typo = await ask(seeded, cache, "ninh kieuu")
-    assert typo.note == "Hiểu là hỏi về UBND quận Ninh Kiều." and "63,71%" in typo.render_plain()
+    assert word(typo.note) == "Hiểu là hỏi về UBND quận Ninh Kiều." and "63,71%" in typo.render_plain()
 
 
 async def test_ambiguous_and_not_found_offer_choices(seeded: Database) -> None:
     cache = Catalog()
     ambiguous = await ask(seeded, cache, "Sở KH")
     assert ambiguous.kind == "ambiguous"
-    assert {c.label for c in ambiguous.choices} == {"Sở Khoa học và Công nghệ", "Sở Kế hoạch và Đầu tư"}
+    assert {word(c.label) for c in ambiguous.choices} == {"Sở Khoa học và Công nghệ", "Sở Kế hoạch và Đầu tư"}
     assert all(c.payload.startswith("p:") and len(c.payload.encode()) <= 64 for c in ambiguous.choices)
     missing = await ask(seeded, cache, "Bộ Tài chính Hà Nội")
-    assert missing.kind == "not_found" and "Không tìm thấy" in missing.title
+    assert missing.kind == "not_found" and "Không tìm thấy" in word(missing.title)
     unknown_year = await ask(seeded, cache, "Sở Y tế năm 2019")
-    assert unknown_year.kind == "no_result" and "2023" in unknown_year.title
+    assert unknown_year.kind == "no_result" and "2023" in word(unknown_year.title)
 
 
 async def test_a_pick_teaches_that_chat_at_once_and_everyone_after_three_users(seeded: Database) -> None:

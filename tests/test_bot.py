@@ -186,11 +186,60 @@ async def test_migrated_group_keeps_learned_picks(tg) -> None:
     assert "95,88%" in _checked(transport)[0]
 
 
-async def test_edited_messages_and_odd_input_never_break(tg) -> None:
+async def test_an_edited_question_edits_its_answer(tg) -> None:
     application, transport = tg
+    question = transport.message(PRIVATE, "so y te")
+    await feed(application, question)
+    (first,) = transport.sent()
+    answer_id = transport.last_bot_message(PRIVATE)["message_id"]
+    assert "Sở Y tế" in first["text"]
+    transport.clear()
+    await feed(application, transport.edit(question, "so tai chinh"))
+    assert transport.sent() == []  # nothing new: the earlier answer now answers the edited question
+    (edited,) = transport.sent("editMessageText")
+    assert edited["message_id"] == answer_id and "Sở Tài chính" in edited["text"]
+
+    # The link lives in the database: a new Application (a restart, or another replica) edits the same answer.
+    transport.clear()
+    settings = application.bot_data["settings"]
+    other = bot_app.build_application(settings, transport)
+    await other.initialize()
+    try:
+        await feed(other, transport.edit(question, "/top 3 cấp huyện"))
+    finally:
+        await other.shutdown()
+        await other.bot_data["db"].close()
+    (again,) = transport.sent("editMessageText")
+    assert again["message_id"] == answer_id and "Top 3" in again["text"]
+
+    # A question the bot never answered (sent before it ran, say) is answered when edited.
+    transport.clear()
     await feed(application, transport.message(PRIVATE, "/hang Sở Y tế", edited=True))
-    await feed(application, transport.message(PRIVATE, "so y te", edited=True))
-    assert transport.sent() == []
+    assert "17/20" in _checked(transport)[0]
+
+
+async def test_english_users_get_english(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "so y te", language="en"))
+    (text,) = _checked(transport)
+    assert "Rank: 17/20" in text and "Score: 70.74%" in text and "Tier: Fair" in text
+    assert "Source: Decision No. 1568/QĐ-UBND of 12 Jul 2024" in text
+    # No Vietnamese boilerplate: what is left once unit, issuer and appendix names are taken out is ASCII.
+    view = await application.bot_data["catalog"].current(application.bot_data["db"])
+    printed = {row.name for r in view.snapshot.rankings for row in r.rows}
+    printed |= {r.appendix for r in view.snapshot.rankings} | {r.decision.issuer for r in view.snapshot.rankings}
+    printed |= {r.decision.number for r in view.snapshot.rankings}
+    for name in sorted(printed, key=len, reverse=True):
+        text = text.replace(name, "")
+    leftover = [line for line in text.splitlines() if not line.isascii()]
+    assert leftover == [], leftover
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, "thong ke cap so", language="en-GB"))
+    assert "Tier summary" in _checked(transport)[0] and "Good: 8 units" in transport.texts()[0]
+
+
+async def test_odd_input_never_breaks(tg) -> None:
+    application, transport = tg
     hostile = "<b>Sở Y tế</b> & <script>alert(1)</script> " + "🙂 ạ " * 900
     await feed(application, transport.message(PRIVATE, hostile[:4096]))
     texts = _checked(transport)
@@ -200,23 +249,30 @@ async def test_edited_messages_and_odd_input_never_break(tg) -> None:
 async def test_errors_become_one_short_sentence(tg, monkeypatch) -> None:
     application, transport = tg
 
-    async def broken(*_args, **_kwargs):
+    def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(bot_app, "ask", broken)
+    monkeypatch.setattr(bot_app, "answer_text", broken)
     await feed(application, transport.message(PRIVATE, "so y te"))
-    assert transport.texts() == [bot_app.ERROR_TEXT]
+    assert transport.texts() == ["Xin lỗi, đã có lỗi khi trả lời. Bạn thử lại sau ít phút nhé."]
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, "so y te", language="en"))
+    assert transport.texts() == ["Sorry, something went wrong while answering. Please try again in a few minutes."]
 
 
 async def test_menus_and_descriptions_are_registered(tg) -> None:
     application, transport = tg
     await bot_app.register_menus(application)
-    scopes = [(p["scope"]["type"], [c["command"] for c in p["commands"]]) for p in transport.sent("setMyCommands")]
-    assert scopes[0] == ("all_private_chats", ["hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "lichsu",
-                                               "dangky", "huydangky", "help"])
-    assert scopes[1][0] == "all_group_chats" and "hang" in scopes[1][1]
-    assert scopes[2][0] == "chat" and transport.sent("setMyCommands")[2]["scope"]["chat_id"] == ADMIN
-    assert "Chuyển đổi số" in transport.sent("setMyDescription")[0]["description"]
+    menus = transport.sent("setMyCommands")
+    scopes = [(p["scope"]["type"], p.get("language_code"), [c["command"] for c in p["commands"]]) for p in menus]
+    assert scopes[0] == ("all_private_chats", None, ["hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh",
+                                                     "lichsu", "bieudo", "xuat", "dangky", "huydangky", "help"])
+    assert scopes[1][:2] == ("all_group_chats", None) and "hang" in scopes[1][2]
+    assert scopes[2][:2] == ("chat", None) and menus[2]["scope"]["chat_id"] == ADMIN
+    english = [p for p in menus if p.get("language_code") == "en"]
+    assert len(english) == 3 and english[0]["commands"][0]["description"] == "A unit's result: /hang Sở Y tế"
+    descriptions = {p.get("language_code"): p["description"] for p in transport.sent("setMyDescription")}
+    assert "Chuyển đổi số" in descriptions[None] and descriptions["en"].startswith("Digital transformation")
     assert transport.sent("setMyShortDescription")[0]["short_description"]
 
 
@@ -230,3 +286,42 @@ def test_long_answers_split_between_rows() -> None:
     assert lines[0] == "<b>Danh sách</b>" and len(lines) == 400  # no row was cut in two
     (giant,) = split_messages([(None, "<&>" * 3000)])[:1]
     assert_telegram_html(giant)
+
+
+async def test_inline_query_returns_forwardable_cards(tg) -> None:
+    application, transport = tg
+    await feed(application, transport.inline_query(PRIVATE, "so y te"))
+    (call,) = transport.sent("answerInlineQuery")
+    (card,) = call["results"]
+    assert card["type"] == "article" and "Sở Y tế" in card["title"]
+    content = card["input_message_content"]
+    assert "Xếp hạng: 17/20" in content["message_text"] and "Nguồn: Quyết định số 1568/QĐ-UBND" in content["message_text"]
+    assert_telegram_html(content["message_text"])
+    (button,) = card["reply_markup"]["inline_keyboard"][0]
+    unit_id = button["url"].rsplit("u_", 1)[1]
+    assert button["url"] == f"https://t.me/{BOT['username']}?start=u_{unit_id}"
+    assert call["cache_time"] == 300 and call["is_personal"] is True
+
+    # The deep link opens the full answer in a private chat.
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, f"/start u_{unit_id}"))
+    assert "Đứng trên" in _checked(transport)[0]
+
+    # Several plausible units: one card each; a summary and a list are one card each.
+    transport.clear()
+    await feed(application, transport.inline_query(PRIVATE, "Sở KH"))
+    titles = [r["title"] for r in transport.sent("answerInlineQuery")[0]["results"]]
+    assert {"Sở Khoa học và Công nghệ (cấp sở, năm 2023)", "Sở Kế hoạch và Đầu tư (cấp sở, năm 2023)"} <= set(titles)
+    transport.clear()
+    await feed(application, transport.inline_query(PRIVATE, "top 5 cấp sở", language="en"))
+    (card,) = transport.sent("answerInlineQuery")[0]["results"]
+    assert card["title"] == "Top 5" and card["input_message_content"]["message_text"].count("\n") >= 5
+    start = card["reply_markup"]["inline_keyboard"][0][0]["url"].split("start=")[1]
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, f"/start {start}"))
+    assert "Top 5" in _checked(transport)[0]
+
+    # An empty query shows the examples.
+    transport.clear()
+    await feed(application, transport.inline_query(PRIVATE, ""))
+    assert len(transport.sent("answerInlineQuery")[0]["results"]) == 3

@@ -30,11 +30,12 @@ class RecordingSender:
         self.script = script or {}
         self.times: list[float] = []
 
-    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool) -> SendResult:
+    async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool,
+                   lang: str = "vi") -> SendResult:
         planned = self.script.get(chat_id)
         if planned:
             return planned.pop(0)
-        self.sent.append((chat_id, thread_id, answer.render_plain(), silent))
+        self.sent.append((chat_id, thread_id, answer.render_plain(lang), silent))
         self.times.append(time.monotonic())
         return SendResult(SENT, message_id=len(self.sent))
 
@@ -200,7 +201,8 @@ async def test_a_running_sender_keeps_its_claims(seeded: Database, seed_text: st
     first_sent, release = asyncio.Event(), asyncio.Event()
 
     class SlowSender(RecordingSender):
-        async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool) -> SendResult:
+        async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool,
+                   lang: str = "vi") -> SendResult:
             first_sent.set()
             await release.wait()
             return await super().send(chat_id, thread_id, answer, silent=silent)

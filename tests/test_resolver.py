@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dxcore.i18n import word
 from dxcore.parsing import parse_file
 from dxcore.resolver import AMBIGUOUS, FOUND, NOT_FOUND, Resolver, UnitRef
 from dxcore.text import clean
@@ -114,5 +115,5 @@ def test_choices_across_issuers_name_the_issuer() -> None:
 
     units = seed_units() + [UnitRef(100, "Sở Y tế", "so", "UBND tỉnh Hậu Giang")]
     resolution = Resolver(units).resolve("Sở Y tế")
-    labels = {c.label for c in ambiguous_answer("Sở Y tế", resolution.candidates, None).choices}
+    labels = {word(c.label) for c in ambiguous_answer("Sở Y tế", resolution.candidates, None).choices}
     assert labels == {"Sở Y tế (UBND thành phố Cần Thơ)", "Sở Y tế (UBND tỉnh Hậu Giang)"}

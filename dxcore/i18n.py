@@ -1,0 +1,137 @@
+"""Words in two languages: Answer objects carry message keys with typed parameters, and a renderer words them in
+Vietnamese or English from the catalog in ``data/messages/*.toml`` (each key with its ``vi`` and ``en`` side by
+side). Unit names, decision numbers and the user's own words are plain strings and pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from dxcore.formatting import EN, VI, format_date, format_number, format_percent
+from dxcore.paths import data_dir
+
+LANGUAGES = (VI, EN)
+
+
+def language_of(code: str | None) -> str:
+    """Telegram's language_code ("en", "en-GB", "vi", None) → a language we speak; Vietnamese unless English."""
+    return EN if code and code.lower().split("-")[0] == EN else VI
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A sentence to be worded in the reader's language: a catalog key and its parameters."""
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def render(self, lang: str = VI) -> str:
+        template = catalog()[self.key][lang]
+        return template.format(**{name: word(value, lang) for name, value in self.params})
+
+    def __add__(self, other: Text) -> Joined:
+        return Joined((self, other), "")
+
+
+def msg(key: str, **params: Any) -> Msg:
+    if key not in catalog():
+        raise KeyError(f"no message {key!r} in data/messages")
+    return Msg(key, tuple(params.items()))
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Texts worded one by one and joined: "Tốt 8, Khá 9" from a list of Msg."""
+
+    parts: tuple[Any, ...]
+    sep: str = ", "
+
+    def render(self, lang: str = VI) -> str:
+        return self.sep.join(word(part, lang) for part in self.parts)
+
+
+def join(parts: Iterable[Any], sep: str = ", ") -> Joined:
+    return Joined(tuple(parts), sep)
+
+
+Text = str | Msg | Joined
+
+
+@dataclass(frozen=True)
+class Percent:
+    value: Decimal | int | float
+
+
+@dataclass(frozen=True)
+class Number:
+    value: Decimal | int | float
+
+
+@dataclass(frozen=True)
+class Day:
+    value: date
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level's name: capitalised ("Cấp sở", "Department level") or, with ``lower``, for inside a sentence."""
+
+    code: str
+    lower: bool = False
+
+
+def word(value: Any, lang: str = VI) -> str:
+    """Any parameter or text, in ``lang``."""
+    if isinstance(value, Msg | Joined):
+        return value.render(lang)
+    if isinstance(value, Percent):
+        return format_percent(value.value, lang)
+    if isinstance(value, Number):
+        return format_number(value.value, lang)
+    if isinstance(value, Day):
+        return format_date(value.value, lang)
+    if isinstance(value, Tier):
+        entry = catalog().get(f"tier.{value.code}")
+        return entry[lang] if entry else value.code
+    if isinstance(value, Level):
+        entry = catalog().get(f"level.{value.code}")
+        name = entry[lang] if entry else value.code
+        return name[:1].lower() + name[1:] if value.lower else name
+    return str(value)
+
+
+def _flatten(table: dict[str, Any], prefix: str, into: dict[str, dict[str, str]], source: str) -> None:
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and set(value) & set(LANGUAGES):
+            missing = [lang for lang in LANGUAGES if not isinstance(value.get(lang), str)]
+            if missing:
+                raise ValueError(f"{source}: message {key!r} has no {', '.join(missing)} text")
+            if key in into:
+                raise ValueError(f"{source}: message {key!r} is defined twice")
+            into[key] = value
+        elif isinstance(value, dict):
+            _flatten(value, f"{key}.", into, source)
+        else:
+            raise ValueError(f"{source}: {key!r} is neither a message nor a group of messages")
+
+
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message: key → {"vi": …, "en": …}."""
+    messages: dict[str, dict[str, str]] = {}
+    for path in sorted((data_dir() / "messages").glob("*.toml")):
+        with path.open("rb") as fh:
+            _flatten(tomllib.load(fh), "", messages, path.name)
+    return messages

@@ -1,0 +1,106 @@
+"""Charts and spreadsheets as answers: /bieudo and /xuat. The Answer carries the caption (what, and its source) and
+attachments drawn in the reader's language when sent; matplotlib and openpyxl load only when a file is drawn."""
+
+from __future__ import annotations
+
+from dxcore import answers as A
+from dxcore import intents as I
+from dxcore.i18n import Level, Text, msg
+from dxcore.index import CatalogView
+from dxcore.queries import RankingView, latest_rankings, unit_history
+from dxcore.resolver import AMBIGUOUS, FOUND
+from dxcore.text import fold
+
+
+def _scope(args: str) -> I.Intent:
+    """Level and year from the arguments, read as /thongke reads them."""
+    return I.command_intent("thongke", args)
+
+
+def _names_only_scope(args: str, scope: I.Intent) -> bool:
+    """True when the arguments are just a level and/or a year ("cấp sở 2023", "huyen"), not a unit's name."""
+    words = [w for w in fold(args).replace("/", " ").split() if w not in {"cap", "nam", "csv", "xlsx", "excel"}]
+    level_words = {"so", "huyen", "quan", "xa", "phuong", "tinh", "bo", "thi", "tran"}
+    return all(w in level_words or w.isdigit() for w in words)
+
+
+def _ranking_caption(title: Text, rankings: list[RankingView]) -> A.Answer:
+    sections = [A.Section(msg("report.level_line", level=Level(r.level), year=r.decision.evaluated_year,
+                              total=len(r.rows)), [], A.source_line(r.citation)) for r in rankings]
+    return A.Answer("report", title, sections)
+
+
+def chart_answer(view: CatalogView, args: str, chat_id: int | None = None) -> A.Answer:
+    """/bieudo [cấp] [năm]: a bar chart per level; /bieudo <đơn vị>: the unit across decisions."""
+    scope = _scope(args)
+    if args.strip() and not _names_only_scope(args, scope):
+        resolution = view.resolver.resolve(args, chat_id=chat_id)
+        if resolution.status == FOUND:
+            return unit_chart_answer(view, resolution.unit.id)
+        if resolution.status == AMBIGUOUS:
+            answer = A.ambiguous_answer(args, resolution.candidates, None)
+        else:
+            answer = A.not_found_answer(args, resolution.candidates, None)
+        answer.choices = [A.Choice(c.label, "c:" + c.payload.split(":")[1]) for c in answer.choices]
+        return answer
+    rankings = latest_rankings(view.snapshot, scope.level, scope.year)
+    if not rankings:
+        return A.no_data_answer(scope.level, scope.year)
+    answer = _ranking_caption(msg("report.chart_title"), rankings)
+    answer.attachments = [A.Attachment("photo", f"bieudo-{r.level}-{r.decision.evaluated_year}.png",
+                                       _ranking_chart(r)) for r in rankings]
+    return answer
+
+
+def unit_chart_answer(view: CatalogView, unit_id: int) -> A.Answer:
+    unit = view.snapshot.units[unit_id]
+    history = unit_history(view.snapshot, unit_id)
+    answer = A.history_answer(unit.name, unit.level, history)
+    if len(history) >= 2:  # one point is not a trend: the text says it all
+        answer.attachments = [A.Attachment("photo", f"bieudo-don-vi-{unit_id}.png", _history_chart(unit.name, history))]
+    else:
+        answer.note = msg("report.one_decision")
+    return answer
+
+
+def export_answer(view: CatalogView, args: str) -> A.Answer:
+    """/xuat [cấp] [năm] [csv]: the rankings as an XLSX workbook (one sheet per level) or a CSV file."""
+    scope = _scope(args)
+    rankings = latest_rankings(view.snapshot, scope.level, scope.year)
+    if not rankings:
+        return A.no_data_answer(scope.level, scope.year)
+    as_csv = "csv" in fold(args).split()
+    answer = _ranking_caption(msg("report.export_title"), rankings)
+    answer.attachments = [A.Attachment("document", _export_name(rankings, "csv" if as_csv else "xlsx"),
+                                       _export(rankings, as_csv))]
+    return answer
+
+
+def _ranking_chart(ranking: RankingView):
+    def draw(lang: str) -> bytes:
+        from dxcore.charts import ranking_chart
+
+        return ranking_chart(ranking, lang)
+    return draw
+
+
+def _history_chart(name: str, history: list):
+    def draw(lang: str) -> bytes:
+        from dxcore.charts import history_chart
+
+        return history_chart(name, history, lang)
+    return draw
+
+
+def _export_name(rankings: list[RankingView], ext: str) -> str:
+    from dxcore.exports import export_filename
+
+    return export_filename(rankings, ext)
+
+
+def _export(rankings: list[RankingView], as_csv: bool):
+    def write(lang: str) -> bytes:
+        from dxcore.exports import rankings_csv, rankings_xlsx
+
+        return (rankings_csv if as_csv else rankings_xlsx)(rankings, lang)
+    return write

@@ -1,0 +1,29 @@
+"""The message catalog: every message in both languages, well-formed; numbers and dates worded per language."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+from decimal import Decimal
+
+from dxcore.i18n import EN, VI, Day, Level, Percent, Tier, catalog, join, language_of, msg
+
+
+def test_every_message_has_both_languages_and_well_formed_placeholders() -> None:
+    messages = catalog()
+    assert len(messages) > 100
+    for key, texts in messages.items():
+        for lang in (VI, EN):
+            fields = {name for _, name, _, _ in string.Formatter().parse(texts[lang]) if name}
+            assert all(name.isidentifier() for name in fields), (key, lang)
+
+
+def test_words_per_language() -> None:
+    line = msg("history.line", year=2023, rank=17, total=20, percentage=Percent(Decimal("70.74")),
+               tier=Tier("kha"), number="1568/QĐ-UBND")
+    assert line.render(VI) == "Năm 2023: hạng 17/20, 70,74%, Khá (Quyết định số 1568/QĐ-UBND)"
+    assert line.render(EN) == "2023: rank 17/20, 70.74%, Fair (Decision No. 1568/QĐ-UBND)"
+    assert Day(date(2024, 7, 12)) and msg("source.decision", number="1", date=Day(date(2024, 7, 12)), issuer="X",
+                                          year=2023).render(EN).endswith("of 12 Jul 2024 by X (results for 2023).")
+    assert join([Level("so"), Level("huyen", lower=True)]).render(VI) == "Cấp sở, cấp huyện"
+    assert [language_of(code) for code in ("en", "en-GB", "EN", "vi", None, "fr")] == [EN, EN, EN, VI, VI, VI]
