@@ -12,6 +12,7 @@ import binascii
 import logging
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -723,6 +724,7 @@ def run_bot(settings: Settings, *, webhook_url: str | None, listen: str, port: i
     if webhook_url:
         application.run_webhook(
             listen=listen, port=port, webhook_url=webhook_url,
+            url_path=urlsplit(webhook_url).path.strip("/"),  # a load balancer forwards the public path as it is
             secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
             allowed_updates=Update.ALL_TYPES,
         )

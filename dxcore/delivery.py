@@ -183,6 +183,10 @@ class DeliveryWorker:
         """Each job's alert, whether it is silent and the chat's language; chats following the same things share
         one Answer."""
         view = await self.catalog.current(self.db)
+        known = {ranking.decision.id for ranking in view.snapshot.rankings}
+        if any(job.decision_id not in known for job in jobs):  # published by another process moments ago
+            self.catalog.invalidate()
+            view = await self.catalog.current(self.db)
         chats = {job.chat_id for job in jobs}
         async with self.db.session() as session:
             subscriptions = list(await session.scalars(select(Subscription).where(Subscription.chat_id.in_(chats))))

@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from typing import Any, NamedTuple
+from urllib.error import HTTPError
 from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -435,6 +437,10 @@ class FakeBotApi:
         self._last_update_id = 0
         self._poll_generation = 0
         self._webhook_url = ""
+        self._webhook_targets: list[str] = []  # where pushed updates are POSTed instead of queued (a load balancer)
+        self._webhook_secret = ""
+        self._webhook_turn = itertools.count()
+        self.webhook_statuses: list[int] = []
         self._chats: dict[int, JSON] = {}
         self._users: dict[int, JSON] = {}
         self._members: dict[tuple[int, int], str] = {}
@@ -564,6 +570,12 @@ class FakeBotApi:
         """sendMessage/sendPhoto/sendDocument/editMessageText calls, optionally to one chat."""
         return [c for c in self.calls if c.method.lower() in _SENDS
                 and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
+
+    def last_user_message(self, chat_id: int) -> JSON:
+        """The latest message a user (not the bot) sent in the chat."""
+        with self._lock:
+            return max((m for (c, _), m in self._messages.items()
+                        if c == chat_id and not m.get("from", {}).get("is_bot")), key=lambda m: m["message_id"])
 
     def message(self, chat_id: int, message_id: int) -> JSON:
         """The current Message JSON (as sent or last edited) of a stored message."""
@@ -718,9 +730,35 @@ class FakeBotApi:
             for key in ("callback_query", "inline_query"):
                 if isinstance(update.get(key), dict):
                     self._open_queries.add(str(update[key]["id"]))
-            self._updates.append(update)
-            self._cond.notify_all()
-            return update_id
+            if not self._webhook_targets:
+                self._updates.append(update)
+                self._cond.notify_all()
+                return update_id
+            target = self._webhook_targets[next(self._webhook_turn) % len(self._webhook_targets)]
+        self.webhook_statuses.append(self.post_webhook(target, update, self._webhook_secret))
+        return update_id
+
+    # driving a test: webhooks
+
+    def deliver_webhooks(self, urls: list[str], secret: str) -> None:
+        """From now on pushed updates are POSTed to these URLs in turn, with Telegram's secret-token header, as
+        Telegram and a load balancer in front of several replicas would."""
+        with self._lock:
+            self._webhook_targets, self._webhook_secret = list(urls), secret
+
+    @staticmethod
+    def post_webhook(url: str, update: JSON, secret: str | None, timeout: float = 30.0) -> int:
+        """One webhook call; the HTTP status the bot answered with (0 when nothing answered)."""
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        try:
+            with urlopen(Request(url, json.dumps(update).encode(), headers), timeout=timeout) as response:
+                return response.status
+        except HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 0
 
     def push_message(self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Lan",
                      username: str | None = None, language_code: str | None = "vi", chat_type: str | None = None,
