@@ -65,6 +65,18 @@ class Call(NamedTuple):
     result: Any = None  # what the fake answered (the Message JSON for sends and edits)
 
 
+def call_text(call: Call) -> str:
+    """The text (or caption) a sendMessage/editMessageText call carried."""
+    return str(call.params.get("text", call.params.get("caption", "")))
+
+
+def call_buttons(call: Call) -> list[JSON]:
+    """The first button of each row of the inline keyboard a call carried."""
+    markup = call.params.get("reply_markup")
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    return [row[0] for row in (markup or {}).get("inline_keyboard", [])]
+
+
 class Rejection(NamedTuple):
     """One request answered with an error (injected fault, rate limit, or validation error like a real 400)."""
 

@@ -14,19 +14,13 @@ from dxcore.db import Database
 from dxcore.settings import Settings
 from dxcore.store import load_shipped_if_empty
 from tests.fakebot import FakeBotApi
+from tests.fakebot import call_buttons as _buttons
+from tests.fakebot import call_text as _text
 from tests.test_delivery import later_decision
 
 ADMIN, USER, GROUP, GROUP_ADMIN = 900, 5, -100777, 6
 
 
-def _text(call) -> str:
-    return str(call.params.get("text", ""))
-
-
-def _buttons(call) -> list[dict]:
-    markup = call.params.get("reply_markup")
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    return [row[0] for row in (markup or {}).get("inline_keyboard", [])]
 
 
 @pytest.fixture

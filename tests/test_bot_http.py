@@ -9,12 +9,11 @@ from pathlib import Path
 
 from tests.conftest import start_bot
 from tests.fakebot import FakeBotApi
+from tests.fakebot import call_buttons as _buttons
+from tests.fakebot import call_text as _text
 
 USER = 5151
 
-
-def _text(call) -> str:
-    return str(call.params.get("text", ""))
 
 
 def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from dxcore.db import Database
 from dxcore.store import load_shipped_if_empty
 from tests.conftest import start_bot
 from tests.fakebot import FakeBotApi
+from tests.fakebot import call_buttons as _buttons
+from tests.fakebot import call_text as _text
 from tests.test_delivery import later_decision
 
 SECRET = "replica-test-secret"
@@ -26,14 +28,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _text(call) -> str:
-    return str(call.params.get("text", ""))
-
-
-def _buttons(call) -> list[dict]:
-    markup = call.params.get("reply_markup")
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    return [row[0] for row in (markup or {}).get("inline_keyboard", [])]
 
 
 def _to(chat: int):
