@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from dxcore.assistant import ask
 from dxcore.db import Database
 from dxcore.formatting import format_date
+from dxcore.i18n import LANGUAGES, VI
 from dxcore.index import Catalog, load_resolver
 from dxcore.ingest import ingest_file
 from dxcore.watch import watch, watch_once
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dxbot", description="Digital-transformation ranking results bot.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the Telegram bot (polling)")
+    run = commands.add_parser("run", help="run the Telegram bot (polling, or a webhook with --webhook-url)")
     run.add_argument("--webhook-url", help="serve a webhook at this public URL instead of polling")
     run.add_argument("--listen", default="0.0.0.0", help="webhook listen address")
     run.add_argument("--port", type=int, default=8080, help="webhook listen port")
@@ -63,8 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="handle what is there now, then exit")
     watch.add_argument("--every", type=float, default=5.0, help="seconds between looks (default 5)")
 
-    ask = commands.add_parser("ask", help="print the answer the bot would give")
+    ask = commands.add_parser("ask", help="print the answer the bot would give (questions and /commands)")
     ask.add_argument("text", nargs="+", metavar="TEXT")
+    ask.add_argument("--lang", choices=LANGUAGES, default=VI, help="answer language (default vi)")
+    ask.add_argument("--save", type=Path, metavar="DIR",
+                     help="write the answer's files (/bieudo charts, /xuat exports) into DIR")
 
     resolve = commands.add_parser("resolve", help="resolve unit names (one query per stdin line without QUERY)")
     resolve.add_argument("queries", nargs="*", metavar="QUERY")
@@ -129,9 +133,18 @@ async def _decisions(settings: Settings) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    if args.save is not None and not args.save.is_dir():
+        raise UsageError(f"--save {args.save}: not a folder")
     async with _store(settings, seed=True) as db:
         answer = await ask(db, Catalog(), " ".join(args.text))
-    print(answer.render_plain())
+    print(answer.render_plain(args.lang))
+    for attachment in answer.attachments:
+        if args.save is None:
+            print(f"[{attachment.filename}: use --save DIR to write it]")
+            continue
+        target = args.save / attachment.filename
+        target.write_bytes(attachment.draw(args.lang))
+        print(f"[{target}]")
     return EXIT_OK
 
 
