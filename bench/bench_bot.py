@@ -25,7 +25,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, close_state  # noqa: E402
 from dxcore.db import Database  # noqa: E402
 from dxcore.settings import Settings  # noqa: E402
 from dxcore.store import load_shipped_if_empty  # noqa: E402
@@ -61,7 +61,7 @@ async def throughput(updates: int) -> tuple[float, float]:
         dxbot = build_application(Settings(token="123:abc", database_url=url, _env_file=None), transport,
                                   rate_limited=False)
         ours = await _throughput(dxbot, transport, updates)
-        await dxbot.bot_data["db"].close()
+        await close_state(dxbot)
 
     echo_transport = InProcessTelegram()
     echo = ApplicationBuilder().token("123:abc").request(echo_transport).get_updates_request(echo_transport).build()

@@ -95,6 +95,10 @@ def _catalog(context: ContextTypes.DEFAULT_TYPE) -> Catalog:
     return context.application.bot_data["catalog"]
 
 
+def _links(context: ContextTypes.DEFAULT_TYPE) -> L.LinkRecorder:
+    return context.application.bot_data["links"]
+
+
 async def _view(context: ContextTypes.DEFAULT_TYPE) -> CatalogView:
     return await _catalog(context).current(_db(context))
 
@@ -175,11 +179,9 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message, lang = update.effective_message, _lang(update.effective_user)
     if (question := _question_text(message, context)) is None:
         return
-    db = _db(context)
+    links = _links(context)
     if _in_group(message) and question.startswith("/"):
-        async with db.session() as session:
-            earlier = await L.recent_answer(session, message.chat_id, question, REPEAT_WINDOW)
-        if earlier:
+        if earlier := await links.recent_answer(message.chat_id, question, REPEAT_WINDOW):
             await context.bot.send_message(message.chat_id, word(msg("bot.repeat"), lang), parse_mode=None,
                                            reply_parameters=ReplyParameters(earlier, allow_sending_without_reply=True),
                                            message_thread_id=message.message_thread_id if message.is_topic_message
@@ -191,8 +193,7 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await _reply_text(message, msg("bot.unknown_command"), lang, do_quote=_in_group(message))
         return
     sent = await _send(message, answer, lang)
-    async with db.session() as session, session.begin():
-        await L.remember(session, message.chat_id, message.message_id, question, [m.message_id for m in sent])
+    links.add(message.chat_id, message.message_id, question, [m.message_id for m in sent])
 
 
 async def on_edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -201,10 +202,8 @@ async def on_edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE)
     message, lang = update.edited_message, _lang(update.effective_user)
     if (question := _question_text(message, context)) is None:
         return
-    db = _db(context)
-    async with db.session() as session:
-        earlier = await L.answer_to(session, message.chat_id, message.message_id)
-    if earlier is None:
+    links = _links(context)
+    if (earlier := await links.answer_to(message.chat_id, message.message_id)) is None:
         await on_question(update, context)
         return
     answer = answer_text(await _view(context), question, chat_id=message.chat_id)
@@ -215,8 +214,7 @@ async def on_edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE)
         ids = [m.message_id for m in sent]
     else:
         ids = await _edit_answer(context, message, earlier, answer, lang)
-    async with db.session() as session, session.begin():
-        await L.remember(session, message.chat_id, message.message_id, question, ids)
+    links.add(message.chat_id, message.message_id, question, ids)
 
 
 async def _edit_answer(context: ContextTypes.DEFAULT_TYPE, message: Message, earlier: list[int], answer: A.Answer,
@@ -670,6 +668,12 @@ async def register_menus(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    await close_state(application)
+
+
+async def close_state(application: Application) -> None:
+    """Write what is still pending and close the database (run_* calls this at shutdown; tests call it)."""
+    await application.bot_data["links"].close()
     await application.bot_data["db"].close()
 
 
@@ -698,8 +702,9 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     # Alerts go through a bot of their own, without PTB's limiter: the delivery worker paces them.
     alert_bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
                     request=request)
-    application.bot_data.update(db=Database(settings.effective_database_url), catalog=Catalog(),
-                                settings=settings, alert_bot=alert_bot)
+    db = Database(settings.effective_database_url)
+    application.bot_data.update(db=db, catalog=Catalog(), links=L.LinkRecorder(db), settings=settings,
+                                alert_bot=alert_bot)
     fresh = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", start, filters=fresh))
     application.add_handler(CommandHandler("dangky", subscribe_command, filters=fresh))

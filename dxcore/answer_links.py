@@ -1,15 +1,27 @@
 """The link from a user's question to the bot's answer messages, kept in the database: an edited question edits its
-answer, and a command repeated in a group within moments points to the first answer, whichever replica got it."""
+answer, and a command repeated in a group within moments points to the first answer, whichever replica got it.
+
+Links are written in batches a moment after the answer (LinkRecorder): a transaction per answer would cost more than
+the answer itself. Lookups see this process's pending links too.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dxcore.db import Database
 from dxcore.models import AnswerLink
 from dxcore.text import fold
+
+log = logging.getLogger("dxbot.links")
 
 EDITABLE_FOR = timedelta(hours=48)  # Telegram lets bots edit their messages for 48 hours
 
@@ -17,18 +29,6 @@ EDITABLE_FOR = timedelta(hours=48)  # Telegram lets bots edit their messages for
 def question_key(text: str) -> str:
     """The question as a repeat is recognised: folded, spaces collapsed ("/top  Cấp sở" = "/top cap so")."""
     return " ".join(fold(text).split())[:200]
-
-
-async def remember(session: AsyncSession, chat_id: int, question_id: int, text: str, answer_ids: list[int],
-                   now: datetime | None = None) -> None:
-    link = await session.scalar(select(AnswerLink).where(AnswerLink.chat_id == chat_id,
-                                                         AnswerLink.question_id == question_id))
-    now = now or datetime.now(UTC)
-    if link is None:
-        session.add(AnswerLink(chat_id=chat_id, question_id=question_id, question_key=question_key(text),
-                               answer_ids=answer_ids, created_at=now))
-    else:  # the question was edited: it now reads differently, and may have more or fewer answer messages
-        link.question_key, link.answer_ids = question_key(text), answer_ids
 
 
 async def answer_to(session: AsyncSession, chat_id: int, question_id: int) -> list[int] | None:
@@ -54,3 +54,69 @@ async def forget_old(session: AsyncSession, now: datetime | None = None) -> int:
     result = await session.execute(delete(AnswerLink).where(
         AnswerLink.created_at < (now or datetime.now(UTC)) - EDITABLE_FOR))
     return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class _Pending:
+    chat_id: int
+    question_id: int
+    question_key: str
+    answer_ids: list[int]
+    created_at: datetime
+
+
+class LinkRecorder:
+    """Links of one process, written together every ``every`` seconds (and at close) with one upsert."""
+
+    def __init__(self, db: Database, every: float = 0.2) -> None:
+        self.db, self.every = db, every
+        self._pending: dict[tuple[int, int], _Pending] = {}
+        self._flushing: asyncio.Task | None = None
+
+    def add(self, chat_id: int, question_id: int, text: str, answer_ids: list[int]) -> None:
+        earlier = self._pending.get((chat_id, question_id))
+        self._pending[(chat_id, question_id)] = _Pending(chat_id, question_id, question_key(text), answer_ids,
+                                                         earlier.created_at if earlier else datetime.now(UTC))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.every)
+        try:
+            await self.flush()
+        except Exception:  # noqa: BLE001 - a lost link only means an edit is answered anew
+            log.exception("could not store %d answer links", len(self._pending))
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = list(self._pending.values()), {}
+        insert = pg_insert if self.db.is_postgres else sqlite_insert
+        rows = [vars(link) for link in batch]
+        statement = insert(AnswerLink).values(rows)
+        statement = statement.on_conflict_do_update(  # an edited question: its new wording and answer messages
+            index_elements=["chat_id", "question_id"],
+            set_={"question_key": statement.excluded.question_key, "answer_ids": statement.excluded.answer_ids},
+        )
+        async with self.db.session() as session, session.begin():
+            await session.execute(statement)
+
+    async def close(self) -> None:
+        if self._flushing is not None and not self._flushing.done():
+            self._flushing.cancel()
+        await self.flush()
+
+    async def answer_to(self, chat_id: int, question_id: int) -> list[int] | None:
+        if pending := self._pending.get((chat_id, question_id)):
+            return pending.answer_ids
+        async with self.db.session() as session:
+            return await answer_to(session, chat_id, question_id)
+
+    async def recent_answer(self, chat_id: int, text: str, within: timedelta) -> int | None:
+        key, now = question_key(text), datetime.now(UTC)
+        mine = [p for p in self._pending.values()
+                if p.chat_id == chat_id and p.question_key == key and p.created_at >= now - within]
+        if mine:
+            return (max(mine, key=lambda p: p.created_at).answer_ids or [None])[0]
+        async with self.db.session() as session:
+            return await recent_answer(session, chat_id, text, within, now)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from dxcore.i18n import VI, Day, Level, Number, Percent, Text, Tier, join, msg, word
 from dxcore.paths import data_dir
-from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, UnitResult
+from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, RankingView, UnitResult
 from dxcore.resolver import Candidate
 
 
@@ -81,6 +81,17 @@ def source_line(c: Citation, *, with_appendix: bool = True) -> Text:
         return msg("source.decision", number=c.number, date=Day(c.signed_date), issuer=c.issuer, year=c.evaluated_year)
     return msg("source.appendix", number=c.number, date=Day(c.signed_date), issuer=c.issuer, appendix=c.appendix,
                year=c.evaluated_year)
+
+
+def ranking_title(ranking: RankingView, lang: str = VI) -> str:
+    """The heading of a ranking's chart or sheet."""
+    return msg("chart.title", level=Level(ranking.level), level_lower=Level(ranking.level, lower=True),
+               year=ranking.decision.evaluated_year).render(lang)
+
+
+def ranking_source(citation: Citation, lang: str = VI) -> str:
+    """The same citation a text answer gives, worded for a chart or a sheet."""
+    return word(source_line(citation), lang)
 
 
 def unit_choice(unit_id: int, name: Text, year: int | None = None, *, pick: bool = False) -> Choice:

@@ -31,7 +31,7 @@ async def tg(sqlite_url: str) -> AsyncIterator[tuple[Application, InProcessTeleg
         yield application, transport
     finally:
         await application.shutdown()
-        await application.bot_data["db"].close()  # post_shutdown runs only under run_polling/run_webhook
+        await bot_app.close_state(application)  # post_shutdown runs only under run_polling/run_webhook
 
 
 async def feed(application: Application, update: dict) -> None:
@@ -200,6 +200,7 @@ async def test_an_edited_question_edits_its_answer(tg) -> None:
     assert edited["message_id"] == answer_id and "Sở Tài chính" in edited["text"]
 
     # The link lives in the database: a new Application (a restart, or another replica) edits the same answer.
+    await application.bot_data["links"].flush()  # as it would be a moment after the answer
     transport.clear()
     settings = application.bot_data["settings"]
     other = bot_app.build_application(settings, transport)
@@ -208,7 +209,7 @@ async def test_an_edited_question_edits_its_answer(tg) -> None:
         await feed(other, transport.edit(question, "/top 3 cấp huyện"))
     finally:
         await other.shutdown()
-        await other.bot_data["db"].close()
+        await bot_app.close_state(other)
     (again,) = transport.sent("editMessageText")
     assert again["message_id"] == answer_id and "Top 3" in again["text"]
 
@@ -325,3 +326,38 @@ async def test_inline_query_returns_forwardable_cards(tg) -> None:
     transport.clear()
     await feed(application, transport.inline_query(PRIVATE, ""))
     assert len(transport.sent("answerInlineQuery")[0]["results"]) == 3
+
+
+async def test_charts_and_exports_are_sent_as_files(tg) -> None:
+    import io
+
+    import openpyxl
+    from PIL import Image
+
+    application, transport = tg
+    await feed(application, transport.message(PRIVATE, "/bieudo cấp sở"))
+    (photo,) = transport.sent("sendPhoto")
+    assert "Biểu đồ xếp hạng" in photo["caption"] and "Nguồn: Quyết định số 1568/QĐ-UBND" in photo["caption"]
+    assert_telegram_html(photo["caption"])
+    ((filename, data),) = transport.files.values()
+    assert filename == "bieudo-so-2023.png" and Image.open(io.BytesIO(data)).format == "PNG"
+
+    transport.clear()
+    transport.files.clear()
+    await feed(application, transport.message(PRIVATE, "/xuat", language="en"))
+    (document,) = transport.sent("sendDocument")
+    assert "Digital transformation rankings" in document["caption"]
+    ((filename, data),) = transport.files.values()
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    assert filename.endswith(".xlsx") and len(workbook.worksheets) == 2
+
+    transport.clear()
+    transport.files.clear()
+    await feed(application, transport.message(GROUP, "/xuat csv cap huyen"))
+    ((filename, data),) = transport.files.values()
+    assert filename.endswith(".csv") and data.startswith(b"\xef\xbb\xbf") and "UBND quận Ninh Kiều" in data.decode()
+
+    # A unit with only one decision: the text says so, no chart.
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, "/bieudo sở y tế"))
+    assert not transport.sent("sendPhoto") and "Mới có một quyết định" in _checked(transport)[0]

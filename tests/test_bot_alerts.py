@@ -44,7 +44,7 @@ async def running(db_url: str) -> AsyncIterator[tuple[Application, FakeBotApi]]:
             await application.stop()
             await bot_app._post_stop(application)
             await application.shutdown()
-            await application.bot_data["db"].close()
+            await bot_app.close_state(application)
 
 
 async def _reply(fake: FakeBotApi, chat_id: int, text: str, since: int, **kwargs):
