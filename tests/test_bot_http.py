@@ -1,5 +1,5 @@
-"""`dxbot run` as a real process against the fake Bot API over HTTP: question in, answer out, a button tap,
-and a clean stop on SIGTERM."""
+"""`dxbot run` as a real process against the fake Bot API over HTTP: question in, answer out, a button tap, an
+inline query, and a clean stop on SIGTERM."""
 
 from __future__ import annotations
 
@@ -37,6 +37,17 @@ def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
             fake.wait_for("answerCallbackQuery", timeout=20, since=mark)
             edited = fake.wait_for("editMessageText", timeout=20, since=mark)
             assert "95,88%" in _text(edited)
+
+            mark = fake.mark()
+            fake.push_inline_query(USER, "ninh kieu", language_code="en")
+            inline = fake.wait_for("answerInlineQuery", timeout=20, since=mark)
+            results = inline.params["results"]
+            results = json.loads(results) if isinstance(results, str) else results
+            (card,) = results
+            assert card["title"] == "UBND quận Ninh Kiều (districts, 2023)"
+            assert "Rank: 6/9" in card["input_message_content"]["message_text"]
+            assert "start=u_" in card["reply_markup"]["inline_keyboard"][0][0]["url"]
+            assert not [r for r in fake.rejected if r.method == "answerInlineQuery"]
 
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)

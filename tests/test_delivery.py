@@ -78,9 +78,9 @@ async def _publish_later(db: Database, seed_text: str) -> int:
     return decision_id
 
 
-async def _subscribe(db: Database, chat_id: int, target: Target, **kwargs) -> None:
+async def _subscribe(db: Database, chat_id: int, target: Target, language: str | None = None, **kwargs) -> None:
     async with db.session() as session, session.begin():
-        await ensure_chat(session, chat_id, "private" if chat_id > 0 else "supergroup")
+        await ensure_chat(session, chat_id, "private" if chat_id > 0 else "supergroup", language=language)
         await subscribe(session, chat_id, target, **kwargs)
 
 
@@ -128,6 +128,19 @@ async def test_alerts_say_what_changed_and_are_sent_once(seeded: Database, seed_
         statuses = Counter(await session.scalars(select(Delivery.status)))
         ids = set(await session.scalars(select(Delivery.message_id)))
     assert statuses == {"sent": 2} and ids == {1, 2}
+
+
+async def test_alerts_are_written_in_the_subscribers_language(seeded: Database, seed_text: str) -> None:
+    y_te = await _unit(seeded, "Sở Y tế")
+    await _subscribe(seeded, 1, Target(UNIT, unit_id=y_te), language="en")
+    await _subscribe(seeded, 2, Target(UNIT, unit_id=y_te))
+    await _publish_later(seeded, seed_text)
+    sender = RecordingSender()
+    await DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: NOON).run_once()
+    by_chat = {chat: text for chat, _, text, _ in sender.sent}
+    assert by_chat[1].startswith("Digital transformation results for 2024 are out")
+    assert "Sở Y tế: rank 5/20 (↑ 12), 95.90% (+25.16 points), Fair → Good" in by_chat[1]
+    assert "Sở Y tế: hạng 5/20 (↑ 12 hạng), 95,90% (+25,16 điểm %), Khá → Tốt" in by_chat[2]
 
 
 async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str) -> None:
