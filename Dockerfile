@@ -20,5 +20,7 @@ RUN pip install --no-cache-dir . && rm -rf /src
 WORKDIR /var/lib/dxbot
 USER dxbot
 VOLUME ["/var/lib/dxbot"]
+# Webhook mode only: dxbot run --webhook-url https://… --port 8080 (polling needs no port).
+EXPOSE 8080
 ENTRYPOINT ["dxbot"]
 CMD ["run"]
