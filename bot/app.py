@@ -529,7 +529,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _reply_text(message, msg("publish.too_slow", seconds=PARSE_SECONDS), lang)
         return
     if not outcome.ok:
-        errors: list[Text] = [str(e) for e in outcome.errors]
+        errors: list[Text] = [e.render(lang) for e in outcome.errors]
         shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])
         await _send(message, A.Answer("invalid", msg("publish.invalid"), [A.Section(None, shown)]), lang)
         return
@@ -538,7 +538,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         alerts = await P.audience_of_parsed(session, outcome.decision)
         pending_id = await P.hold_for_publish(session, outcome.decision, user_id=user_id, chat_id=message.chat_id,
                                               file_id=document.file_id, file_name=name)
-    answer = A.preview_answer(outcome.decision, [str(w) for w in outcome.warnings], alerts, status)
+    answer = A.preview_answer(outcome.decision, [w.render(lang) for w in outcome.warnings], alerts, status)
     if status not in ("conflict", "published"):
         answer.choices = [A.Choice(msg("publish.publish"), f"pub:{pending_id}"),
                           A.Choice(msg("publish.cancel"), f"cxl:{pending_id}")]

@@ -93,7 +93,7 @@ class Level:
 
 def word(value: Any, lang: str = VI) -> str:
     """Any parameter or text, in ``lang``."""
-    if isinstance(value, Msg | Joined):
+    if isinstance(value, Msg | Joined) or callable(getattr(value, "render", None)):  # also a Location
         return value.render(lang)
     if isinstance(value, Percent):
         return format_percent(value.value, lang)

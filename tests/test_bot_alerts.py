@@ -106,7 +106,13 @@ async def test_invalid_upload_is_refused_with_locations(running, seed_text: str)
     mark = fake.mark()
     fake.push_document(ADMIN, broken, "sai.txt")
     reply = await fake.wait_for_async(lambda c: c.method == "sendMessage", since=mark)
-    assert "chưa lưu gì" in _text(reply) and "sai.txt:27:" in _text(reply)
+    assert "chưa lưu gì" in _text(reply)
+    assert "sai.txt:27: Điều 1 ghi 7 đơn vị Cấp sở xếp loại Tốt, nhưng phụ lục liệt kê 8." in _text(reply)
+    mark = fake.mark()
+    fake.push_document(ADMIN, broken, "sai.txt", language_code="en")
+    reply = await fake.wait_for_async(lambda c: c.method == "sendMessage", since=mark)
+    assert "nothing was stored" in _text(reply)
+    assert "sai.txt:27: Điều 1 says 7 Cấp sở units are Tốt, but the appendix lists 8." in _text(reply)
 
 
 async def test_unsubscribe_and_history(running) -> None:

@@ -27,3 +27,16 @@ def test_words_per_language() -> None:
                                           year=2023).render(EN).endswith("of 12 Jul 2024 by X (results for 2023).")
     assert join([Level("so"), Level("huyen", lower=True)]).render(VI) == "Cấp sở, cấp huyện"
     assert [language_of(code) for code in ("en", "en-GB", "EN", "vi", None, "fr")] == [EN, EN, EN, VI, VI, VI]
+
+
+def test_problems_are_located_in_either_language() -> None:
+    from dxcore.parsing import parse_bytes
+    from dxcore.parsing.model import Location, Problem
+
+    where = Location("qd.docx", table=2, row=5)
+    problem = Problem(where, msg("problem.rank_wrong", rank=7, expected=6, higher=5))
+    assert str(problem) == ("qd.docx:table 2, row 5: rank 7 should be 6: 5 units have a higher percentage "
+                            "(equal percentages share a rank: 1, 2, 2, 4).")
+    assert problem.render(VI).startswith("qd.docx:bảng 2, hàng 5: thứ hạng 7 phải là 6: có 5 đơn vị")
+    (empty,) = parse_bytes(b"", "rong.txt").errors
+    assert (str(empty), empty.render(VI)) == ("rong.txt: the file is empty.", "rong.txt: tệp trống.")

@@ -20,7 +20,7 @@ def parse_bytes(data: bytes, name: str) -> ParseOutcome:
     try:
         blocks = read_blocks(data, name)
     except DocumentError as exc:
-        return ParseOutcome(ParsedDecision(source=name), errors=[Problem(Location(name), str(exc))])
+        return ParseOutcome(ParsedDecision(source=name), errors=[Problem(Location(name), exc.text)])
     decision, errors, warnings = interpret(blocks, name)
     more_errors, more_warnings = validate(decision)
     return ParseOutcome(decision, errors + more_errors, warnings + more_warnings)

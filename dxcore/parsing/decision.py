@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from dxcore.i18n import msg
 from dxcore.levels import detect_level, level_name
 from dxcore.parsing.model import Block, Location, ParsedDecision, ParsedLevel, ParsedRow, Problem, StatedCount
 from dxcore.text import clean, strip_diacritics
@@ -163,11 +164,11 @@ def _read_counts(blocks: list[Block], problems: list[Problem]) -> dict[str | Non
         if (code := detect_level(head)) is not None:
             level = code
             if level in stated:
-                problems.append(Problem(block.loc, f"Điều 1 states the counts of {level_name(level)} twice."))
+                problems.append(Problem(block.loc, msg("problem.counts_twice_level", level=level_name(level))))
         for tier, label, count in _counts_in(text):
             entries = stated.setdefault(level, [])
             if any(e.tier == tier for e in entries):
-                problems.append(Problem(block.loc, f"Điều 1 states the count of '{label}' twice for one level."))
+                problems.append(Problem(block.loc, msg("problem.count_twice", label=label)))
             entries.append(StatedCount(tier, label, count, block.loc))
     return stated
 
@@ -238,21 +239,21 @@ def _parse_row(block: Block, cols: _Columns, problems: list[Problem]) -> ParsedR
     rank_text = cells[cols.index["rank"]]
     rank_match = _RANK_RE.match(rank_text)
     if not rank_match:
-        problems.append(Problem(block.loc, f"rank '{rank_text}' is not a whole number."))
+        problems.append(Problem(block.loc, msg("problem.rank_not_number", rank=rank_text)))
     name = cells[cols.index["unit"]]
     if not name:
-        problems.append(Problem(block.loc, "the unit name is empty."))
+        problems.append(Problem(block.loc, msg("problem.unit_empty")))
     pct_text = cells[cols.index["percentage"]]
     percentage = parse_percentage(pct_text)
     if percentage is None:
-        problems.append(Problem(block.loc, f"percentage '{pct_text}' is not a number like 70,74%."))
+        problems.append(Problem(block.loc, msg("problem.percentage_not_number", text=pct_text)))
     elif percentage.as_tuple().exponent < -3:
-        problems.append(Problem(block.loc, f"percentage '{pct_text}' has more than 3 decimals."))
+        problems.append(Problem(block.loc, msg("problem.percentage_decimals", text=pct_text)))
     tier_text = cells[cols.index["tier"]]
     tier = parse_tier(tier_text)
     if tier is None:
         known = ", ".join(TIER_WORDS.values())
-        problems.append(Problem(block.loc, f"'{tier_text}' is not a tier word ({known})."))
+        problems.append(Problem(block.loc, msg("problem.not_tier", text=tier_text, known=known)))
     rank = int(rank_match.group(1)) if rank_match else None
     return ParsedRow(rank, name, percentage, tier, tier_text, block.loc)
 
@@ -317,12 +318,11 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
         if cols is not None and _is_data_row(block, cols):
             if current is None:
                 if header_loc is not None:
-                    problems.append(Problem(header_loc, "this ranking table has no heading naming its level "
-                                                        "(such as 'CẤP SỞ' or 'CẤP HUYỆN') above it or in its rows."))
+                    problems.append(Problem(header_loc, msg("problem.no_level_heading")))
                     header_loc = None
                 continue
             warnings.extend(
-                Problem(b.loc, f"text inside the ranking table was ignored: '{b.text[:60]}'.")
+                Problem(b.loc, msg("problem.ignored_text", text=b.text[:60]))
                 for b in skipped if not _PAGE_FURNITURE_RE.match(b.text)
             )
             skipped = []
@@ -341,8 +341,7 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
                     ctx.level, header_loc = None, None
                     continue
                 if roman and current is not None:
-                    problems.append(Problem(block.loc, f"group row '{block.text}' does not name a level "
-                                                       "(groups within a level are not supported)."))
+                    problems.append(Problem(block.loc, msg("problem.group_row", text=block.text)))
                     continue
         heading = ctx.take(block)
         if heading == "level" and current is not None and ctx.level == current.code:
@@ -350,21 +349,19 @@ def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[P
         elif heading is not None:
             cols, current, skipped = None, None, []
             if header_loc is not None:
-                problems.append(Problem(header_loc, "this ranking table has no heading naming its level "
-                                                    "(such as 'CẤP SỞ' or 'CẤP HUYỆN') above it or in its rows."))
+                problems.append(Problem(header_loc, msg("problem.no_level_heading")))
                 header_loc = None
         elif current is not None:
             skipped.append(block)
     if header_loc is not None and current is None:
-        problems.append(Problem(header_loc, "this ranking table has no heading naming its level "
-                                            "(such as 'CẤP SỞ' or 'CẤP HUYỆN') above it or in its rows."))
+        problems.append(Problem(header_loc, msg("problem.no_level_heading")))
 
 
 def _start_level(decision: ParsedDecision, ctx: _Context, loc: Location, problems: list[Problem]) -> ParsedLevel:
     code = ctx.level or ""
     existing = decision.level(code)
     if existing is not None:
-        problems.append(Problem(loc, f"{level_name(code)} is ranked twice (also at {existing.loc})."))
+        problems.append(Problem(loc, msg("problem.level_twice", level=level_name(code), where=existing.loc)))
     level = ParsedLevel(code=code, appendix=ctx.appendix or level_name(code), loc=loc)
     decision.levels.append(level)
     return level
@@ -382,7 +379,7 @@ def interpret(blocks: list[Block], name: str) -> tuple[ParsedDecision, list[Prob
     article1 = next((i for i, n in articles if n == 1), None)
     after1 = next((i for i, n in articles if article1 is not None and i > article1 and n != 1), None)
     if article1 is None:
-        problems.append(Problem(Location(name), "no 'Điều 1' was found, so the decision's tier counts are unknown."))
+        problems.append(Problem(Location(name), msg("problem.no_article_1")))
 
     facts = _HeaderFacts()
     _read_header(blocks[: article1 if article1 is not None else len(blocks)], facts)
@@ -412,13 +409,12 @@ def _settle_identity(decision: ParsedDecision, facts: _HeaderFacts, problems: li
         if number is None:
             number = note_number
         elif note_number != number:
-            problems.append(Problem(loc, f"the appendix cites decision {note_number}, but this decision is {number}."))
+            problems.append(Problem(loc, msg("problem.annex_number", cited=note_number, number=number)))
         if signed is None:
             signed = note_date
         elif note_date is not None and note_date != signed:
-            problems.append(Problem(
-                loc, f"the appendix cites the date {note_date:%d/%m/%Y}, but this decision is dated {signed:%d/%m/%Y}."
-            ))
+            problems.append(Problem(loc, msg("problem.annex_date", cited=f"{note_date:%d/%m/%Y}",
+                                             signed=f"{signed:%d/%m/%Y}")))
     decision.number = str(number) if number else None
     decision.signed_date = signed if isinstance(signed, date) else None
 
@@ -430,8 +426,8 @@ def _attach_counts(decision: ParsedDecision, stated: dict[str | None, list[State
     for code, counts in stated.items():
         level = decision.level(code) if code else None
         if level is None:
-            where = f"{level_name(code)}, which no appendix ranks" if code else "no level named before them"
-            problems.append(Problem(counts[0].loc, f"Điều 1 states tier counts for {where}."))
+            problems.append(Problem(counts[0].loc, msg("problem.counts_for_unranked", level=level_name(code)) if code
+                                    else msg("problem.counts_without_level")))
             continue
         level.stated_counts = counts
         level.counts_loc = counts[0].loc

@@ -11,6 +11,7 @@ from docx.oxml.ns import nsmap, qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from lxml import etree
 
+from dxcore.i18n import msg
 from dxcore.parsing.model import Block, Location
 from dxcore.parsing.readers import DocumentError, split_cells
 from dxcore.text import clean
@@ -57,13 +58,10 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise DocumentError("this looks like a DOCX but is not a readable zip archive (the file is damaged).") from exc
+        raise DocumentError(msg("document.damaged_docx")) from exc
     # zipfile never inflates a member past its declared size, so the declared total bounds what parsing reads.
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise DocumentError(
-            f"the DOCX unpacks to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB, "
-            "far too large for a decision, so it was not opened."
-        )
+        raise DocumentError(msg("document.docx_too_big", megabytes=MAX_UNCOMPRESSED_BYTES // (1024 * 1024)))
 
 
 def _table_blocks(tbl: BaseOxmlElement, name: str, table_no: int) -> Iterator[Block]:
@@ -110,4 +108,4 @@ def read_docx(data: bytes, name: str) -> list[Block]:
     except Exception as exc:  # noqa: BLE001 - python-docx and lxml raise many unrelated types for bad packages
         # (KeyError for a missing part, ValueError for another Office type or an invalid attribute value,
         # XMLSyntaxError for broken XML…).
-        raise DocumentError("this is not a valid Word document (.docx), so it cannot be read.") from exc
+        raise DocumentError(msg("document.not_docx")) from exc

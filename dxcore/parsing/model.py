@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from dxcore.i18n import EN, Text, msg, word
+
 
 @dataclass(frozen=True)
 class Location:
@@ -20,21 +22,16 @@ class Location:
     row: int | None = None
     paragraph: int | None = None
 
-    def __str__(self) -> str:
+    def render(self, lang: str = EN) -> str:
         if self.line is not None and self.page is None:
             return f"{self.file}:{self.line}"
-        parts = []
-        if self.page is not None:
-            parts.append(f"page {self.page}")
-        if self.table is not None:
-            parts.append(f"table {self.table}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.paragraph is not None:
-            parts.append(f"paragraph {self.paragraph}")
-        if self.line is not None:
-            parts.append(f"line {self.line}")
+        parts = [msg(f"where.{what}", n=n).render(lang) for what, n in (
+            ("page", self.page), ("table", self.table), ("row", self.row), ("paragraph", self.paragraph),
+            ("line", self.line)) if n is not None]
         return f"{self.file}:{', '.join(parts)}" if parts else self.file
+
+    def __str__(self) -> str:
+        return self.render(EN)
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,14 @@ class Block:
 @dataclass(frozen=True)
 class Problem:
     loc: Location
-    message: str
+    message: Text
+
+    def render(self, lang: str = EN) -> str:
+        """English for operators (the CLI, logs); the admin's language in Telegram."""
+        return f"{self.loc.render(lang)}: {word(self.message, lang)}"
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
+        return self.render(EN)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pdfplumber.page import Page
 from pdfplumber.table import Table
 from pdfplumber.utils.exceptions import PdfminerException
 
+from dxcore.i18n import msg
 from dxcore.parsing.model import Block, Location
 from dxcore.parsing.readers import DocumentError
 from dxcore.text import clean
@@ -93,8 +94,8 @@ def read_pdf(data: bytes, name: str) -> list[Block]:
         # pdfplumber wraps some pdfminer errors, not all; the wrapped one is the first argument.
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
-            raise DocumentError("the PDF is password-protected, so its text cannot be read.") from exc
-        raise DocumentError("this is not a readable PDF (the file is damaged or incomplete).") from exc
+            raise DocumentError(msg("document.pdf_password")) from exc
+        raise DocumentError(msg("document.pdf_damaged")) from exc
     if not has_text:
-        raise DocumentError("the PDF has no text layer (it looks like a scan), and OCR is not supported.")
+        raise DocumentError(msg("document.pdf_scan"))
     return blocks

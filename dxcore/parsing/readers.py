@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from dxcore.i18n import EN, Text, msg, word
 from dxcore.parsing.model import Block, Location
 from dxcore.text import clean
 
@@ -15,7 +16,12 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 class DocumentError(ValueError):
-    """The file cannot be read as a decision at all; the message is one plain sentence (the caller adds the file)."""
+    """The file cannot be read as a decision at all: ``text`` says why in one sentence, worded in the reader's
+    language (the caller adds the file); str() is English."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(word(text, EN))
+        self.text = text
 
 
 # Cells in a text line: tabs, pipes, or runs of two or more spaces.
@@ -44,7 +50,7 @@ def split_cells(line: str) -> tuple[str, ...]:
 
 def _decode_text(data: bytes) -> str:
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError("this is a binary file, not a decision document (send .txt, .docx or .pdf).")
+        raise DocumentError(msg("document.binary"))
     for encoding in ("utf-8-sig", "utf-16"):
         try:
             text = data.decode(encoding)
@@ -53,7 +59,7 @@ def _decode_text(data: bytes) -> str:
         if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
             break
         return text
-    raise DocumentError("this is not UTF-8 text, DOCX or PDF, so it cannot be read as a decision.")
+    raise DocumentError(msg("document.unknown_format"))
 
 
 def read_text(data: bytes, name: str) -> list[Block]:
@@ -69,9 +75,9 @@ def read_text(data: bytes, name: str) -> list[Block]:
 def read_blocks(data: bytes, name: str) -> list[Block]:
     """Read any supported document; raises DocumentError with one sentence when that is impossible."""
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentError(f"the file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB, too large for a decision.")
+        raise DocumentError(msg("document.too_large", megabytes=MAX_DOCUMENT_BYTES // (1024 * 1024)))
     if not data.strip():
-        raise DocumentError("the file is empty.")
+        raise DocumentError(msg("document.empty"))
     if data.startswith(b"PK\x03\x04"):
         from dxcore.parsing.docx_reader import read_docx
 
@@ -83,5 +89,5 @@ def read_blocks(data: bytes, name: str) -> list[Block]:
     else:
         blocks = read_text(data, name)
     if not blocks:
-        raise DocumentError("the document has no text.")
+        raise DocumentError(msg("document.no_text"))
     return blocks

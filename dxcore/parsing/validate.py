@@ -10,6 +10,7 @@ from collections import Counter
 from itertools import groupby
 
 from dxcore.formatting import format_percent
+from dxcore.i18n import msg
 from dxcore.levels import level_name
 from dxcore.parsing.model import Location, ParsedDecision, ParsedLevel, ParsedRow, Problem
 from dxcore.text import name_key
@@ -23,7 +24,7 @@ def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
     rows = level.rows
     title = level_name(level.code)
     if not rows:
-        problems.append(Problem(level.loc, f"the {title} table has no rows."))
+        problems.append(Problem(level.loc, msg("problem.table_empty", level=title)))
         return
     complete = all(r.percentage is not None for r in rows)
     ascending = sorted(r.percentage for r in rows if r.percentage is not None)
@@ -31,28 +32,22 @@ def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
         if row.percentage is None:
             continue
         if not 0 <= row.percentage <= 100:
-            problems.append(Problem(row.loc, f"percentage {_pct(row.percentage)} is outside 0–100%."))
+            problems.append(Problem(row.loc, msg("problem.percentage_range", percentage=_pct(row.percentage))))
         above = rows[position - 1].percentage if position else None
         if above is not None and row.percentage > above:
-            problems.append(Problem(
-                row.loc,
-                f"{_pct(row.percentage)} is higher than {_pct(above)} in the row above; "
-                "percentages must not increase down the ranking.",
-            ))
+            problems.append(Problem(row.loc, msg("problem.percentage_increases", percentage=_pct(row.percentage),
+                                                 above=_pct(above))))
         if row.rank is not None and complete:
             expected = 1 + len(ascending) - bisect_right(ascending, row.percentage)
             if row.rank != expected:
-                problems.append(Problem(
-                    row.loc,
-                    f"rank {row.rank} should be {expected}: {expected - 1} units have a higher percentage "
-                    "(equal percentages share a rank: 1, 2, 2, 4).",
-                ))
+                problems.append(Problem(row.loc, msg("problem.rank_wrong", rank=row.rank, expected=expected,
+                                                     higher=expected - 1)))
     _check_tier_order(rows, problems)
     seen: dict[str, Location] = {}
     for row in rows:
         key = name_key(row.name)
         if key in seen:
-            problems.append(Problem(row.loc, f"'{row.name}' is listed twice in {title} (also at {seen[key]})."))
+            problems.append(Problem(row.loc, msg("problem.listed_twice", name=row.name, level=title, where=seen[key])))
         else:
             seen[key] = row.loc
     _check_counts(level, problems)
@@ -66,11 +61,8 @@ def _check_tier_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
         group = list(group)
         for row in group:
             if worst_higher and is_better(row.tier, worst_higher):
-                problems.append(Problem(
-                    row.loc,
-                    f"tier {tier_word(row.tier)} at {_pct(row.percentage)} is better than {tier_word(worst_higher)} "
-                    "given to a higher percentage.",
-                ))
+                problems.append(Problem(row.loc, msg("problem.tier_order", tier=tier_word(row.tier),
+                                                     percentage=_pct(row.percentage), worse=tier_word(worst_higher))))
         for row in group:
             if worst_higher is None or is_better(worst_higher, row.tier):
                 worst_higher = row.tier
@@ -79,7 +71,7 @@ def _check_tier_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
 def _check_counts(level: ParsedLevel, problems: list[Problem]) -> None:
     title = level_name(level.code)
     if not level.stated_counts:
-        problems.append(Problem(level.loc, f"Điều 1 states no tier counts for {title}, so the table cannot be checked."))
+        problems.append(Problem(level.loc, msg("problem.no_counts", level=title)))
         return
     actual = Counter(r.tier for r in level.rows if r.tier)
     stated = {c.tier: c for c in level.stated_counts}
@@ -87,10 +79,8 @@ def _check_counts(level: ParsedLevel, problems: list[Problem]) -> None:
         said = stated[tier].count if tier in stated else 0
         if said != actual.get(tier, 0):
             loc = stated[tier].loc if tier in stated else level.counts_loc or level.loc
-            problems.append(Problem(
-                loc,
-                f"Điều 1 says {said} {title} units are {tier_word(tier)}, but the appendix lists {actual.get(tier, 0)}.",
-            ))
+            problems.append(Problem(loc, msg("problem.count_mismatch", said=said, level=title, tier=tier_word(tier),
+                                             actual=actual.get(tier, 0))))
 
 
 def validate(decision: ParsedDecision) -> tuple[list[Problem], list[Problem]]:
@@ -98,17 +88,11 @@ def validate(decision: ParsedDecision) -> tuple[list[Problem], list[Problem]]:
     errors: list[Problem] = []
     warnings: list[Problem] = []
     where = Location(decision.source)
-    missing = [
-        what for what, value in (
-            ("the issuer (e.g. 'ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ')", decision.issuer),
-            ("the decision number (e.g. 'Số: 1568/QĐ-UBND')", decision.number),
-            ("the signing date (e.g. 'Cần Thơ, ngày 12 tháng 7 năm 2024')", decision.signed_date),
-            ("the evaluated year (e.g. '… Chuyển đổi số năm 2023' in the title)", decision.evaluated_year),
-        ) if not value
-    ]
-    errors.extend(Problem(where, f"could not find {what}.") for what in missing)
+    missing = [what for what, value in (("issuer", decision.issuer), ("number", decision.number),
+                                        ("signed", decision.signed_date), ("year", decision.evaluated_year)) if not value]
+    errors.extend(Problem(where, msg("problem.not_found", what=msg(f"problem.what.{what}"))) for what in missing)
     if not decision.levels:
-        errors.append(Problem(where, "no ranking table was found (a header row with Xếp hạng, Đơn vị, Tỷ lệ, Xếp loại)."))
+        errors.append(Problem(where, msg("problem.no_table")))
     for level in decision.levels:
         _check_level(level, errors)
     thresholds = thresholds_for(decision.issuer) if decision.issuer else None
@@ -118,9 +102,7 @@ def validate(decision: ParsedDecision) -> tuple[list[Problem], list[Problem]]:
                 if row.tier and row.percentage is not None:
                     expected = thresholds.expected_tier(row.percentage)
                     if expected and expected != row.tier:
-                        warnings.append(Problem(
-                            row.loc,
-                            f"{row.name} at {_pct(row.percentage)} is printed {tier_word(row.tier)}, but "
-                            f"{thresholds.issuer}'s thresholds give {tier_word(expected)}.",
-                        ))
+                        warnings.append(Problem(row.loc, msg(
+                            "problem.threshold", name=row.name, percentage=_pct(row.percentage),
+                            tier=tier_word(row.tier), issuer=thresholds.issuer, expected=tier_word(expected))))
     return errors, warnings
