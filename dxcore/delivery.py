@@ -1,27 +1,31 @@
 """The outbox worker: claim due alerts in small batches, send each through a Sender, record what happened.
 
 Claims are short UPDATE … RETURNING transactions (on PostgreSQL the candidates are picked with FOR UPDATE SKIP
-LOCKED, so replicas share the work). One worker at a time is the sender: on PostgreSQL it holds an advisory lock,
-which the server releases the moment its process dies; on SQLite (one bot process) a per-process registry. A claim
-left "sending" when a worker takes the sender role therefore belongs to a sender that died, and goes straight back
-to the queue: a crash loses nothing, delivery resumes as soon as a worker starts again, and only the alerts in flight
-at the crash (at most one chunk of ``batch``) can be sent twice.
+LOCKED, so replicas share the work). One worker at a time is the sender (SenderRole): on PostgreSQL it holds an
+advisory lock, which the server releases the moment its process or connection dies; on SQLite an exclusive lock on
+a file next to the database, which the OS releases when the process dies. A claim left "sending" when a worker takes
+the role therefore belongs to a sender that is gone, and goes straight back to the queue. A sender checks that it
+still holds the role before each chunk and stops when it lost it. So a crash loses nothing, delivery resumes as soon
+as a worker starts again, and only the alerts in flight (at most one chunk of ``batch``) can be sent twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import AsyncExitStack
+from pathlib import Path
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import IO, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dxcore.alerts import alert_answer
 from dxcore.answers import Answer, receipt_answer
@@ -36,7 +40,7 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 SENT, RETRY, BLOCKED, MIGRATED, FAILED = "sent", "retry", "blocked", "migrated", "failed"
 SEND_LOCK = 0x64786273  # pg advisory lock of the one sending replica
-_sqlite_senders: set[str] = set()  # SQLite databases that have a sender in this process
+_memory_senders: set[str] = set()  # in-memory SQLite databases (no file to lock) that have a sender
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,70 @@ class Job:
     attempts: int
 
 
+class LostSenderRole(RuntimeError):
+    pass
+
+
+class SenderRole:
+    """The one sender of a database, held from ``__aenter__`` to ``__aexit__`` (``acquired`` says whether it was
+    free). PostgreSQL: a session advisory lock on a connection of its own, in autocommit so that it never sits idle
+    in a transaction. SQLite: an exclusive flock on ``<database>.sender.lock``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.acquired = False
+        self._conn: AsyncConnection | None = None
+        self._file: IO[bytes] | None = None
+        self._memory_key: str | None = None
+
+    async def __aenter__(self) -> SenderRole:
+        if self.db.is_postgres:
+            self._conn = await self.db.engine.connect()
+            await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            self.acquired = bool(await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"),
+                                                          {"key": SEND_LOCK}))
+            return self
+        path = make_url(self.db.url).database
+        if not path or path == ":memory:":
+            self._memory_key = self.db.url
+            self.acquired = self.db.url not in _memory_senders
+            if self.acquired:
+                _memory_senders.add(self.db.url)
+            return self
+        self._file = open(f"{Path(path).expanduser()}.sender.lock", "ab")  # noqa: SIM115 - held until __aexit__
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.acquired = True
+        except BlockingIOError:
+            self.acquired = False
+        return self
+
+    async def held(self) -> bool:
+        """Still the sender? On PostgreSQL the lock's connection may have dropped (and with it the lock)."""
+        if self._conn is None:
+            return self.acquired
+        try:
+            return bool(await self._conn.scalar(text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = :key "
+                "AND pid = pg_backend_pid() AND granted)"), {"key": SEND_LOCK}))
+        except Exception:  # noqa: BLE001 - a broken connection: the lock went with it
+            return False
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            try:
+                if self.acquired:
+                    await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
+            except Exception:  # noqa: BLE001 - the connection broke, and the lock went with it
+                log.info("sender lock connection was already gone")
+            finally:
+                await self._conn.close()
+        elif self._file is not None:
+            self._file.close()  # closing the file releases the flock
+        elif self._memory_key is not None and self.acquired:
+            _memory_senders.discard(self._memory_key)
+
+
 class DeliveryWorker:
     def __init__(self, db: Database, sender: Sender, catalog: Catalog, *, rate: float = 25.0,
                  quiet: QuietHours | None = None, clock: Clock = utc_now, batch: int = 5,
@@ -228,7 +296,9 @@ class DeliveryWorker:
                                "last_error": result.error}
                 else:
                     values |= {"status": "failed", "last_error": result.error}
-                await session.execute(update(Delivery).where(Delivery.id == job.id).values(**values))
+                # Fenced: a claim taken over by the next sender (this one lost the role) is its to record.
+                await session.execute(update(Delivery).where(Delivery.id == job.id,
+                                                             Delivery.claimed_by == self.worker_id).values(**values))
 
     async def _send(self, job: Job, content: Content | None) -> SendResult:
         if content is None:
@@ -244,12 +314,15 @@ class DeliveryWorker:
             await self.budget.pause(result.retry_after)
         return result
 
-    async def _send_batch(self) -> int:
+    async def _send_batch(self, role: SenderRole) -> int:
         """Claim a few chunks ahead, send one at a time at the budget's pace, record each chunk as it completes:
-        at most one chunk (``batch`` alerts) is ever sent but not yet recorded."""
+        at most one chunk (``batch`` alerts) is ever sent but not yet recorded. Each chunk starts only while this
+        worker still holds the sender role; claims left behind are requeued by the next sender."""
         jobs = await self.claim()
         contents = await self._contents(jobs) if jobs else {}
         for start in range(0, len(jobs), self.batch):
+            if not await role.held():
+                raise LostSenderRole(f"{self.worker_id} lost the sender role; its claims go back to the queue")
             chunk = jobs[start : start + self.batch]
             await self._record([(job, await self._send(job, contents.get(job.id))) for job in chunk])
         for decision_id in sorted({job.decision_id for job in jobs}):
@@ -284,7 +357,7 @@ class DeliveryWorker:
             await self.budget.acquire(admin)
             await self.sender.send(admin, 0, receipt, silent=True)
 
-    async def run_once(self, max_seconds: float = 30.0) -> int:
+    async def run_once(self, max_seconds: float = 30.0, stop: asyncio.Event | None = None) -> int:
         """Send what is due, batch after batch, for up to ``max_seconds``; returns how many alerts were handled
         (0: nothing due, quiet hours, or another replica is the sender now).
 
@@ -293,36 +366,21 @@ class DeliveryWorker:
         """
         if self.quiet.resume_at(self.clock()) is not None:
             return 0
-        async with AsyncExitStack() as stack:
-            if not await self._become_sender(stack):
+        async with SenderRole(self.db) as role:
+            if not role.acquired:
                 return 0
             await self._requeue_orphans()
             handled, started = 0, time.monotonic()
-            while time.monotonic() - started < max_seconds:
-                sent = await self._send_batch()
+            while time.monotonic() - started < max_seconds and not (stop and stop.is_set()):
+                try:
+                    sent = await self._send_batch(role)
+                except LostSenderRole as exc:
+                    log.warning("%s", exc)
+                    break
                 handled += sent
                 if not sent or self.quiet.resume_at(self.clock()) is not None:
                     break
             return handled
-
-    async def _become_sender(self, stack: AsyncExitStack) -> bool:
-        """Take the one sender role for this database until ``stack`` closes; False if another worker has it."""
-        if self.db.is_postgres:
-            conn = await stack.enter_async_context(self.db.engine.connect())
-            if not await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SEND_LOCK}):
-                return False
-
-            async def unlock() -> None:
-                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
-                await conn.commit()
-
-            stack.push_async_callback(unlock)
-            return True
-        if self.db.url in _sqlite_senders:
-            return False
-        _sqlite_senders.add(self.db.url)
-        stack.callback(_sqlite_senders.discard, self.db.url)
-        return True
 
     async def _requeue_orphans(self) -> None:
         """Claims still "sending" when the sender role is free were made by a sender that died: queue them again."""
@@ -336,7 +394,7 @@ class DeliveryWorker:
         """Until ``stop`` is set: drain what is due, then look again every ``idle`` seconds."""
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(stop=stop)
             except Exception:  # noqa: BLE001 - keep the worker alive; the database may come back
                 log.exception("delivery round failed")
                 handled = 0

@@ -84,3 +84,24 @@ async def test_sigkill_during_fan_out_loses_nothing(db_url: str, seed_text: str,
     finally:
         await db.close()
     assert statuses == {"sent": len(CHATS)}
+
+
+async def test_two_bot_processes_on_one_sqlite_file_send_each_alert_once(sqlite_url: str, seed_text: str,
+                                                                        tmp_path: Path) -> None:
+    """An overlapping deploy: a second `dxbot run` starts on the same SQLite file while the first still sends. The
+    sender role is an OS lock on a file next to the database, so one of them sends and nothing goes out twice."""
+    await _publish_to_every_chat(sqlite_url, seed_text)
+    env = {"DXBOT_DATABASE_URL": sqlite_url, "DXBOT_QUIET_HOURS": "off", "DXBOT_SEND_RATE": "150"}
+    with FakeBotApi() as fake:
+        first = start_bot(fake, tmp_path, **env)
+        _wait(fake, first, lambda seen: sum(seen.values()) >= 50, 60, "the first bot's alerts")
+        second = start_bot(fake, tmp_path, **env)
+        try:
+            _wait(fake, second, lambda seen: len(seen) == len(CHATS), 60, "every chat's alert")
+        finally:
+            for process in (first, second):
+                process.send_signal(signal.SIGTERM)
+            for process in (first, second):
+                process.wait(timeout=30)
+        seen = _alerts(fake)
+    assert sorted(seen) == list(CHATS) and set(seen.values()) == {1}

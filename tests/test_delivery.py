@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dxcore.answers import Answer
 from dxcore.db import Database
@@ -259,3 +259,30 @@ async def _again(worker: DeliveryWorker) -> None:
     for _ in range(200):
         await asyncio.sleep(0.05)
         await worker.run_once(max_seconds=60)
+
+
+async def test_a_sender_whose_lock_connection_drops_stops(pg_url: str, seed_text: str) -> None:
+    """The advisory lock goes with its connection (a network blip, a timeout, an admin's kill): the sender notices
+    before its next chunk and stops, the next sender re-queues what it left, and at most one chunk goes out twice."""
+    db = Database(pg_url)
+    await db.prepare(load_shipped_if_empty)
+    try:
+        for chat in range(1, 41):
+            await _subscribe(db, chat, Target(ALL))
+        await _publish_later(db, seed_text)
+        first, second = RecordingSender(), RecordingSender()
+        sending = asyncio.create_task(DeliveryWorker(db, first, Catalog(), rate=20, clock=lambda: NOON).run_once())
+        await asyncio.sleep(0.5)
+        async with db.engine.connect() as conn:
+            holder = await conn.scalar(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"))
+            assert await conn.scalar(text("SELECT state FROM pg_stat_activity WHERE pid = :pid"),
+                                     {"pid": holder}) == "idle"  # autocommit: never idle in a transaction
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
+            await conn.commit()
+        await DeliveryWorker(db, second, Catalog(), rate=20, clock=lambda: NOON).run_once()
+        await sending
+        chats = Counter(chat for chat, *_ in first.sent + second.sent)
+        assert sorted(chats) == list(range(1, 41)) and first.sent and second.sent
+        assert sum(n - 1 for n in chats.values()) <= 5
+    finally:
+        await db.close()
