@@ -727,10 +727,12 @@ def run_bot(settings: Settings, *, webhook_url: str | None, listen: str, port: i
     logging.getLogger("httpx").setLevel(logging.WARNING)
     application = build_application(settings)
     if webhook_url:
+        if settings.webhook_secret is None:  # never serve updates anyone could post
+            raise ValueError("webhook mode needs DXBOT_WEBHOOK_SECRET")
         application.run_webhook(
             listen=listen, port=port, webhook_url=webhook_url,
             url_path=urlsplit(webhook_url).path.strip("/"),  # a load balancer forwards the public path as it is
-            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+            secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=Update.ALL_TYPES,
         )
     else:

@@ -72,6 +72,15 @@ def test_bad_configuration_is_reported_not_raised(tmp_path: Path) -> None:
     assert result.returncode == 2 and "DXBOT_ADMIN_IDS" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("secret", "said"), [("", "needs DXBOT_WEBHOOK_SECRET"), ("  ", "needs DXBOT_WEBHOOK_SECRET"),
+                                              ("has spaces!", "DXBOT_WEBHOOK_SECRET")])
+def test_webhook_mode_refuses_a_blank_or_invalid_secret(tmp_path: Path, secret: str, said: str) -> None:
+    """A blank secret would turn the webhook's check off: anyone knowing the URL could post updates."""
+    result = dxbot("run", "--webhook-url", "https://bot.example/hook", cwd=tmp_path,
+                   env={"DXBOT_TOKEN": "123:abc", "DXBOT_WEBHOOK_SECRET": secret})
+    assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+
+
 def test_wheel_ships_data_and_migrations(tmp_path: Path) -> None:
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                            capture_output=True, text=True, timeout=300)
