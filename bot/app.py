@@ -11,6 +11,7 @@ import base64
 import binascii
 import logging
 import re
+import struct
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -111,20 +112,27 @@ def _in_group(message: Message) -> bool:
     return message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def _send_files(message: Message, answer: A.Answer, lang: str, quote: bool) -> Message:
-    """An answer with files: each file with the answer's first part as its caption; longer text follows."""
+def _fits_as_photo(png: bytes) -> bool:
+    """Telegram refuses photos whose width + height exceed 10,000 px or whose sides differ more than 20 times."""
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
+    return width + height <= 10_000 and max(width, height) <= 20 * min(width, height)
+
+
+async def _send_files(message: Message, answer: A.Answer, lang: str, quote: bool) -> list[Message]:
+    """An answer with files: each file with the answer's first part as its caption; longer text follows. A chart
+    too tall for a photo (a ranking of hundreds of communes) goes as a document, which has no size rule."""
     parts = render(answer, brief=_in_group(message), lang=lang, limit=CAPTION_LIMIT)
-    sent = message
+    sent = []
     for i, attachment in enumerate(answer.attachments):
         data = await asyncio.to_thread(attachment.draw, lang)  # drawing takes a moment: keep the loop free
         caption = parts[0] if i == 0 else None
         file = InputFile(data, filename=attachment.filename)
-        if attachment.kind == "photo":
-            sent = await message.reply_photo(file, caption=caption, do_quote=quote and i == 0)
+        if attachment.kind == "photo" and _fits_as_photo(data):
+            sent.append(await message.reply_photo(file, caption=caption, do_quote=quote and i == 0))
         else:
-            sent = await message.reply_document(file, caption=caption, do_quote=quote and i == 0)
+            sent.append(await message.reply_document(file, caption=caption, do_quote=quote and i == 0))
     for part in parts[1:]:
-        sent = await message.reply_text(part, do_quote=False)
+        sent.append(await message.reply_text(part, do_quote=False))
     return sent
 
 
@@ -137,7 +145,7 @@ async def _send(message: Message, answer: A.Answer, lang: str) -> list[Message]:
     group = _in_group(message)
     quote = group or any(c.payload.startswith("p:") for c in answer.choices)
     if answer.attachments:
-        return [await _send_files(message, answer, lang, quote)]
+        return await _send_files(message, answer, lang, quote)
     parts = render(answer, brief=group, lang=lang)
     sent = []
     for i, part in enumerate(parts):
@@ -174,6 +182,12 @@ def _question_text(message: Message, context: ContextTypes.DEFAULT_TYPE) -> str 
     return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE) if mention else text
 
 
+def _asked(message: Message, question: str) -> str:
+    """The question as links remember it: per forum topic, and "/top@thisbot 3" the same as "/top 3"."""
+    command, args = I.split_command(question)
+    return f"{_thread(message)}|" + (f"/{command} {args}" if command else question)
+
+
 async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A new question (command or text). In a group the same command within a minute points to the first answer."""
     message, lang = update.effective_message, _lang(update.effective_user)
@@ -181,11 +195,10 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     links = _links(context)
     if _in_group(message) and question.startswith("/"):
-        if earlier := await links.recent_answer(message.chat_id, question, REPEAT_WINDOW):
+        if earlier := await links.recent_answer(message.chat_id, _asked(message, question), REPEAT_WINDOW):
             await context.bot.send_message(message.chat_id, word(msg("bot.repeat"), lang), parse_mode=None,
                                            reply_parameters=ReplyParameters(earlier, allow_sending_without_reply=True),
-                                           message_thread_id=message.message_thread_id if message.is_topic_message
-                                           else None)
+                                           message_thread_id=_thread(message) or None)
             return
     answer = answer_text(await _view(context), question, chat_id=message.chat_id)
     if answer is None:  # a command that is not a question and has no handler of its own
@@ -193,28 +206,32 @@ async def on_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await _reply_text(message, msg("bot.unknown_command"), lang, do_quote=_in_group(message))
         return
     sent = await _send(message, answer, lang)
-    links.add(message.chat_id, message.message_id, question, [m.message_id for m in sent])
+    links.add(message.chat_id, message.message_id, _asked(message, question), [m.message_id for m in sent])
 
 
 async def on_edited_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited question edits the bot's earlier answer (found through the database, so after a restart or on
-    another replica too); a question the bot never answered is answered now."""
+    another replica too); a question the bot never answered is answered now. An edited command that asks nothing
+    (/dangky, /start, …) is not carried out again."""
     message, lang = update.edited_message, _lang(update.effective_user)
     if (question := _question_text(message, context)) is None:
-        return
-    links = _links(context)
-    if (earlier := await links.answer_to(message.chat_id, message.message_id)) is None:
-        await on_question(update, context)
         return
     answer = answer_text(await _view(context), question, chat_id=message.chat_id)
     if answer is None:
         return
-    if answer.attachments:  # a file cannot become text or another file by editing: answer anew
-        sent = await _send(message, answer, lang)
-        ids = [m.message_id for m in sent]
-    else:
-        ids = await _edit_answer(context, message, earlier, answer, lang)
-    links.add(message.chat_id, message.message_id, question, ids)
+    links = _links(context)
+    earlier = await links.answer_to(message.chat_id, message.message_id)
+    ids = None
+    if earlier and not answer.attachments:
+        try:
+            ids = await _edit_answer(context, message, earlier, answer, lang)
+        except BadRequest as exc:  # the earlier answer was a photo or a file, or was deleted
+            log.info("could not edit the answer to %s in chat %s (%s): answering anew", message.message_id,
+                     message.chat_id, exc)
+    if ids is None:
+        ids = [m.message_id for m in await _send(message, answer, lang)]
+        await _mark_superseded(context, message.chat_id, earlier or [], lang)
+    links.add(message.chat_id, message.message_id, _asked(message, question), ids)
 
 
 async def _edit_answer(context: ContextTypes.DEFAULT_TYPE, message: Message, earlier: list[int], answer: A.Answer,
@@ -233,10 +250,22 @@ async def _edit_answer(context: ContextTypes.DEFAULT_TYPE, message: Message, ear
             ids.append(earlier[i])
         else:
             ids.append((await message.reply_text(part, reply_markup=markup, do_quote=False)).message_id)
-    for surplus in earlier[len(parts):]:
-        await context.bot.edit_message_text(word(msg("bot.superseded"), lang), message.chat_id, surplus,
-                                            parse_mode=None)
+    await _mark_superseded(context, message.chat_id, earlier[len(parts):], lang)
     return ids
+
+
+async def _mark_superseded(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_ids: list[int],
+                           lang: str) -> None:
+    """Earlier answer messages that no longer answer anything say so (a text, or a photo's or file's caption)."""
+    note = word(msg("bot.superseded"), lang)
+    for message_id in message_ids:
+        try:
+            await context.bot.edit_message_text(note, chat_id, message_id, parse_mode=None)
+        except BadRequest:
+            try:
+                await context.bot.edit_message_caption(chat_id, message_id, caption=note, parse_mode=None)
+            except BadRequest:
+                log.info("answer %s in chat %s could not be marked as superseded", message_id, chat_id)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -534,6 +563,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _send(message, A.Answer("invalid", msg("publish.invalid"), [A.Section(None, shown)]), lang)
         return
     async with _db(context).session() as session, session.begin():
+        # The admin's chat, in the admin's language: the publish receipt is written in it.
+        await S.ensure_chat(session, message.chat_id, message.chat.type, language=lang)
         status = await P.preview_status(session, outcome.decision)
         alerts = await P.audience_of_parsed(session, outcome.decision)
         pending_id = await P.hold_for_publish(session, outcome.decision, user_id=user_id, chat_id=message.chat_id,

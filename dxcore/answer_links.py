@@ -66,55 +66,76 @@ class _Pending:
 
 
 class LinkRecorder:
-    """Links of one process, written together every ``every`` seconds (and at close) with one upsert."""
+    """Links of one process, written together every ``every`` seconds (and at close) with one upsert. Lookups see
+    links still waiting and the batch being written, then the database."""
 
     def __init__(self, db: Database, every: float = 0.2) -> None:
         self.db, self.every = db, every
         self._pending: dict[tuple[int, int], _Pending] = {}
+        self._writing: dict[tuple[int, int], _Pending] = {}
         self._flushing: asyncio.Task | None = None
+        self._sleeping = False
 
     def add(self, chat_id: int, question_id: int, text: str, answer_ids: list[int]) -> None:
-        earlier = self._pending.get((chat_id, question_id))
+        earlier = self._pending.get((chat_id, question_id)) or self._writing.get((chat_id, question_id))
         self._pending[(chat_id, question_id)] = _Pending(chat_id, question_id, question_key(text), answer_ids,
                                                          earlier.created_at if earlier else datetime.now(UTC))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self.every)
-        try:
-            await self.flush()
-        except Exception:  # noqa: BLE001 - a lost link only means an edit is answered anew
-            log.exception("could not store %d answer links", len(self._pending))
+        while self._pending:  # links added while a batch was being written go in the next one
+            self._sleeping = True
+            try:
+                await asyncio.sleep(self.every)
+            finally:
+                self._sleeping = False
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - kept for the next try; a lost link only means an edit is answered anew
+                log.exception("could not store %d answer links", len(self._pending))
+                return
 
     async def flush(self) -> None:
         if not self._pending:
             return
-        batch, self._pending = list(self._pending.values()), {}
-        insert = pg_insert if self.db.is_postgres else sqlite_insert
-        rows = [vars(link) for link in batch]
-        statement = insert(AnswerLink).values(rows)
-        statement = statement.on_conflict_do_update(  # an edited question: its new wording and answer messages
-            index_elements=["chat_id", "question_id"],
-            set_={"question_key": statement.excluded.question_key, "answer_ids": statement.excluded.answer_ids},
-        )
-        async with self.db.session() as session, session.begin():
-            await session.execute(statement)
+        self._writing, self._pending = self._pending, {}
+        try:
+            insert = pg_insert if self.db.is_postgres else sqlite_insert
+            statement = insert(AnswerLink).values([vars(link) for link in self._writing.values()])
+            statement = statement.on_conflict_do_update(  # an edited question: its new wording and answer messages
+                index_elements=["chat_id", "question_id"],
+                set_={"question_key": statement.excluded.question_key, "answer_ids": statement.excluded.answer_ids},
+            )
+            async with self.db.session() as session, session.begin():
+                await session.execute(statement)
+        except BaseException:
+            self._pending = {**self._writing, **self._pending}  # newer links win
+            raise
+        finally:
+            self._writing = {}
 
     async def close(self) -> None:
-        if self._flushing is not None and not self._flushing.done():
-            self._flushing.cancel()
+        """Write everything still waiting: a batch being written is awaited, never cut off."""
+        task = self._flushing
+        if task is not None and not task.done():
+            if self._sleeping:
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.flush()
 
+    def _waiting(self, chat_id: int, question_id: int) -> _Pending | None:
+        return self._pending.get((chat_id, question_id)) or self._writing.get((chat_id, question_id))
+
     async def answer_to(self, chat_id: int, question_id: int) -> list[int] | None:
-        if pending := self._pending.get((chat_id, question_id)):
+        if pending := self._waiting(chat_id, question_id):
             return pending.answer_ids
         async with self.db.session() as session:
             return await answer_to(session, chat_id, question_id)
 
     async def recent_answer(self, chat_id: int, text: str, within: timedelta) -> int | None:
         key, now = question_key(text), datetime.now(UTC)
-        mine = [p for p in self._pending.values()
+        mine = [p for p in (*self._pending.values(), *self._writing.values())
                 if p.chat_id == chat_id and p.question_key == key and p.created_at >= now - within]
         if mine:
             return (max(mine, key=lambda p: p.created_at).answer_ids or [None])[0]

@@ -352,10 +352,12 @@ class DeliveryWorker:
             migrated = await session.scalar(select(func.count()).select_from(Delivery).where(
                 Delivery.decision_id == decision_id, Delivery.last_error.is_not(None),
                 Delivery.status == "sent", Delivery.last_error.like("%migrat%")))
+            languages = dict((await session.execute(
+                select(Chat.id, Chat.language).where(Chat.id.in_(self.admins)))).all())
         receipt = receipt_answer(number, counts, migrated or 0)
         for admin in sorted(self.admins):
             await self.budget.acquire(admin)
-            await self.sender.send(admin, 0, receipt, silent=True)
+            await self.sender.send(admin, 0, receipt, silent=True, lang=languages.get(admin, VI))
 
     async def run_once(self, max_seconds: float = 30.0, stop: asyncio.Event | None = None) -> int:
         """Send what is due, batch after batch, for up to ``max_seconds``; returns how many alerts were handled

@@ -80,7 +80,8 @@ async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int
     """A group upgraded to a supergroup gets a new id: its subscriptions, pending alerts and taught aliases move."""
     old = await session.get(Chat, old_chat_id)
     if old is not None and await session.get(Chat, new_chat_id) is None:
-        session.add(Chat(id=new_chat_id, type="supergroup", title=old.title, active=True, updated_at=datetime.now(UTC)))
+        session.add(Chat(id=new_chat_id, type="supergroup", title=old.title, active=True, updated_at=datetime.now(UTC),
+                         language=old.language))
         await session.flush()
     await session.execute(update(Subscription).where(Subscription.chat_id == old_chat_id)
                           .values(chat_id=new_chat_id))

@@ -51,8 +51,15 @@ class InProcessTelegram(BaseRequest):
         result: Any = True
         if api_method == "getMe":
             result = BOT
+        elif api_method == "editMessageText" and "text" not in self.messages.get(
+                (int(params["chat_id"]), int(params["message_id"])), {"text": ""}):
+            return 400, json.dumps({"ok": False, "error_code": 400,
+                                    "description": "Bad Request: there is no text in the message to edit"}).encode()
         elif api_method in ("sendMessage", "editMessageText"):
             result = self._message(api_method, params)
+        elif api_method == "editMessageCaption":
+            result = self.messages[(int(params["chat_id"]), int(params["message_id"]))]
+            result["caption"] = params.get("caption", "")
         elif api_method in ("sendPhoto", "sendDocument"):
             result = self._file_message(api_method, params, request_data)
         elif api_method == "getUpdates":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from dxcore.answer_links import LinkRecorder, forget_old
@@ -28,3 +30,32 @@ async def test_links_are_written_in_batches_and_read_everywhere(db: Database) ->
     async with db.session() as session, session.begin():
         assert await forget_old(session, now=datetime.now(UTC) + timedelta(hours=49)) == 2
     assert await other.answer_to(-100, 7) is None
+
+
+async def test_links_added_while_a_batch_is_written_are_written_too(db: Database) -> None:
+    recorder, reader = LinkRecorder(db, every=0.01), LinkRecorder(db)
+    writing, release = asyncio.Event(), asyncio.Event()
+    real_session = db.session
+
+    @asynccontextmanager
+    async def held_session():
+        writing.set()
+        await release.wait()  # the batch is on its way to the database
+        async with real_session() as session:
+            yield session
+
+    db.session = held_session  # type: ignore[method-assign]
+    recorder.add(-1, 1, "so y te", [10])
+    await writing.wait()
+    recorder.add(-1, 2, "so tai chinh", [20])  # arrives while the first batch is being written
+    assert await recorder.answer_to(-1, 1) == [10]  # the batch in flight is still seen by its own process
+    db.session = real_session  # type: ignore[method-assign]
+    release.set()
+    for _ in range(200):
+        if await reader.answer_to(-1, 2) is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert await reader.answer_to(-1, 1) == [10] and await reader.answer_to(-1, 2) == [20]
+    recorder.add(-1, 3, "top 3", [30])
+    await recorder.close()  # whatever is still waiting is written at close
+    assert await reader.answer_to(-1, 3) == [30]

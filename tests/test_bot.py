@@ -218,6 +218,32 @@ async def test_an_edited_question_edits_its_answer(tg) -> None:
     await feed(application, transport.message(PRIVATE, "/hang Sở Y tế", edited=True))
     assert "17/20" in _checked(transport)[0]
 
+    # An edited command that asks nothing is not carried out again, and gets no "no such command".
+    transport.clear()
+    subscribe = transport.message(PRIVATE, "/dangky tatca")
+    await feed(application, subscribe)
+    transport.clear()
+    await feed(application, transport.edit(subscribe, "/dangky cap so"))
+    assert transport.calls == []
+
+
+async def test_a_chart_edited_into_a_question_is_answered_anew(tg) -> None:
+    application, transport = tg
+    question = transport.message(PRIVATE, "/bieudo cấp sở")
+    await feed(application, question)
+    (photo,) = transport.sent("sendPhoto")
+    photo_id = max(transport.files)[1]
+    transport.clear()
+    await feed(application, transport.edit(question, "so y te"))  # a photo cannot become text by editing
+    (answer,) = transport.sent()
+    assert "Xếp hạng: 17/20" in answer["text"]
+    (marked,) = transport.sent("editMessageCaption")
+    assert marked["message_id"] == photo_id and "Câu hỏi đã được sửa" in marked["caption"]
+    transport.clear()
+    await feed(application, transport.edit(question, "so tai chinh"))  # and the new text answer is edited next
+    (edited,) = transport.sent("editMessageText")
+    assert "Sở Tài chính" in edited["text"] and not transport.sent()
+
 
 async def test_english_users_get_english(tg) -> None:
     application, transport = tg

@@ -286,3 +286,13 @@ async def test_a_sender_whose_lock_connection_drops_stops(pg_url: str, seed_text
         assert sum(n - 1 for n in chats.values()) <= 5
     finally:
         await db.close()
+
+
+async def test_a_migrated_group_keeps_its_alert_language(seeded: Database) -> None:
+    from dxcore.subscriptions import migrate_chat
+
+    await _subscribe(seeded, -100, Target(ALL), language="en")
+    async with seeded.session() as session, session.begin():
+        await migrate_chat(session, -100, -1001)
+    async with seeded.session() as session:
+        assert (await session.get(Chat, -1001)).language == "en"
