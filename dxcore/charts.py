@@ -247,10 +247,14 @@ def _ranking_png(ranking: RankingView, lang: str) -> bytes:
     frame = _Frame(ruler, ranking_title(ranking, lang), legend, ranking_source(ranking.citation, lang))
 
     slots = max(len(rows), 1)
-    labels, font, pitch = _row_labels(ruler, rows, 1.0)
+    scale = 1.0
+    labels, font, pitch = _row_labels(ruler, rows, scale)
     budget = MAX_HEIGHT_PX - frame.top_px - frame.bottom_px
-    if slots * pitch > budget:
-        labels, font, pitch = _row_labels(ruler, rows, max(budget / (slots * pitch), MIN_ROW_SCALE))
+    for _ in range(6):  # smaller text wraps differently (more names on two lines): shrink until it fits
+        if slots * pitch <= budget or scale <= MIN_ROW_SCALE:
+            break
+        scale = max(scale * budget / (slots * pitch), MIN_ROW_SCALE)
+        labels, font, pitch = _row_labels(ruler, rows, scale)
     fig, height = frame.figure(slots * pitch)
 
     label_px = max((ruler.width(line, font) for label in labels for line in label.split("\n")), default=0)

@@ -83,6 +83,15 @@ def test_ranking_chart_is_a_phone_width_png_growing_with_rows(snapshot: Snapshot
     assert WIDTH_PX + heights[-1] <= TELEGRAM_PHOTO_MAX_SIDES  # still sendable as a photo
 
 
+def test_a_commune_sized_ranking_still_fits_a_photo(snapshot: Snapshot) -> None:
+    """400 long names: at a smaller size more of them wrap onto two lines, so the shrinking is repeated."""
+    so = ranking_2023(snapshot, "so")
+    communes = with_rows(so, [dataclasses.replace(so.rows[i % 20], unit_id=1000 + i, rank=i + 1,
+                                                  name=f"UBND xã Thạnh Phú Đông số {i}") for i in range(400)])
+    height, width, _ = image(ranking_chart(communes)).shape
+    assert width + height <= TELEGRAM_PHOTO_MAX_SIDES, (width, height)
+
+
 def test_ranking_chart_colours_bars_by_tier_in_rank_order(snapshot: Snapshot) -> None:
     so = ranking_2023(snapshot, "so")  # 8 Tốt, 9 Khá, 3 Trung bình
     pixels = image(ranking_chart(so))
