@@ -63,6 +63,7 @@ from dxcore.db import Database
 from dxcore.delivery import DeliveryWorker, QuietHours
 from dxcore.i18n import EN, LANGUAGES, VI, Text, language_of, msg, word
 from dxcore.index import Catalog, CatalogView, record_pick
+from dxcore.levels import LEVEL_ORDER
 from dxcore.parsing import parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.reports import unit_chart_answer
@@ -434,8 +435,7 @@ async def _follows(message: Message, context: ContextTypes.DEFAULT_TYPE) -> list
 
 async def _levels(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
     view = await _catalog(context).current(_db(context))
-    return sorted({r.level for r in view.snapshot.rankings}, key=lambda lv: list(I._COMMAND_LEVELS).index(lv)
-                  if lv in I._COMMAND_LEVELS else 99)
+    return sorted({r.level for r in view.snapshot.rankings}, key=lambda lv: LEVEL_ORDER.get(lv, 99))
 
 
 async def _subscribe(message: Message, context: ContextTypes.DEFAULT_TYPE, target: S.Target, silent: bool,

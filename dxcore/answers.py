@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dxcore.i18n import VI, Day, Level, Number, Percent, Text, Tier, join, msg, word
+from dxcore.i18n import VI, Appendix, Day, Level, Number, Percent, Text, Tier, join, msg, word
 from dxcore.paths import data_dir
 from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, RankingView, UnitResult
 from dxcore.resolver import Candidate
@@ -79,8 +79,8 @@ def level_label(code: str) -> Level:
 def source_line(c: Citation, *, with_appendix: bool = True) -> Text:
     if not with_appendix:
         return msg("source.decision", number=c.number, date=Day(c.signed_date), issuer=c.issuer, year=c.evaluated_year)
-    return msg("source.appendix", number=c.number, date=Day(c.signed_date), issuer=c.issuer, appendix=c.appendix,
-               year=c.evaluated_year)
+    return msg("source.appendix", number=c.number, date=Day(c.signed_date), issuer=c.issuer,
+               appendix=Appendix(c.appendix), year=c.evaluated_year)
 
 
 def ranking_title(ranking: RankingView, lang: str = VI) -> str:
@@ -304,7 +304,7 @@ def preview_answer(decision, warnings: list[str], alerts: int, stored_status: st
         for row in level.rows:
             counts[row.tier] = counts.get(row.tier, 0) + 1
         tally = tier_tally((c.tier, counts.get(c.tier, 0)) for c in level.stated_counts)
-        lines.append(msg("preview.level", appendix=level.appendix, level=level_label(level.code),
+        lines.append(msg("preview.level", appendix=Appendix(level.appendix), level=level_label(level.code),
                          rows=len(level.rows), tiers=tally))
     if stored_status == "published":
         lines.append(msg("preview.already_published"))

@@ -5,6 +5,8 @@ side). Unit names, decision numbers and the user's own words are plain strings a
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,10 +35,23 @@ class Msg:
 
     def render(self, lang: str = VI) -> str:
         template = catalog()[self.key][lang]
-        return template.format(**{name: word(value, lang) for name, value in self.params})
+        return _FORMATTER.format(template, **{name: word(value, lang) for name, value in self.params})
 
     def __add__(self, other: Text) -> Joined:
         return Joined((self, other), "")
+
+
+class _Formatter(string.Formatter):
+    """str.format, plus counted nouns: "{n:unit|units}" → "1 unit", "3 units" (English needs them)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return f"{value} {one if str(value) == '1' else many}"
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
 
 
 def msg(key: str, **params: Any) -> Msg:
@@ -84,6 +99,13 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class Appendix:
+    """An appendix label as printed ("Phụ lục I"); English readers get "Appendix I"."""
+
+    label: str
+
+
+@dataclass(frozen=True)
 class Level:
     """A level's name: capitalised ("Cấp sở", "Department level") or, with ``lower``, for inside a sentence."""
 
@@ -104,6 +126,8 @@ def word(value: Any, lang: str = VI) -> str:
     if isinstance(value, Tier):
         entry = catalog().get(f"tier.{value.code}")
         return entry[lang] if entry else value.code
+    if isinstance(value, Appendix):
+        return re.sub(r"^phụ lục", "Appendix", value.label, flags=re.IGNORECASE) if lang == EN else value.label
     if isinstance(value, Level):
         entry = catalog().get(f"level.{value.code}")
         name = entry[lang] if entry else value.code

@@ -121,8 +121,16 @@ def parse_intent(text: str) -> Intent:
 # Slash commands (ASCII names) → the kind of question they ask; their arguments are read forgivingly.
 COMMANDS = {"hang": UNIT, "thongke": COUNTS, "top": TOP, "cuoi": BOTTOM, "xeploai": TIER_LIST,
             "quyetdinh": DECISIONS, "help": HELP}
-_COMMAND_LEVELS = {"so": "so", "huyen": "huyen", "quan": "huyen", "xa": "xa", "phuong": "xa", "tinh": "tinh",
-                   "bo": "bo"}
+# Words that name a level in a command's arguments, Vietnamese and (for the English menu) English.
+LEVEL_WORDS = {"so": "so", "huyen": "huyen", "quan": "huyen", "xa": "xa", "phuong": "xa", "tinh": "tinh", "bo": "bo",
+               "department": "so", "departments": "so", "district": "huyen", "districts": "huyen",
+               "commune": "xa", "communes": "xa", "province": "tinh", "provinces": "tinh", "ministry": "bo",
+               "ministries": "bo"}
+
+
+def command_level(folded: str) -> str | None:
+    """The level a command's (folded) arguments name: "cấp huyện", "quận/huyện", "huyen", "districts"."""
+    return level_of(folded) or next((LEVEL_WORDS[w] for w in folded.split() if w in LEVEL_WORDS), None)
 
 
 # Commands that ask something and are answered by dxcore.assistant.answer_text (the others change subscriptions).
@@ -148,7 +156,7 @@ def command_intent(command: str, args: str) -> Intent:
         folded = (folded[: m.start()] + folded[m.end() :]).strip()
     if kind == UNIT:
         return Intent(UNIT, args, year=year, explicit=True)
-    level = level_of(folded) or next((_COMMAND_LEVELS[w] for w in folded.split() if w in _COMMAND_LEVELS), None)
+    level = command_level(folded)
     numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
     n = max(1, min(numbers[0], 100)) if numbers else DEFAULT_TOP
     return Intent(kind, args, level, year, _tier_of(folded), n if kind in (TOP, BOTTOM) else None, explicit=True)

@@ -20,8 +20,7 @@ def _scope(args: str) -> I.Intent:
 def _names_only_scope(args: str, scope: I.Intent) -> bool:
     """True when the arguments are just a level and/or a year ("cấp sở 2023", "huyen"), not a unit's name."""
     words = [w for w in fold(args).replace("/", " ").split() if w not in {"cap", "nam", "csv", "xlsx", "excel"}]
-    level_words = {"so", "huyen", "quan", "xa", "phuong", "tinh", "bo", "thi", "tran"}
-    return all(w in level_words or w.isdigit() for w in words)
+    return all(w in I.LEVEL_WORDS or w in {"thi", "tran"} or (w.isdigit() and len(w) == 4) for w in words)
 
 
 def _ranking_caption(title: Text, rankings: list[RankingView]) -> A.Answer:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.intents import level_of
+from dxcore.intents import LEVEL_WORDS, command_level
 from dxcore.models import Alias, Chat, Delivery, Subscription
 from dxcore.resolver import AMBIGUOUS, FOUND, Candidate, Resolver
 from dxcore.text import fold
@@ -112,8 +112,8 @@ def parse_target(text: str, resolver: Resolver, levels: set[str]) -> TargetChoic
         folded = folded.replace(word, " ").strip()
     if folded in {"tatca", "tat ca", "all", "toan bo", "het"}:
         return TargetChoice(Target(ALL), silent=silent)
-    if folded.startswith("cap ") or folded in {"so", "huyen", "xa"}:
-        level = level_of(folded) or {"so": "so", "huyen": "huyen", "xa": "xa"}.get(folded.removeprefix("cap "))
+    if folded.startswith("cap ") or folded in LEVEL_WORDS:  # "cấp sở", "huyen", "districts"
+        level = command_level(folded)
         if level in levels or level in {"so", "huyen", "xa"}:
             return TargetChoice(Target(LEVEL, level=level), silent=silent)
     resolution = resolver.resolve(folded)

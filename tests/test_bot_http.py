@@ -44,7 +44,7 @@ def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
             results = inline.params["results"]
             results = json.loads(results) if isinstance(results, str) else results
             (card,) = results
-            assert card["title"] == "UBND quận Ninh Kiều (districts, 2023)"
+            assert card["title"] == "UBND quận Ninh Kiều (district level, 2023)"
             assert "Rank: 6/9" in card["input_message_content"]["message_text"]
             assert "start=u_" in card["reply_markup"]["inline_keyboard"][0][0]["url"]
             assert not [r for r in fake.rejected if r.method == "answerInlineQuery"]

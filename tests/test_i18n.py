@@ -40,3 +40,18 @@ def test_problems_are_located_in_either_language() -> None:
     assert problem.render(VI).startswith("qd.docx:bảng 2, hàng 5: thứ hạng 7 phải là 6: có 5 đơn vị")
     (empty,) = parse_bytes(b"", "rong.txt").errors
     assert (str(empty), empty.render(VI)) == ("rong.txt: the file is empty.", "rong.txt: tệp trống.")
+
+
+def test_english_counts_its_nouns_and_names_appendices() -> None:
+    from dxcore.i18n import Appendix, word
+
+    assert [msg("counts.total", total=n).render(EN) for n in (1, 9)] == ["Total: 1 unit", "Total: 9 units"]
+    assert msg("counts.total", total=1).render(VI) == "Tổng số: 1 đơn vị"
+    assert (word(Appendix("Phụ lục II"), EN), word(Appendix("Phụ lục II"), VI)) == ("Appendix II", "Phụ lục II")
+
+
+def test_commands_take_english_level_words() -> None:
+    from dxcore.intents import command_intent
+
+    assert [command_intent("top", args).level for args in ("3 districts", "departments", "cấp huyện", "so")] == [
+        "huyen", "so", "huyen", "so"]
