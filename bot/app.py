@@ -337,7 +337,8 @@ def inline_cards(context: ContextTypes.DEFAULT_TYPE, view: CatalogView, query: s
                                    f"u_{unit_id}", lang))
             continue
         unit = answer.kind == "unit" and view.resolver.resolve(question).unit
-        payload = f"u_{unit.id}" if unit else _encode_question(question)
+        year = I.parse_intent(question).year
+        payload = (f"u_{unit.id}" + (f"_{year}" if year else "")) if unit else _encode_question(question)
         cards.append(_card(context, f"{answer.kind}:{len(cards)}", answer, payload, lang))
     return cards[:INLINE_RESULTS]
 
