@@ -50,16 +50,21 @@ async def _throughput(application: Application, transport: InProcessTelegram, up
         await application.shutdown()
 
 
+async def seeded_bot(folder: str) -> tuple[Application, InProcessTelegram]:
+    """dxbot on a fresh SQLite database in ``folder`` holding the shipped decision, on the in-process Bot API,
+    without the limiter that holds sends to Telegram's 30/s: benchmarks measure the work per update."""
+    url = f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
+    db = Database(url)
+    await db.prepare(load_shipped_if_empty)
+    await db.close()
+    transport = InProcessTelegram()
+    settings = Settings(token="123:abc", database_url=url, _env_file=None)
+    return build_application(settings, transport, rate_limited=False), transport
+
+
 async def throughput(updates: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
-        db = Database(url)
-        await db.prepare(load_shipped_if_empty)
-        await db.close()
-        transport = InProcessTelegram()
-        # Without the limiter that holds sends to Telegram's 30/s: this measures the work per answer.
-        dxbot = build_application(Settings(token="123:abc", database_url=url, _env_file=None), transport,
-                                  rate_limited=False)
+        dxbot, transport = await seeded_bot(tmp)
         ours = await _throughput(dxbot, transport, updates)
         await close_state(dxbot)
 

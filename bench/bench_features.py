@@ -23,11 +23,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import Update  # noqa: E402
 
-from bot.app import build_application, close_state  # noqa: E402
-from dxcore.db import Database  # noqa: E402
-from dxcore.settings import Settings  # noqa: E402
-from dxcore.store import load_shipped_if_empty  # noqa: E402
-from tests.inprocess import InProcessTelegram  # noqa: E402
+from bench.bench_bot import seeded_bot  # noqa: E402
+from bot.app import close_state  # noqa: E402
 
 INLINE_QUERIES = ["so y te", "thống kê", "top 5 cấp sở", "Sở KH", "ninh kieu", "", "2 đơn vị cuối cấp huyện",
                   "sở tt&tt"]
@@ -41,13 +38,7 @@ def _percentiles(samples: list[float]) -> str:
 
 async def measure(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
-        db = Database(url)
-        await db.prepare(load_shipped_if_empty)
-        await db.close()
-        transport = InProcessTelegram()
-        application = build_application(Settings(token="123:abc", database_url=url, _env_file=None), transport,
-                                         rate_limited=False)
+        application, transport = await seeded_bot(tmp)
         await application.initialize()
 
         async def timed(update: dict) -> float:
