@@ -35,7 +35,9 @@ class Msg:
 
     def render(self, lang: str = VI) -> str:
         template = catalog()[self.key][lang]
-        return _FORMATTER.format(template, **{name: word(value, lang) for name, value in self.params})
+        params = {name: word(value, lang) for name, value in self.params}
+        # str.format is C; the counting formatter is Python and only needed where a template counts something.
+        return _FORMATTER.format(template, **params) if "|" in template else template.format(**params)
 
     def __add__(self, other: Text) -> Joined:
         return Joined((self, other), "")
