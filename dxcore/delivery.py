@@ -24,8 +24,9 @@ from typing import IO, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dxcore.alerts import alert_answer
 from dxcore.answers import Answer, receipt_answer
@@ -276,29 +277,58 @@ class DeliveryWorker:
         return contents
 
     async def _record(self, outcomes: list[tuple[Job, SendResult]]) -> None:
-        """What happened to each alert of a chunk, in one short transaction."""
+        """What happened to each alert of a chunk, in one short transaction. Should that fail, each alert is recorded
+        on its own, so that one bad row can never make the chunk be sent again and again; a row that still cannot
+        be recorded is closed as failed."""
         now = self.clock()
-        async with self.db.session() as session, session.begin():
-            for job, result in outcomes:
-                values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
-                if result.kind == SENT:
-                    values |= {"status": "sent", "message_id": result.message_id, "sent_at": now}  # keeps last_error
-                elif result.kind == BLOCKED:
-                    values |= {"status": "blocked", "last_error": result.error}
-                    await set_active(session, job.chat_id, False, now)
-                elif result.kind == MIGRATED and result.new_chat_id is not None:
-                    await migrate_chat(session, job.chat_id, result.new_chat_id)
-                    values |= {"status": "pending", "chat_id": result.new_chat_id, "next_attempt_at": now,
-                               "attempts": job.attempts, "last_error": result.error}
-                elif result.kind == RETRY and job.attempts + 1 < self.max_attempts:
-                    wait = result.retry_after if result.retry_after is not None else min(2 ** job.attempts, 300)
-                    values |= {"status": "pending", "next_attempt_at": now + timedelta(seconds=wait),
-                               "last_error": result.error}
-                else:
-                    values |= {"status": "failed", "last_error": result.error}
-                # Fenced: a claim taken over by the next sender (this one lost the role) is its to record.
-                await session.execute(update(Delivery).where(Delivery.id == job.id,
-                                                             Delivery.claimed_by == self.worker_id).values(**values))
+        try:
+            async with self.db.session() as session, session.begin():
+                for job, result in outcomes:
+                    await self._record_one(session, job, result, now)
+            return
+        except SQLAlchemyError:
+            log.exception("recording a chunk of %d alerts failed; recording them one by one", len(outcomes))
+        for job, result in outcomes:
+            try:
+                async with self.db.session() as session, session.begin():
+                    await self._record_one(session, job, result, now)
+            except SQLAlchemyError as exc:
+                log.exception("recording alert %s failed", job.id)
+                async with self.db.session() as session, session.begin():
+                    await session.execute(self._fenced(job).values(
+                        status="sent" if result.kind == SENT else "failed", message_id=result.message_id,
+                        claimed_by=None, claimed_at=None, attempts=job.attempts + 1,
+                        last_error=f"could not be recorded: {type(exc).__name__}"))
+
+    def _fenced(self, job: Job):
+        """An update of the job's row, only while this worker's claim holds: a claim taken over by the next
+        sender (this one lost the role) is the new sender's to record."""
+        return update(Delivery).where(Delivery.id == job.id, Delivery.claimed_by == self.worker_id)
+
+    async def _record_one(self, session: AsyncSession, job: Job, result: SendResult, now: datetime) -> None:
+        values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
+        if result.kind == SENT:
+            values |= {"status": "sent", "message_id": result.message_id, "sent_at": now}  # keeps last_error
+        elif result.kind == BLOCKED:
+            values |= {"status": "blocked", "last_error": result.error}
+            await set_active(session, job.chat_id, False, now)
+        elif result.kind == MIGRATED and result.new_chat_id is not None:
+            await migrate_chat(session, job.chat_id, result.new_chat_id)
+            if await session.scalar(select(Delivery.id).where(
+                    Delivery.decision_id == job.decision_id, Delivery.chat_id == result.new_chat_id,
+                    Delivery.thread_id == job.thread_id)):
+                # The supergroup has (or had) this alert under its new id already: it is delivered there.
+                values |= {"status": "sent", "last_error": result.error}
+            else:
+                values |= {"status": "pending", "chat_id": result.new_chat_id, "next_attempt_at": now,
+                           "attempts": job.attempts, "last_error": result.error}
+        elif result.kind == RETRY and job.attempts + 1 < self.max_attempts:
+            wait = result.retry_after if result.retry_after is not None else min(2 ** job.attempts, 300)
+            values |= {"status": "pending", "next_attempt_at": now + timedelta(seconds=wait),
+                       "last_error": result.error}
+        else:
+            values |= {"status": "failed", "last_error": result.error}
+        await session.execute(self._fenced(job).values(**values))
 
     async def _send(self, job: Job, content: Content | None) -> SendResult:
         if content is None:

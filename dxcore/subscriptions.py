@@ -83,10 +83,24 @@ async def migrate_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int
         session.add(Chat(id=new_chat_id, type="supergroup", title=old.title, active=True, updated_at=datetime.now(UTC),
                          language=old.language))
         await session.flush()
-    await session.execute(update(Subscription).where(Subscription.chat_id == old_chat_id)
-                          .values(chat_id=new_chat_id))
-    await session.execute(update(Delivery).where(Delivery.chat_id == old_chat_id, Delivery.status == "pending")
-                          .values(chat_id=new_chat_id))
+    # Merged, not just moved: the supergroup may already follow the same thing or await the same alert (someone
+    # subscribed it too), and one alert per chat and decision is the rule.
+    followed = {(s.thread_id, s.scope, s.level, s.unit_id) for s in await session.scalars(
+        select(Subscription).where(Subscription.chat_id == new_chat_id))}
+    for sub in list(await session.scalars(select(Subscription).where(Subscription.chat_id == old_chat_id))):
+        if (sub.thread_id, sub.scope, sub.level, sub.unit_id) in followed:
+            await session.delete(sub)
+        else:
+            sub.chat_id = new_chat_id
+    awaited = {(d.decision_id, d.thread_id) for d in await session.scalars(
+        select(Delivery).where(Delivery.chat_id == new_chat_id))}
+    for alert in list(await session.scalars(select(Delivery).where(Delivery.chat_id == old_chat_id,
+                                                                   Delivery.status == "pending"))):
+        if (alert.decision_id, alert.thread_id) in awaited:
+            await session.delete(alert)
+        else:
+            alert.chat_id = new_chat_id
+    await session.flush()
     await session.execute(update(Alias).where(Alias.chat_id == old_chat_id).values(chat_id=new_chat_id))
     if old is not None:
         old.active, old.migrated_to = False, new_chat_id

@@ -296,3 +296,42 @@ async def test_a_migrated_group_keeps_its_alert_language(seeded: Database) -> No
         await migrate_chat(session, -100, -1001)
     async with seeded.session() as session:
         assert (await session.get(Chat, -1001)).language == "en"
+
+
+async def test_a_migrated_group_that_already_has_the_alert_is_not_sent_twice(seeded: Database,
+                                                                                seed_text: str) -> None:
+    """The old group and its new supergroup were both subscribed: the migration merges them, nothing loops."""
+    for chat in (-300, -100300, 1, 2, 3):
+        await _subscribe(seeded, chat, Target(ALL))
+    await _publish_later(seeded, seed_text)
+    sender = RecordingSender({-300: [SendResult(MIGRATED, new_chat_id=-100300, error="migrated")]})
+    worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: NOON)
+    await worker.run_once()
+    await worker.run_once()
+    assert sorted(chat for chat, *_ in sender.sent) == [-100300, 1, 2, 3]
+    async with seeded.session() as session:
+        statuses = Counter(await session.scalars(select(Delivery.status)))
+        follows = list(await session.scalars(select(Subscription.chat_id)))
+    assert statuses == {"sent": 5} and sorted(follows) == [-100300, 1, 2, 3]
+
+
+async def test_a_row_that_cannot_be_recorded_does_not_resend_its_chunk(seeded: Database, seed_text: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import dxcore.delivery as delivery
+    from sqlalchemy.exc import IntegrityError
+
+    async def broken_migration(*_args, **_kwargs) -> None:
+        raise IntegrityError("UPDATE subscription …", {}, Exception("unique constraint"))
+
+    monkeypatch.setattr(delivery, "migrate_chat", broken_migration)
+    for chat in (-300, 1, 2, 3):
+        await _subscribe(seeded, chat, Target(ALL))
+    await _publish_later(seeded, seed_text)
+    sender = RecordingSender({-300: [SendResult(MIGRATED, new_chat_id=-100300, error="migrated")]})
+    worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: NOON)
+    await worker.run_once()
+    assert await worker.run_once() == 0  # nothing left to send again
+    assert sorted(chat for chat, *_ in sender.sent) == [1, 2, 3]
+    async with seeded.session() as session:
+        rows = dict((await session.execute(select(Delivery.chat_id, Delivery.status))).all())
+    assert rows == {-300: "failed", 1: "sent", 2: "sent", 3: "sent"}
