@@ -705,8 +705,10 @@ async def _post_shutdown(application: Application) -> None:
 
 async def close_state(application: Application) -> None:
     """Write what is still pending and close the database (run_* calls this at shutdown; tests call it)."""
-    await application.bot_data["links"].close()
-    await application.bot_data["db"].close()
+    try:
+        await application.bot_data["links"].close()
+    finally:
+        await application.bot_data["db"].close()
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,

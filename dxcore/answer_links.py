@@ -24,6 +24,8 @@ from dxcore.text import fold
 log = logging.getLogger("dxbot.links")
 
 EDITABLE_FOR = timedelta(hours=48)  # Telegram lets bots edit their messages for 48 hours
+WRITE_ROWS = 1000  # links per INSERT: asyncpg takes at most 32,767 parameters per statement (5 per link)
+MAX_WAITING = 20_000  # links kept in memory while the database is unreachable
 
 
 def question_key(text: str) -> str:
@@ -81,6 +83,7 @@ class LinkRecorder:
         self._pending[(chat_id, question_id)] = _Pending(chat_id, question_id, question_key(text), answer_ids,
                                                          earlier.created_at if earlier else datetime.now(UTC))
         if self._flushing is None or self._flushing.done():
+            self._sleeping = True  # its first step is the wait: close() may cancel it before it even ran
             self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
@@ -102,15 +105,19 @@ class LinkRecorder:
         self._writing, self._pending = self._pending, {}
         try:
             insert = pg_insert if self.db.is_postgres else sqlite_insert
-            statement = insert(AnswerLink).values([vars(link) for link in self._writing.values()])
-            statement = statement.on_conflict_do_update(  # an edited question: its new wording and answer messages
-                index_elements=["chat_id", "question_id"],
-                set_={"question_key": statement.excluded.question_key, "answer_ids": statement.excluded.answer_ids},
-            )
+            links = [vars(link) for link in self._writing.values()]
             async with self.db.session() as session, session.begin():
-                await session.execute(statement)
+                for start in range(0, len(links), WRITE_ROWS):
+                    statement = insert(AnswerLink).values(links[start : start + WRITE_ROWS])
+                    statement = statement.on_conflict_do_update(  # an edited question: its new wording and answer
+                        index_elements=["chat_id", "question_id"],
+                        set_={"question_key": statement.excluded.question_key,
+                              "answer_ids": statement.excluded.answer_ids},
+                    )
+                    await session.execute(statement)
         except BaseException:
-            self._pending = {**self._writing, **self._pending}  # newer links win
+            kept = {**self._writing, **self._pending}  # newer links win; past the cap the oldest are dropped
+            self._pending = dict(list(kept.items())[-MAX_WAITING:])
             raise
         finally:
             self._writing = {}

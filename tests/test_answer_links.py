@@ -59,3 +59,12 @@ async def test_links_added_while_a_batch_is_written_are_written_too(db: Database
     recorder.add(-1, 3, "top 3", [30])
     await recorder.close()  # whatever is still waiting is written at close
     assert await reader.answer_to(-1, 3) == [30]
+
+
+async def test_a_large_backlog_is_written_in_several_statements(db: Database) -> None:
+    """After an outage thousands of links may wait: more than one INSERT may carry on PostgreSQL."""
+    recorder, reader = LinkRecorder(db, every=60), LinkRecorder(db)
+    for question in range(7000):
+        recorder.add(-5, question, f"question {question}", [question + 100_000])
+    await recorder.close()
+    assert await reader.answer_to(-5, 0) == [100_000] and await reader.answer_to(-5, 6999) == [106_999]
