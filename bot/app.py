@@ -113,15 +113,19 @@ def _in_group(message: Message) -> bool:
     return message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
+PHOTO_MAX_SIDE = 2560  # Telegram keeps photos at most this many pixels on the long side: taller ones get shrunk
+
+
 def _fits_as_photo(png: bytes) -> bool:
-    """Telegram refuses photos whose width + height exceed 10,000 px or whose sides differ more than 20 times."""
+    """Whether a chart can go as a photo and stay legible: not so tall that Telegram scales it down (a ranking of
+    a hundred communes would come out a few pixels per letter); such a chart goes as a file at full size."""
     width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
-    return width + height <= 10_000 and max(width, height) <= 20 * min(width, height)
+    return max(width, height) <= PHOTO_MAX_SIDE
 
 
 async def _send_files(message: Message, answer: A.Answer, lang: str, quote: bool) -> list[Message]:
     """An answer with files: each file with the answer's first part as its caption; longer text follows. A chart
-    too tall for a photo (a ranking of hundreds of communes) goes as a document, which has no size rule."""
+    too tall for a photo goes as a document, which Telegram keeps as it is."""
     parts = render(answer, brief=_in_group(message), lang=lang, limit=CAPTION_LIMIT)
     sent = []
     for i, attachment in enumerate(answer.attachments):

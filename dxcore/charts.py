@@ -43,8 +43,6 @@ UNKNOWN_TIER_COLOUR = "#999999"
 WIDTH_PX = 1080
 DPI = 100
 # Telegram refuses a photo whose width + height exceed 10,000 px: long rankings get thinner rows instead.
-MAX_HEIGHT_PX = 10_000 - WIDTH_PX - 20
-MIN_ROW_SCALE = 0.35  # below this the text is unreadable anyway; the image may then exceed the photo limit
 MARGIN_PX = 36
 GAP_PX = 24
 FONT = "DejaVu Sans"  # bundled with matplotlib and covers Vietnamese; nothing is downloaded
@@ -229,12 +227,12 @@ def _plain_axes(ax: Axes) -> None:
 
 # --- Ranking chart ---
 
-def _row_labels(ruler: _Ruler, rows: list[RankedRow], scale: float) -> tuple[list[str], FontProperties, float]:
+def _row_labels(ruler: _Ruler, rows: list[RankedRow]) -> tuple[list[str], FontProperties, float]:
     """Wrapped "rank. name" labels, their font, and the row pitch in pixels that fits the tallest label."""
-    font = _font(BODY_PT * scale)
-    labels = [ruler.wrap(f"{row.rank}. {_nfc(row.name)}", font, NAME_MAX_PX * scale, max_lines=2) for row in rows]
+    font = _font(BODY_PT)
+    labels = [ruler.wrap(f"{row.rank}. {_nfc(row.name)}", font, NAME_MAX_PX, max_lines=2) for row in rows]
     lines = max((len(label) for label in labels), default=1)
-    pitch = _line_px(BODY_PT * scale) * (lines + 0.7)
+    pitch = _line_px(BODY_PT) * (lines + 0.7)
     return ["\n".join(label) for label in labels], font, pitch
 
 
@@ -247,14 +245,8 @@ def _ranking_png(ranking: RankingView, lang: str) -> bytes:
     frame = _Frame(ruler, ranking_title(ranking, lang), legend, ranking_source(ranking.citation, lang))
 
     slots = max(len(rows), 1)
-    scale = 1.0
-    labels, font, pitch = _row_labels(ruler, rows, scale)
-    budget = MAX_HEIGHT_PX - frame.top_px - frame.bottom_px
-    for _ in range(6):  # smaller text wraps differently (more names on two lines): shrink until it fits
-        if slots * pitch <= budget or scale <= MIN_ROW_SCALE:
-            break
-        scale = max(scale * budget / (slots * pitch), MIN_ROW_SCALE)
-        labels, font, pitch = _row_labels(ruler, rows, scale)
+    # Text keeps its size however long the ranking: a tall chart is sent as a file, not shrunk into a photo.
+    labels, font, pitch = _row_labels(ruler, rows)
     fig, height = frame.figure(slots * pitch)
 
     label_px = max((ruler.width(line, font) for label in labels for line in label.split("\n")), default=0)
