@@ -171,9 +171,13 @@ class SenderRole:
     async def __aenter__(self) -> SenderRole:
         if self.db.is_postgres:
             self._conn = await self.db.engine.connect()
-            await self._conn.execution_options(isolation_level="AUTOCOMMIT")
-            self.acquired = bool(await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"),
-                                                          {"key": SEND_LOCK}))
+            try:
+                await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+                self.acquired = bool(await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"),
+                                                              {"key": SEND_LOCK}))
+            except BaseException:
+                await self._conn.invalidate()  # never back to the pool in an unknown state
+                raise
             return self
         path = make_url(self.db.url).database
         if not path or path == ":memory:":
@@ -206,9 +210,14 @@ class SenderRole:
             try:
                 if self.acquired:
                     await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
-            except Exception:  # noqa: BLE001 - the connection broke, and the lock went with it
+            except BaseException as exc:
+                # Broken, or interrupted (a cancelled shutdown): a pooled connection still holding the lock would
+                # keep every replica from sending, so this one is discarded, which releases the lock.
+                await self._conn.invalidate()
+                if not isinstance(exc, Exception):
+                    raise
                 log.info("sender lock connection was already gone")
-            finally:
+            else:
                 await self._conn.close()
         elif self._file is not None:
             self._file.close()  # closing the file releases the flock
