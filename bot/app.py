@@ -765,8 +765,8 @@ def run_bot(settings: Settings, *, webhook_url: str | None, listen: str, port: i
     logging.getLogger("httpx").setLevel(logging.WARNING)
     application = build_application(settings)
     if webhook_url:
-        if settings.webhook_secret is None:  # never serve updates anyone could post
-            raise ValueError("webhook mode needs DXBOT_WEBHOOK_SECRET")
+        if problem := settings.webhook_secret_problem():  # never serve updates anyone could post
+            raise ValueError(problem)
         application.run_webhook(
             listen=listen, port=port, webhook_url=webhook_url,
             url_path=urlsplit(webhook_url).path.strip("/"),  # a load balancer forwards the public path as it is

@@ -179,8 +179,8 @@ async def _prepare(settings: Settings) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.token is None or not settings.token.get_secret_value().strip():
         raise UsageError(NO_TOKEN)
-    if args.webhook_url and settings.webhook_secret is None:
-        raise UsageError("--webhook-url needs DXBOT_WEBHOOK_SECRET (the secret Telegram echoes in webhook calls).")
+    if args.webhook_url and (problem := settings.webhook_secret_problem()):
+        raise UsageError(problem)
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22: retry_after as a timedelta, without a warning
     from bot.app import run_bot  # Telegram is imported only when the bot runs
 

@@ -40,7 +40,11 @@ def _has(folded: str, *phrases: str) -> bool:
     return _pattern(phrases).search(folded) is not None
 
 
-_TIERS_FOLDED = sorted(((fold(w), code) for code, w in TIER_WORDS.items()), key=lambda p: -len(p[0]))
+# Tier words as printed, and the English ones English replies use ("/xeploai good departments").
+_ENGLISH_TIERS = {"excellent": "xuat_sac", "good": "tot", "fair": "kha", "average": "trung_binh", "weak": "yeu",
+                  "poor": "kem"}
+_TIERS_FOLDED = sorted([(fold(w), code) for code, w in TIER_WORDS.items()] + list(_ENGLISH_TIERS.items()),
+                       key=lambda p: -len(p[0]))
 # Levels as questions name them, beyond the document phrases levels.detect_level knows.
 _LEVEL_WORDS = [
     (r"(?:cac|nhung|may|bao nhieu) (?:so|so nganh|so, nganh)", "so"),
@@ -48,6 +52,8 @@ _LEVEL_WORDS = [
     (r"(?:cac|nhung|may|bao nhieu) (?:xa|phuong|xa phuong)", "xa"),
     (r"(?:so|quan|huyen|xa|phuong) nao", None),  # filled from the word itself below
     (r"cap quan", "huyen"),
+    (r"departments?", "so"), (r"districts?", "huyen"), (r"communes?", "xa"), (r"provinces?", "tinh"),
+    (r"ministr(?:y|ies)", "bo"),  # the level names English replies use
 ]
 _WHICH = {"so": "so", "quan": "huyen", "huyen": "huyen", "xa": "xa", "phuong": "xa"}
 

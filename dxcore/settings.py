@@ -36,15 +36,18 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_secret", mode="before")
     @classmethod
-    def _check_webhook_secret(cls, value: object) -> object:
-        """Blank means unset (webhook mode then refuses to start); otherwise what Telegram accepts as secret_token."""
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for secret_token)")
-        return value
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        """A blank secret must not switch the webhook's check off: it counts as no secret at all."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if text is None or (isinstance(text, str) and not text.strip()) else value
+
+    def webhook_secret_problem(self) -> str | None:
+        """Why webhook mode cannot start with this secret, or None (checked only when a webhook is asked for)."""
+        if self.webhook_secret is None:
+            return "--webhook-url needs DXBOT_WEBHOOK_SECRET (the secret Telegram echoes in webhook calls)."
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()):
+            return "DXBOT_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)."
+        return None
 
     @field_validator("quiet_hours")
     @classmethod

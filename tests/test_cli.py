@@ -79,6 +79,8 @@ def test_webhook_mode_refuses_a_blank_or_invalid_secret(tmp_path: Path, secret: 
     result = dxbot("run", "--webhook-url", "https://bot.example/hook", cwd=tmp_path,
                    env={"DXBOT_TOKEN": "123:abc", "DXBOT_WEBHOOK_SECRET": secret})
     assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+    # Other commands do not care about a webhook secret, even a malformed one.
+    assert dxbot("decisions", cwd=tmp_path, env={"DXBOT_WEBHOOK_SECRET": secret}).returncode == 0
 
 
 def test_wheel_ships_data_and_migrations(tmp_path: Path) -> None:

@@ -55,3 +55,13 @@ def test_commands_take_english_level_words() -> None:
 
     assert [command_intent("top", args).level for args in ("3 districts", "departments", "cấp huyện", "so")] == [
         "huyen", "so", "huyen", "so"]
+
+
+def test_questions_take_the_english_words_english_replies_use() -> None:
+    from dxcore.intents import TIER_LIST, TOP, command_intent, parse_intent
+
+    assert (command_intent("xeploai", "good departments").tier, command_intent("xeploai", "good").level) == ("tot", None)
+    top = parse_intent("top 3 districts")
+    assert (top.kind, top.level, top.n) == (TOP, "huyen", 3)
+    assert (parse_intent("những đơn vị cấp sở xếp loại khá").kind, parse_intent("fair departments").kind) == (
+        TIER_LIST, TIER_LIST)
