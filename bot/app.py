@@ -759,10 +759,18 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     return application
 
 
+def _no_bootstrap_traceback(record: logging.LogRecord) -> bool:
+    """PTB logs a failed start (Bot API unreachable, token refused) with a traceback; the CLI says it in one line."""
+    if "Bootstrap" in record.getMessage():
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
 def run_bot(settings: Settings, *, webhook_url: str | None, listen: str, port: int) -> None:
     """Run until SIGINT/SIGTERM (PTB stops cleanly on both). The caller has migrated and seeded the store."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext").addFilter(_no_bootstrap_traceback)
     application = build_application(settings)
     if webhook_url:
         if problem := settings.webhook_secret_problem():  # never serve updates anyone could post

@@ -182,10 +182,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.webhook_url and (problem := settings.webhook_secret_problem()):
         raise UsageError(problem)
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22: retry_after as a timedelta, without a warning
-    from bot.app import run_bot  # Telegram is imported only when the bot runs
+    from telegram.error import InvalidToken, NetworkError  # Telegram is imported only when the bot runs
+
+    from bot.app import run_bot
 
     asyncio.run(_prepare(settings))
-    run_bot(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port)
+    try:
+        run_bot(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port)
+    except InvalidToken:
+        raise UsageError(f"the Bot API at {settings.api_base_url} refused DXBOT_TOKEN: check the token") from None
+    except NetworkError as exc:
+        print(f"dxbot: cannot reach the Bot API at {settings.api_base_url} ({exc}); try again when it is reachable",
+              file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

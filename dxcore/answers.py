@@ -158,6 +158,7 @@ def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None 
 
 
 def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Text | None = None) -> Answer:
+    n = min(n, max((len(s.rows) for s in slices), default=n))  # "top 500" of a ranking of 20 is its 20
     if n == 1:
         title = msg("ranking.last_one" if bottom else "ranking.first_one")
     else:
@@ -198,8 +199,8 @@ HELP_EXAMPLES: tuple[str, ...] = tuple(_EXAMPLES["questions"])
 
 
 def help_answer() -> Answer:
-    lines: list[Text] = [msg("help.intro"), *(f"• {example}" for example in HELP_EXAMPLES), msg("help.more")]
-    return Answer("help", msg("help.title"), [Section(None, lines)],
+    # The examples are the buttons (bullets in plain text): listing them in the text too would say them twice.
+    return Answer("help", msg("help.title"), [Section(None, [msg("help.intro"), msg("help.more")])],
                   choices=[Choice(e, f"q:{e}") for e in HELP_EXAMPLES])
 
 

@@ -127,7 +127,7 @@ async def test_not_found_suggests_and_hints(tg) -> None:
     ("/xeploai khá cấp sở", ["9/20 đơn vị xếp loại Khá", "Sở Y tế"], ["Sở Tư pháp"]),
     ("/xeploai", ["Cách dùng: /xeploai"], []),
     ("/quyetdinh", ["Quyết định số 1568/QĐ-UBND ngày 12/7/2024", "cấp sở (20 đơn vị)"], []),
-    ("/help", ["top 3 cấp huyện"], []),
+    ("/help", ["những đơn vị cấp sở xếp loại Khá", "/bieudo"], []),
     ("/khongco", ["Không có lệnh này"], []),
 ])
 async def test_commands_in_private(tg, command: str, expected: list[str], absent: list[str]) -> None:

@@ -83,6 +83,13 @@ def test_webhook_mode_refuses_a_blank_or_invalid_secret(tmp_path: Path, secret: 
     assert dxbot("decisions", cwd=tmp_path, env={"DXBOT_WEBHOOK_SECRET": secret}).returncode == 0
 
 
+def test_run_says_when_the_bot_api_cannot_be_reached(tmp_path: Path) -> None:
+    result = dxbot("run", cwd=tmp_path, env={"DXBOT_TOKEN": "123:abc", "DXBOT_API_BASE_URL": "http://127.0.0.1:9/bot",
+                                             "DXBOT_FILE_BASE_URL": "http://127.0.0.1:9/file/bot"})
+    assert result.returncode == 1 and "cannot reach the Bot API at http://127.0.0.1:9/bot" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_wheel_ships_data_and_migrations(tmp_path: Path) -> None:
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                            capture_output=True, text=True, timeout=300)
