@@ -61,7 +61,7 @@ from dxcore import subscriptions as S
 from dxcore.assistant import answer_text, answer_unit, unit_answer, unit_history_answer
 from dxcore.db import Database
 from dxcore.delivery import DeliveryWorker, QuietHours
-from dxcore.i18n import EN, LANGUAGES, VI, Text, language_of, msg, word
+from dxcore.i18n import LANGUAGES, VI, Text, language_of, msg, word
 from dxcore.index import Catalog, CatalogView, record_pick
 from dxcore.levels import LEVEL_ORDER
 from dxcore.parsing import parse_bytes

@@ -205,16 +205,16 @@ class SenderRole:
         except Exception:  # noqa: BLE001 - a broken connection: the lock went with it
             return False
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         if self._conn is not None:
             try:
                 if self.acquired:
                     await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SEND_LOCK})
-            except BaseException as exc:
+            except BaseException as error:
                 # Broken, or interrupted (a cancelled shutdown): a pooled connection still holding the lock would
                 # keep every replica from sending, so this one is discarded, which releases the lock.
                 await self._conn.invalidate()
-                if not isinstance(exc, Exception):
+                if not isinstance(error, Exception):
                     raise
                 log.info("sender lock connection was already gone")
             else:

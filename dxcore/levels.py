@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import re
 
+from dxcore.i18n import VI, catalog
 from dxcore.text import fold
 
-# Code → display name, in the order levels are listed when a decision has several.
-LEVEL_NAMES: dict[str, str] = {
-    "bo": "Cấp bộ",
-    "tinh": "Cấp tỉnh",
-    "so": "Cấp sở",
-    "huyen": "Cấp huyện",
-    "xa": "Cấp xã",
-}
+# Code → display name, in the order levels are listed when a decision has several. The names are the message
+# catalog's (data/messages/words.toml), so answers and documents' summaries say the same.
+LEVEL_NAMES: dict[str, str] = {code: catalog()[f"level.{code}"][VI] for code in ("bo", "tinh", "so", "huyen", "xa")}
 LEVEL_ORDER = {code: i for i, code in enumerate(LEVEL_NAMES)}
 
 # Folded phrases → code; most specific first. Matched on word boundaries.

@@ -17,7 +17,7 @@ def _scope(args: str) -> I.Intent:
     return I.command_intent("thongke", args)
 
 
-def _names_only_scope(args: str, scope: I.Intent) -> bool:
+def _names_only_scope(args: str) -> bool:
     """True when the arguments are just a level and/or a year ("cấp sở 2023", "huyen"), not a unit's name."""
     words = [w for w in fold(args).replace("/", " ").split() if w not in {"cap", "nam", "csv", "xlsx", "excel"}]
     return all(w in I.LEVEL_WORDS or w in {"thi", "tran"} or (w.isdigit() and len(w) == 4) for w in words)
@@ -32,7 +32,7 @@ def _ranking_caption(title: Text, rankings: list[RankingView]) -> A.Answer:
 def chart_answer(view: CatalogView, args: str, chat_id: int | None = None) -> A.Answer:
     """/bieudo [cấp] [năm]: a bar chart per level; /bieudo <đơn vị>: the unit across decisions."""
     scope = _scope(args)
-    if args.strip() and not _names_only_scope(args, scope):
+    if args.strip() and not _names_only_scope(args):
         resolution = view.resolver.resolve(args, chat_id=chat_id)
         if resolution.status == FOUND:
             return unit_chart_answer(view, resolution.unit.id)

@@ -7,18 +7,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from dxcore.i18n import VI, catalog
 from dxcore.paths import data_dir
 from dxcore.text import fold, name_key
 
-# Best first.
-TIER_WORDS: dict[str, str] = {
-    "xuat_sac": "Xuất sắc",
-    "tot": "Tốt",
-    "kha": "Khá",
-    "trung_binh": "Trung bình",
-    "yeu": "Yếu",
-    "kem": "Kém",
-}
+# Best first. The words are the message catalog's (data/messages/words.toml): as documents print them, and as
+# Vietnamese answers say them.
+TIER_WORDS: dict[str, str] = {code: catalog()[f"tier.{code}"][VI]
+                              for code in ("xuat_sac", "tot", "kha", "trung_binh", "yeu", "kem")}
 TIER_RANK = {code: i for i, code in enumerate(TIER_WORDS)}
 _BY_FOLDED = {fold(word): code for code, word in TIER_WORDS.items()}
 

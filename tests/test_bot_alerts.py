@@ -3,7 +3,6 @@ fake Bot API over HTTP."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import pytest

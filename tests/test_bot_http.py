@@ -9,7 +9,6 @@ from pathlib import Path
 
 from tests.conftest import start_bot
 from tests.fakebot import FakeBotApi
-from tests.fakebot import call_buttons as _buttons
 from tests.fakebot import call_text as _text
 
 USER = 5151

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -37,6 +38,7 @@ def test_dry_run_prints_the_seed_summary_and_stores_nothing(tmp_path: Path) -> N
     data.mkdir()
     for name in ("examples.toml", "vocabulary.toml", "issuers.toml", "aliases.toml"):
         (data / name).write_bytes((ROOT / "data" / name).read_bytes())
+    shutil.copytree(ROOT / "data" / "messages", data / "messages")
     listing = dxbot("decisions", cwd=tmp_path, env={"DXBOT_DATA_DIR": str(data)})
     assert listing.stdout.strip() == "No decision is stored."
 

@@ -113,7 +113,7 @@ async def test_alerts_say_what_changed_and_are_sent_once(seeded: Database, seed_
     y_te = await _unit(seeded, "Sở Y tế")
     await _subscribe(seeded, 1, Target(UNIT, unit_id=y_te), silent=True)
     await _subscribe(seeded, 2, Target(ALL))
-    decision_id = await _publish_later(seeded, seed_text)
+    await _publish_later(seeded, seed_text)
     sender = RecordingSender()
     worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: NOON)
     assert await worker.run_once() == 2
@@ -146,7 +146,7 @@ async def test_alerts_are_written_in_the_subscribers_language(seeded: Database, 
 async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str) -> None:
     for chat in (1, 2, -300):
         await _subscribe(seeded, chat, Target(ALL))
-    decision_id = await _publish_later(seeded, seed_text)
+    await _publish_later(seeded, seed_text)
     now = [NOON]
     sender = RecordingSender({
         1: [SendResult(RETRY, retry_after=0.01, error="429")],
@@ -177,7 +177,7 @@ async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str
 
 async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text: str) -> None:
     await _subscribe(seeded, 1, Target(ALL))
-    decision_id = await _publish_later(seeded, seed_text)
+    await _publish_later(seeded, seed_text)
     night = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # 23:30 local
     quiet = QuietHours.parse("21:00-07:00")
     assert quiet.resume_at(night) == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 local
@@ -195,7 +195,7 @@ async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text
 async def test_a_crashed_claim_is_sent_by_the_next_worker(seeded: Database, seed_text: str) -> None:
     for chat in range(1, 31):
         await _subscribe(seeded, chat, Target(ALL))
-    decision_id = await _publish_later(seeded, seed_text)
+    await _publish_later(seeded, seed_text)
     now = [NOON]
     dead = DeliveryWorker(seeded, RecordingSender(), Catalog(), rate=1000, clock=lambda: now[0], worker_id="dead")
     claimed = await dead.claim()  # claimed, then the process died before sending or recording
@@ -210,7 +210,7 @@ async def test_a_running_sender_keeps_its_claims(seeded: Database, seed_text: st
     """While one worker is the sender, another neither sends nor takes its claims."""
     for chat in range(1, 11):
         await _subscribe(seeded, chat, Target(ALL))
-    decision_id = await _publish_later(seeded, seed_text)
+    await _publish_later(seeded, seed_text)
     first_sent, release = asyncio.Event(), asyncio.Event()
 
     class SlowSender(RecordingSender):
