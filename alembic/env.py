@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
-from dxcore.models import Base
+from alembic import context
+from dxcore.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,8 +25,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_by_hand() -> None:
-    from dxcore.db import create_engine
     from dxcore.settings import get_settings
+    from dxcore.store.db import create_engine
 
     engine = create_engine(get_settings().effective_database_url)
     async with engine.begin() as connection:

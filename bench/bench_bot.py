@@ -26,9 +26,9 @@ from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
 from bot.app import build_application, close_state  # noqa: E402
-from dxcore.db import Database  # noqa: E402
 from dxcore.settings import Settings  # noqa: E402
-from dxcore.store import load_shipped_if_empty  # noqa: E402
+from dxcore.store.db import Database  # noqa: E402
+from dxcore.store.decisions import load_shipped_if_empty  # noqa: E402
 from tests.fakebot import FakeBotApi  # noqa: E402
 from tests.inprocess import InProcessTelegram  # noqa: E402
 

@@ -24,13 +24,13 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from telegram import Bot  # noqa: E402
 
 from bot.alerts import TelegramSender  # noqa: E402
-from dxcore.db import Database  # noqa: E402
-from dxcore.delivery import DeliveryWorker  # noqa: E402
-from dxcore.index import Catalog  # noqa: E402
-from dxcore.models import Chat, Subscription  # noqa: E402
+from dxcore.alerts.delivery import DeliveryWorker  # noqa: E402
 from dxcore.parsing import parse_bytes  # noqa: E402
-from dxcore.publishing import publish  # noqa: E402
-from dxcore.store import load_shipped_if_empty, store_decision  # noqa: E402
+from dxcore.publishing.publish import publish  # noqa: E402
+from dxcore.store.db import Database  # noqa: E402
+from dxcore.store.decisions import load_shipped_if_empty, store_decision  # noqa: E402
+from dxcore.store.models import Chat, Subscription  # noqa: E402
+from dxcore.understanding.catalog import Catalog  # noqa: E402
 from tests.fakebot import FakeBotApi  # noqa: E402
 from tests.test_delivery import later_decision  # noqa: E402
 

@@ -17,9 +17,9 @@ import tracemalloc
 from datetime import date
 from pathlib import Path
 
-from dxcore.db import Database
 from dxcore.parsing import parse_bytes
-from dxcore.store import store_decision
+from dxcore.store.db import Database
+from dxcore.store.decisions import store_decision
 
 PLACES = ["Tân", "Phú", "Long", "Thạnh", "Bình", "Hòa", "An", "Mỹ", "Thới", "Trường", "Đông", "Tây", "Nhơn", "Vĩnh",
           "Xuân", "Phước", "Lợi", "Hưng", "Thuận", "Khánh"]

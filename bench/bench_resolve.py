@@ -26,8 +26,8 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dxcore.resolver import FOUND, Resolver, UnitRef  # noqa: E402
-from dxcore.text import fold, strip_diacritics  # noqa: E402
+from dxcore.understanding.resolver import FOUND, Resolver, UnitRef  # noqa: E402
+from dxcore.understanding.text import fold, strip_diacritics  # noqa: E402
 
 PLACES = [
     "Tân", "Phú", "Long", "Thạnh", "Bình", "Hòa", "An", "Mỹ", "Thới", "Trường", "Đông", "Tây", "Nhơn", "Vĩnh", "Xuân",
@@ -108,7 +108,7 @@ def measure_size(n: int) -> dict:
 def category_accuracy() -> list[tuple[str, int, int, int]]:
     """(category, rows, ours right, bare right) over both development sets, seeded from the shipped decision."""
     from dxcore.parsing import parse_file
-    from dxcore.text import clean
+    from dxcore.understanding.text import clean
 
     decision = parse_file(ROOT / "data" / "decisions" / "seed-decision-1568-QD-UBND-2024.txt").decision
     units = [UnitRef(i, clean(r.name), lv.code, decision.issuer)

@@ -6,12 +6,19 @@ from datetime import timedelta
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.render import render
-from dxcore.answers import Answer
-from dxcore.delivery import BLOCKED, FAILED, MIGRATED, RETRY, SENT, SendResult
-from dxcore.i18n import VI
+from dxcore.alerts.delivery import BLOCKED, FAILED, MIGRATED, RETRY, SENT, SendResult
+from dxcore.answering.answers import Answer
+from dxcore.answering.i18n import VI
 
 
 def _seconds(value: float | timedelta) -> float:

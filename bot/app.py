@@ -53,21 +53,26 @@ from telegram.request import BaseRequest
 
 from bot.alerts import TelegramSender
 from bot.render import keyboard, render
-from dxcore import answer_links as L
-from dxcore import answers as A
-from dxcore import intents as I
-from dxcore import publishing as P
-from dxcore import subscriptions as S
-from dxcore.assistant import answer_text, answer_unit, unit_answer, unit_history_answer
-from dxcore.db import Database
-from dxcore.delivery import DeliveryWorker, QuietHours
-from dxcore.i18n import LANGUAGES, VI, Text, language_of, msg, word
-from dxcore.index import Catalog, CatalogView, record_pick
-from dxcore.levels import LEVEL_ORDER
+from dxcore.alerts import subscriptions as S
+from dxcore.alerts.delivery import DeliveryWorker, QuietHours
+from dxcore.answering import answers as A
+from dxcore.answering.assistant import (
+    answer_text,
+    answer_unit,
+    unit_answer,
+    unit_history_answer,
+)
+from dxcore.answering.i18n import LANGUAGES, VI, Text, language_of, msg, word
+from dxcore.answering.reports import unit_chart_answer
 from dxcore.parsing import parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
-from dxcore.reports import unit_chart_answer
+from dxcore.publishing import publish as P
 from dxcore.settings import Settings
+from dxcore.store import links as L
+from dxcore.store.db import Database
+from dxcore.understanding import intents as I
+from dxcore.understanding.catalog import Catalog, CatalogView, record_pick
+from dxcore.understanding.levels import LEVEL_ORDER
 
 log = logging.getLogger("dxbot")
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")

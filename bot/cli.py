@@ -17,17 +17,17 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError
 
-from dxcore.assistant import ask
-from dxcore.db import Database
-from dxcore.formatting import format_date
-from dxcore.i18n import LANGUAGES, VI
-from dxcore.index import Catalog, load_resolver
-from dxcore.ingest import ingest_file
-from dxcore.watch import watch, watch_once
-from dxcore.levels import level_name
-from dxcore.queries import list_decisions, load_snapshot
+from dxcore.answering.assistant import ask
+from dxcore.answering.formatting import format_date
+from dxcore.answering.i18n import LANGUAGES, VI
+from dxcore.answering.queries import list_decisions, load_snapshot
+from dxcore.publishing.ingest import ingest_file
+from dxcore.publishing.watch import watch, watch_once
 from dxcore.settings import Settings
-from dxcore.store import cli_actor, load_shipped_if_empty
+from dxcore.store.db import Database
+from dxcore.store.decisions import cli_actor, load_shipped_if_empty
+from dxcore.understanding.catalog import Catalog, load_resolver
+from dxcore.understanding.levels import level_name
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -182,7 +182,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.webhook_url and (problem := settings.webhook_secret_problem()):
         raise UsageError(problem)
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22: retry_after as a timedelta, without a warning
-    from telegram.error import InvalidToken, NetworkError  # Telegram is imported only when the bot runs
+    from telegram.error import (  # Telegram is imported only when the bot runs
+        InvalidToken,
+        NetworkError,
+    )
 
     from bot.app import run_bot
 

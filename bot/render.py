@@ -6,8 +6,8 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from dxcore.answers import Answer
-from dxcore.i18n import VI, word
+from dxcore.answering.answers import Answer
+from dxcore.answering.i18n import VI, word
 
 MESSAGE_LIMIT = 4096
 CALLBACK_LIMIT = 64  # bytes of callback data Telegram keeps

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _check_quiet_hours(cls, value: str) -> str:
-        from dxcore.delivery import QuietHours  # the one parser of the format
+        from dxcore.alerts.delivery import QuietHours  # the one parser of the format
 
         QuietHours.parse(value)
         return value

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from dxcore.db import Database
 from dxcore.settings import DEFAULT_TEST_DATABASE_URL
+from dxcore.store.db import Database
 
 # PTB 22 warns unless retry_after is a timedelta; the tests run with warnings as errors, and the bot opts in too.
 os.environ.setdefault("PTB_TIMEDELTA", "true")

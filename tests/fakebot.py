@@ -24,8 +24,8 @@ import json
 import math
 import re
 import socket
-import sys
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator

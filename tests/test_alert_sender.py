@@ -12,14 +12,21 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.alerts import TelegramSender
-from dxcore.answers import Answer, Section
-from dxcore.db import Database
-from dxcore.delivery import BLOCKED, FAILED, MIGRATED, RETRY, SENT, DeliveryWorker
-from dxcore.index import Catalog
-from dxcore.models import Chat, Delivery
-from dxcore.publishing import publish
-from dxcore.store import load_shipped_if_empty
-from dxcore.subscriptions import ALL, Target, ensure_chat, subscribe
+from dxcore.alerts.delivery import (
+    BLOCKED,
+    FAILED,
+    MIGRATED,
+    RETRY,
+    SENT,
+    DeliveryWorker,
+)
+from dxcore.alerts.subscriptions import ALL, Target, ensure_chat, subscribe
+from dxcore.answering.answers import Answer, Section
+from dxcore.publishing.publish import publish
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty
+from dxcore.store.models import Chat, Delivery
+from dxcore.understanding.catalog import Catalog
 from tests.fakebot import BotApiError, FakeBotApi
 from tests.test_delivery import _store_later
 

@@ -6,8 +6,8 @@ import asyncio
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from dxcore.answer_links import LinkRecorder, forget_old
-from dxcore.db import Database
+from dxcore.store.db import Database
+from dxcore.store.links import LinkRecorder, forget_old
 
 
 async def test_links_are_written_in_batches_and_read_everywhere(db: Database) -> None:

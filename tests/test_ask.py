@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from dxcore import intents as I
-from dxcore.i18n import word
-from dxcore.assistant import ask
-from dxcore.db import Database
-from dxcore.index import Catalog, load_resolver, record_pick
-from dxcore.store import load_shipped_if_empty
+from dxcore.answering.assistant import ask
+from dxcore.answering.i18n import word
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty
+from dxcore.understanding import intents as I
+from dxcore.understanding.catalog import Catalog, load_resolver, record_pick
 from tests.conftest import FIXTURES
 from tests.test_cli import dxbot
 
@@ -112,6 +112,7 @@ def test_cli_resolve_json_arguments_and_stdin(tmp_path) -> None:
     queries = "\n".join(["ninh kieu", "thot not", "chào bot"] * 400) + "\n"
     import subprocess
     import sys
+
     from tests.conftest import ROOT
 
     piped = subprocess.run([sys.executable, "-m", "bot.cli", "resolve", "--json"], input=queries, text=True,
@@ -125,6 +126,7 @@ def test_cli_resolve_json_arguments_and_stdin(tmp_path) -> None:
 def test_cli_shell_answers_until_end_of_input(tmp_path) -> None:
     import subprocess
     import sys
+
     from tests.conftest import ROOT
 
     shell = subprocess.run([sys.executable, "-m", "bot.cli", "shell"], input="thống kê cấp huyện\ntop 2 cấp sở\n",
@@ -137,7 +139,7 @@ def test_cli_shell_answers_until_end_of_input(tmp_path) -> None:
 
 async def test_resolver_cache_sees_units_stored_later(seeded: Database, seed_text: str) -> None:
     from dxcore.parsing import parse_bytes
-    from dxcore.store import store_decision
+    from dxcore.store.decisions import store_decision
 
     cache = Catalog(check_every=0)
     assert (await ask(seeded, cache, "Sở Quy hoạch - Kiến trúc")).kind != "unit"

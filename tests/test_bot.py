@@ -10,9 +10,9 @@ from telegram.ext import Application
 
 from bot import app as bot_app
 from bot.render import split_messages
-from dxcore.db import Database
 from dxcore.settings import Settings
-from dxcore.store import load_shipped_if_empty
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty
 from tests.inprocess import BOT, InProcessTelegram, assert_telegram_html
 
 PRIVATE, GROUP, ADMIN = 4242, -100777, 99

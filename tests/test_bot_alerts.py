@@ -9,9 +9,9 @@ import pytest
 from telegram.ext import Application
 
 from bot import app as bot_app
-from dxcore.db import Database
 from dxcore.settings import Settings
-from dxcore.store import load_shipped_if_empty
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty
 from tests.fakebot import FakeBotApi
 from tests.fakebot import call_buttons as _buttons
 from tests.fakebot import call_text as _text

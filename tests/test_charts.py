@@ -13,13 +13,28 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dxcore.charts import (
-    TIER_COLOURS, WIDTH_PX, _font, _Ruler, history_chart, history_sources, history_title, ranking_chart,
-    ranking_source, ranking_title,
+from dxcore.answering.charts import (
+    TIER_COLOURS,
+    WIDTH_PX,
+    _font,
+    _Ruler,
+    history_chart,
+    history_sources,
+    history_title,
+    ranking_chart,
+    ranking_source,
+    ranking_title,
 )
-from dxcore.db import Database
-from dxcore.queries import RankedRow, RankingView, Snapshot, latest_rankings, load_snapshot, unit_history
-from dxcore.store import load_shipped_if_empty
+from dxcore.answering.queries import (
+    RankedRow,
+    RankingView,
+    Snapshot,
+    latest_rankings,
+    load_snapshot,
+    unit_history,
+)
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty
 from tests.conftest import SEED
 from tests.test_delivery import _store_later
 

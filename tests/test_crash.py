@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from dxcore.db import Database
-from dxcore.models import Delivery
+from dxcore.alerts.subscriptions import ALL, Target, ensure_chat, subscribe
 from dxcore.parsing import parse_bytes
-from dxcore.publishing import publish
-from dxcore.store import load_shipped_if_empty, store_decision
-from dxcore.subscriptions import ALL, Target, ensure_chat, subscribe
+from dxcore.publishing.publish import publish
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty, store_decision
+from dxcore.store.models import Delivery
 from tests.conftest import start_bot
 from tests.fakebot import FakeBotApi
 from tests.test_delivery import later_decision

@@ -10,16 +10,32 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from dxcore.answers import Answer
-from dxcore.db import Database
-from dxcore.delivery import BLOCKED, MIGRATED, RETRY, SENT, DeliveryWorker, QuietHours, SendResult
-from dxcore.index import Catalog
-from dxcore.models import Chat, Decision, Delivery, Subscription, Unit
+from dxcore.alerts.delivery import (
+    BLOCKED,
+    MIGRATED,
+    RETRY,
+    SENT,
+    DeliveryWorker,
+    QuietHours,
+    SendResult,
+)
+from dxcore.alerts.subscriptions import (
+    ALL,
+    LEVEL,
+    UNIT,
+    Target,
+    ensure_chat,
+    subscribe,
+    unsubscribe,
+)
+from dxcore.answering.answers import Answer
 from dxcore.parsing import parse_bytes
-from dxcore.publishing import publish
-from dxcore.store import load_shipped_if_empty, store_decision
-from dxcore.subscriptions import ALL, LEVEL, UNIT, Target, ensure_chat, subscribe, unsubscribe
-from dxcore.text import name_key
+from dxcore.publishing.publish import publish
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty, store_decision
+from dxcore.store.models import Chat, Decision, Delivery, Subscription, Unit
+from dxcore.understanding.catalog import Catalog
+from dxcore.understanding.text import name_key
 
 NOON = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 12:00 in Asia/Ho_Chi_Minh
 
@@ -289,7 +305,7 @@ async def test_a_sender_whose_lock_connection_drops_stops(pg_url: str, seed_text
 
 
 async def test_a_migrated_group_keeps_its_alert_language(seeded: Database) -> None:
-    from dxcore.subscriptions import migrate_chat
+    from dxcore.alerts.subscriptions import migrate_chat
 
     await _subscribe(seeded, -100, Target(ALL), language="en")
     async with seeded.session() as session, session.begin():
@@ -317,8 +333,9 @@ async def test_a_migrated_group_that_already_has_the_alert_is_not_sent_twice(see
 
 async def test_a_row_that_cannot_be_recorded_does_not_resend_its_chunk(seeded: Database, seed_text: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import dxcore.delivery as delivery
     from sqlalchemy.exc import IntegrityError
+
+    import dxcore.alerts.delivery as delivery
 
     async def broken_migration(*_args, **_kwargs) -> None:
         raise IntegrityError("UPDATE subscription …", {}, Exception("unique constraint"))

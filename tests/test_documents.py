@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dxcore.db import Database
-from dxcore.ingest import ingest_file
 from dxcore.parsing import parse_file
-from dxcore.store import IngestStatus
+from dxcore.publishing.ingest import ingest_file
+from dxcore.store.db import Database
+from dxcore.store.decisions import IngestStatus
 from tests.conftest import SEED
 from tests.docgen import make_decision_docx, make_decision_pdf, seed_rows, xa_rows
 

@@ -11,10 +11,21 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from dxcore.db import Database
-from dxcore.exports import _sheet_titles, export_filename, rankings_csv, rankings_xlsx
-from dxcore.i18n import Level, Tier, word
-from dxcore.queries import DecisionView, RankedRow, RankingView, Snapshot, latest_rankings
+from dxcore.answering.exports import (
+    _sheet_titles,
+    export_filename,
+    rankings_csv,
+    rankings_xlsx,
+)
+from dxcore.answering.i18n import Level, Tier, word
+from dxcore.answering.queries import (
+    DecisionView,
+    RankedRow,
+    RankingView,
+    Snapshot,
+    latest_rankings,
+)
+from dxcore.store.db import Database
 from tests.test_charts import stored_snapshot
 
 BOM = b"\xef\xbb\xbf"

@@ -6,7 +6,18 @@ import string
 from datetime import date
 from decimal import Decimal
 
-from dxcore.i18n import EN, VI, Day, Level, Percent, Tier, catalog, join, language_of, msg
+from dxcore.answering.i18n import (
+    EN,
+    VI,
+    Day,
+    Level,
+    Percent,
+    Tier,
+    catalog,
+    join,
+    language_of,
+    msg,
+)
 
 
 def test_every_message_has_both_languages_and_well_formed_placeholders() -> None:
@@ -43,7 +54,7 @@ def test_problems_are_located_in_either_language() -> None:
 
 
 def test_english_counts_its_nouns_and_names_appendices() -> None:
-    from dxcore.i18n import Appendix, word
+    from dxcore.answering.i18n import Appendix, word
 
     assert [msg("counts.total", total=n).render(EN) for n in (1, 9)] == ["Total: 1 unit", "Total: 9 units"]
     assert msg("counts.total", total=1).render(VI) == "Tổng số: 1 đơn vị"
@@ -51,14 +62,19 @@ def test_english_counts_its_nouns_and_names_appendices() -> None:
 
 
 def test_commands_take_english_level_words() -> None:
-    from dxcore.intents import command_intent
+    from dxcore.understanding.intents import command_intent
 
     assert [command_intent("top", args).level for args in ("3 districts", "departments", "cấp huyện", "so")] == [
         "huyen", "so", "huyen", "so"]
 
 
 def test_questions_take_the_english_words_english_replies_use() -> None:
-    from dxcore.intents import TIER_LIST, TOP, command_intent, parse_intent
+    from dxcore.understanding.intents import (
+        TIER_LIST,
+        TOP,
+        command_intent,
+        parse_intent,
+    )
 
     assert (command_intent("xeploai", "good departments").tier, command_intent("xeploai", "good").level) == ("tot", None)
     top = parse_intent("top 3 districts")

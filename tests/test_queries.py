@@ -8,14 +8,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from dxcore.db import Database
-from dxcore.models import Unit
-from dxcore.parsing import parse_bytes
-from dxcore.queries import (
-    Snapshot, list_decisions, load_snapshot, tier_counts, top, unit_result, unit_years, units_of_tier,
+from dxcore.answering.queries import (
+    Snapshot,
+    list_decisions,
+    load_snapshot,
+    tier_counts,
+    top,
+    unit_result,
+    unit_years,
+    units_of_tier,
 )
-from dxcore.store import load_shipped_if_empty, store_decision
-from dxcore.text import name_key
+from dxcore.parsing import parse_bytes
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty, store_decision
+from dxcore.store.models import Unit
+from dxcore.understanding.text import name_key
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import socket
 import time
 from pathlib import Path
 
-from dxcore.db import Database
-from dxcore.store import load_shipped_if_empty
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty
 from tests.conftest import start_bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot import call_buttons as _buttons

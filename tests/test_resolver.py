@@ -6,10 +6,10 @@ import csv
 
 import pytest
 
-from dxcore.i18n import word
+from dxcore.answering.i18n import word
 from dxcore.parsing import parse_file
-from dxcore.resolver import AMBIGUOUS, FOUND, NOT_FOUND, Resolver, UnitRef
-from dxcore.text import clean
+from dxcore.understanding.resolver import AMBIGUOUS, FOUND, NOT_FOUND, Resolver, UnitRef
+from dxcore.understanding.text import clean
 from tests.conftest import FIXTURES, SEED
 
 
@@ -110,7 +110,7 @@ def test_several_issuers_a_place_word_narrows_the_search() -> None:
 
 
 def test_choices_across_issuers_name_the_issuer() -> None:
-    from dxcore.answers import ambiguous_answer
+    from dxcore.answering.answers import ambiguous_answer
 
     units = seed_units() + [UnitRef(100, "Sở Y tế", "so", "UBND tỉnh Hậu Giang")]
     resolution = Resolver(units).resolve("Sở Y tế")

@@ -8,10 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from dxcore.db import Database
-from dxcore.models import Audit, Base, Decision, Result, Unit
 from dxcore.parsing import parse_file
-from dxcore.store import IngestStatus, load_shipped_if_empty, store_decision
+from dxcore.store.db import Database
+from dxcore.store.decisions import IngestStatus, load_shipped_if_empty, store_decision
+from dxcore.store.models import Audit, Base, Decision, Result, Unit
 from tests.conftest import SEED
 
 

@@ -5,9 +5,9 @@ Revises:
 Create Date: 2026-11-26 11:17:56.653129
 """
 
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 
 revision = '0001'
 down_revision = None

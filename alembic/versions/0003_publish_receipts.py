@@ -5,9 +5,9 @@ Revises: 0002
 Create Date: 2026-11-26 13:30:02.320792
 """
 
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

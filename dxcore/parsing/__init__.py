@@ -5,8 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from dxcore.parsing.decision import interpret
-from dxcore.parsing.model import Location, ParsedDecision, ParsedLevel, ParsedRow, ParseOutcome, Problem
-from dxcore.parsing.readers import DocumentError, read_blocks
+from dxcore.parsing.model import (
+    DocumentError,
+    Location,
+    ParsedDecision,
+    ParsedLevel,
+    ParsedRow,
+    ParseOutcome,
+    Problem,
+)
+from dxcore.parsing.readers import read_blocks
 from dxcore.parsing.validate import validate
 
 __all__ = [

@@ -11,11 +11,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from dxcore.i18n import msg
-from dxcore.levels import detect_level, level_name
-from dxcore.parsing.model import Block, Location, ParsedDecision, ParsedLevel, ParsedRow, Problem, StatedCount
-from dxcore.text import clean, strip_diacritics
-from dxcore.tiers import TIER_WORDS, parse_tier
+from dxcore.answering.i18n import msg
+from dxcore.parsing.model import (
+    Block,
+    Location,
+    ParsedDecision,
+    ParsedLevel,
+    ParsedRow,
+    Problem,
+    StatedCount,
+)
+from dxcore.understanding.levels import detect_level, level_name
+from dxcore.understanding.text import clean, strip_diacritics
+from dxcore.understanding.tiers import TIER_WORDS, parse_tier
 
 
 def _folded(text: str) -> str:

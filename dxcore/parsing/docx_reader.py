@@ -11,10 +11,10 @@ from docx.oxml.ns import nsmap, qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from lxml import etree
 
-from dxcore.i18n import msg
-from dxcore.parsing.model import Block, Location
-from dxcore.parsing.readers import DocumentError, split_cells
-from dxcore.text import clean
+from dxcore.answering.i18n import msg
+from dxcore.parsing.model import Block, DocumentError, Location
+from dxcore.parsing.text_reader import split_cells
+from dxcore.understanding.text import clean
 
 # A decision is a few hundred kilobytes of XML even with thousands of rows; more is a zip bomb, not a decision.
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024

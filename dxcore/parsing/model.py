@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from dxcore.i18n import EN, Text, msg, word
+from dxcore.answering.i18n import EN, Text, msg, word
 
 
 @dataclass(frozen=True)
@@ -142,3 +142,12 @@ class ParseOutcome:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+class DocumentError(ValueError):
+    """The file cannot be read as a decision at all: ``text`` says why in one sentence, worded in the reader's
+    language (the caller adds the file); str() is English."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(word(text, EN))
+        self.text = text

@@ -11,10 +11,9 @@ from pdfplumber.page import Page
 from pdfplumber.table import Table
 from pdfplumber.utils.exceptions import PdfminerException
 
-from dxcore.i18n import msg
-from dxcore.parsing.model import Block, Location
-from dxcore.parsing.readers import DocumentError
-from dxcore.text import clean
+from dxcore.answering.i18n import msg
+from dxcore.parsing.model import Block, DocumentError, Location
+from dxcore.understanding.text import clean
 
 # Words further apart than this many character heights are separate cells of one visual line: two header
 # columns side by side, or a label and its value aligned with tabs. Justified text never stretches a space this far.

@@ -6,70 +6,13 @@ else must be readable text.
 
 from __future__ import annotations
 
-import re
-
-from dxcore.i18n import EN, Text, msg, word
-from dxcore.parsing.model import Block, Location
-from dxcore.text import clean
+from dxcore.answering.i18n import msg
+from dxcore.parsing.docx_reader import read_docx
+from dxcore.parsing.model import Block, DocumentError
+from dxcore.parsing.pdf_reader import read_pdf
+from dxcore.parsing.text_reader import read_text
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-
-
-class DocumentError(ValueError):
-    """The file cannot be read as a decision at all: ``text`` says why in one sentence, worded in the reader's
-    language (the caller adds the file); str() is English."""
-
-    def __init__(self, text: Text) -> None:
-        super().__init__(word(text, EN))
-        self.text = text
-
-
-# Cells in a text line: tabs, pipes, or runs of two or more spaces.
-_CELL_SPLIT = re.compile(r"\t|\||\s{2,}")
-_SPACED = re.compile(r"\s{2,}")
-_RULE_LINE = re.compile(r"^[\s|:+=\-–—_]*$")
-
-
-def split_cells(line: str) -> tuple[str, ...]:
-    """Cells of a text line; a line with no separators is one cell. Markdown rule lines have none.
-
-    Tabs and pipes delimit cells, so an empty cell between them stays (an empty "Ghi chú" keeps the columns in
-    place); runs of spaces only separate, so there empty cells cannot be told and are dropped.
-    """
-    if _RULE_LINE.match(line):
-        return ()
-    line = line.replace("\u00a0", " ")
-    if "\t" in line or "|" in line:
-        cells = [clean(c) for c in re.split(r"\t|\|", line.strip().strip("|"))]
-        cells = [sub for c in cells for sub in (_SPACED.split(c) if c else [c])]
-        while cells and not cells[-1]:
-            cells.pop()
-        return tuple(cells) if any(cells) else ()
-    return tuple(cell for cell in (clean(c) for c in _CELL_SPLIT.split(line)) if cell)
-
-
-def _decode_text(data: bytes) -> str:
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError(msg("document.binary"))
-    for encoding in ("utf-8-sig", "utf-16"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            break
-        return text
-    raise DocumentError(msg("document.unknown_format"))
-
-
-def read_text(data: bytes, name: str) -> list[Block]:
-    text = _decode_text(data)
-    blocks = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        cells = split_cells(line)
-        if cells:
-            blocks.append(Block(cells=cells, loc=Location(name, line=number)))
-    return blocks
 
 
 def read_blocks(data: bytes, name: str) -> list[Block]:
@@ -79,12 +22,8 @@ def read_blocks(data: bytes, name: str) -> list[Block]:
     if not data.strip():
         raise DocumentError(msg("document.empty"))
     if data.startswith(b"PK\x03\x04"):
-        from dxcore.parsing.docx_reader import read_docx
-
         blocks = read_docx(data, name)
     elif data.startswith(b"%PDF"):
-        from dxcore.parsing.pdf_reader import read_pdf
-
         blocks = read_pdf(data, name)
     else:
         blocks = read_text(data, name)

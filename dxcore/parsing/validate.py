@@ -9,13 +9,18 @@ from bisect import bisect_right
 from collections import Counter
 from itertools import groupby
 
-from dxcore.formatting import format_percent
-from dxcore.i18n import msg
-from dxcore.levels import level_name
-from dxcore.parsing.model import Location, ParsedDecision, ParsedLevel, ParsedRow, Problem
-from dxcore.text import name_key
-from dxcore.tiers import is_better, thresholds_for, tier_word
-
+from dxcore.answering.formatting import format_percent
+from dxcore.answering.i18n import msg
+from dxcore.parsing.model import (
+    Location,
+    ParsedDecision,
+    ParsedLevel,
+    ParsedRow,
+    Problem,
+)
+from dxcore.understanding.levels import level_name
+from dxcore.understanding.text import name_key
+from dxcore.understanding.tiers import is_better, thresholds_for, tier_word
 
 _pct = format_percent
 

@@ -3,10 +3,16 @@ percentage and tier with the change since the previous decision ("↑ 3 hạng",
 
 from __future__ import annotations
 
-from dxcore.answers import Answer, Section, level_label, source_line, tier_tally
-from dxcore.i18n import Day, Level, Number, Percent, Text, Tier, join, msg
-from dxcore.queries import RankingView, Snapshot, tier_counts
-from dxcore.subscriptions import ALL, LEVEL, UNIT
+from dxcore.alerts.subscriptions import ALL, LEVEL, UNIT
+from dxcore.answering.answers import (
+    Answer,
+    Section,
+    level_label,
+    source_line,
+    tier_tally,
+)
+from dxcore.answering.i18n import Day, Level, Number, Percent, Text, Tier, join, msg
+from dxcore.answering.queries import RankingView, Snapshot, tier_counts
 
 Follow = tuple[str, str, int]  # (scope, level, unit id), as in Subscription
 

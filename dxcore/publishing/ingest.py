@@ -6,14 +6,14 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dxcore.db import Database
-from dxcore.levels import level_name
+from dxcore.answering.formatting import format_date
 from dxcore.parsing import ParsedDecision, parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
-from dxcore.formatting import format_date
-from dxcore.publishing import publish as publish_decision
-from dxcore.store import IngestStatus, store_decision
-from dxcore.tiers import tier_word
+from dxcore.publishing.publish import publish as publish_decision
+from dxcore.store.db import Database
+from dxcore.store.decisions import IngestStatus, store_decision
+from dxcore.understanding.levels import level_name
+from dxcore.understanding.tiers import tier_word
 
 
 @dataclass

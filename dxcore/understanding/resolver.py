@@ -26,8 +26,8 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from dxcore.text import clean, strip_diacritics
-from dxcore.vocabulary import Vocabulary, default_vocabulary, words
+from dxcore.understanding.text import clean, strip_diacritics
+from dxcore.understanding.vocabulary import Vocabulary, default_vocabulary, words
 
 FOUND, AMBIGUOUS, NOT_FOUND = "found", "ambiguous", "not_found"
 

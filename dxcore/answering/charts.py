@@ -23,10 +23,10 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dxcore.answers import ranking_source, ranking_title
-from dxcore.i18n import VI, Day, Percent, Tier, join, msg, word
-from dxcore.queries import Citation, RankedRow, RankingView
-from dxcore.tiers import TIER_RANK
+from dxcore.answering.answers import ranking_source, ranking_title
+from dxcore.answering.i18n import VI, Day, Percent, Tier, join, msg, word
+from dxcore.answering.queries import Citation, RankedRow, RankingView
+from dxcore.understanding.tiers import TIER_RANK
 
 # Okabe–Ito colours, told apart with the common colour-vision deficiencies: blue/green for the good tiers and
 # orange/red for the poor ones, so both ends of a ranking read at a glance.

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from dxcore import answers as A
-from dxcore import intents as I
-from dxcore.db import Database
-from dxcore.i18n import Text, msg
-from dxcore.index import Catalog, CatalogView
-from dxcore.queries import list_decisions, tier_counts, top, unit_history, unit_result, unit_years, units_of_tier
-from dxcore.reports import chart_answer, export_answer
-from dxcore.resolver import AMBIGUOUS, FOUND
+from dxcore.answering import answers as A
+from dxcore.answering.i18n import Text, msg
+from dxcore.answering.queries import (
+    list_decisions,
+    tier_counts,
+    top,
+    unit_history,
+    unit_result,
+    unit_years,
+    units_of_tier,
+)
+from dxcore.answering.reports import chart_answer, export_answer
+from dxcore.store.db import Database
+from dxcore.understanding import intents as I
+from dxcore.understanding.catalog import Catalog, CatalogView
+from dxcore.understanding.resolver import AMBIGUOUS, FOUND
 
 SURE_SCORE = 85.0  # below this a found unit is named in a note ("Hiểu là …"), since it was matched loosely
 

@@ -1,6 +1,6 @@
 """Answer: what to say, as a plain object any adapter renders (plain text here, Telegram HTML in bot/).
 
-Builders take what the queries return and phrase it as message keys with typed parameters (dxcore.i18n); the
+Builders take what the queries return and phrase it as message keys with typed parameters (dxcore.answering.i18n); the
 renderer words it in Vietnamese (decimal commas) or English. Every answer about results carries its citation.
 """
 
@@ -10,10 +10,30 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dxcore.i18n import VI, Appendix, Day, Level, Number, Percent, Text, Tier, join, msg, word
+from dxcore.answering.i18n import (
+    VI,
+    Appendix,
+    Day,
+    Level,
+    Number,
+    Percent,
+    Text,
+    Tier,
+    join,
+    msg,
+    word,
+)
+from dxcore.answering.queries import (
+    Citation,
+    DecisionInfo,
+    LevelCounts,
+    RankedRow,
+    RankingSlice,
+    RankingView,
+    UnitResult,
+)
 from dxcore.paths import data_dir
-from dxcore.queries import Citation, DecisionInfo, LevelCounts, RankedRow, RankingSlice, RankingView, UnitResult
-from dxcore.resolver import Candidate
+from dxcore.understanding.resolver import Candidate
 
 
 @dataclass(frozen=True)

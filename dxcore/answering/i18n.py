@@ -15,7 +15,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from dxcore.formatting import EN, VI, format_date, format_number, format_percent
+from dxcore.answering.formatting import (
+    EN,
+    VI,
+    format_date,
+    format_number,
+    format_percent,
+)
 from dxcore.paths import data_dir
 
 LANGUAGES = (VI, EN)

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dxcore.levels import detect_level
-from dxcore.text import fold
-from dxcore.tiers import TIER_WORDS
+from dxcore.understanding.levels import detect_level
+from dxcore.understanding.text import fold
+from dxcore.understanding.tiers import TIER_WORDS
 
 UNIT, COUNTS, TOP, BOTTOM, TIER_LIST, DECISIONS, HELP = "unit", "counts", "top", "bottom", "tier_list", "decisions", "help"
 DEFAULT_TOP = 5
@@ -139,7 +139,7 @@ def command_level(folded: str) -> str | None:
     return level_of(folded) or next((LEVEL_WORDS[w] for w in folded.split() if w in LEVEL_WORDS), None)
 
 
-# Commands that ask something and are answered by dxcore.assistant.answer_text (the others change subscriptions).
+# Commands that ask something and are answered by dxcore.answering.assistant.answer_text (the others change subscriptions).
 QUESTION_COMMANDS = (*COMMANDS, "lichsu", "bieudo", "xuat")
 
 

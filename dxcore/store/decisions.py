@@ -10,11 +10,11 @@ from enum import StrEnum
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.db import Database
-from dxcore.models import Audit, Decision, Ranking, Result, Unit
 from dxcore.parsing import ParsedDecision, parse_file
 from dxcore.paths import shipped_decisions
-from dxcore.text import clean, name_key
+from dxcore.store.db import Database
+from dxcore.store.models import Audit, Decision, Ranking, Result, Unit
+from dxcore.understanding.text import clean, name_key
 
 
 class IngestStatus(StrEnum):

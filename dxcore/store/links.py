@@ -17,9 +17,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.db import Database
-from dxcore.models import AnswerLink
-from dxcore.text import fold
+from dxcore.store.db import Database
+from dxcore.store.models import AnswerLink
+from dxcore.understanding.text import fold
 
 log = logging.getLogger("dxbot.links")
 

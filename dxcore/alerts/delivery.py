@@ -17,24 +17,24 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from dxcore.alerts import alert_answer
-from dxcore.answers import Answer, receipt_answer
-from dxcore.db import Database
-from dxcore.index import Catalog
-from dxcore.i18n import VI
-from dxcore.models import Chat, Decision, Delivery, Subscription
-from dxcore.subscriptions import migrate_chat, set_active
+from dxcore.alerts.message import alert_answer
+from dxcore.alerts.subscriptions import migrate_chat, set_active
+from dxcore.answering.answers import Answer, receipt_answer
+from dxcore.answering.i18n import VI
+from dxcore.store.db import Database
+from dxcore.store.models import Chat, Decision, Delivery, Subscription
+from dxcore.understanding.catalog import Catalog
 
 log = logging.getLogger("dxbot.delivery")
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -15,9 +15,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.levels import LEVEL_ORDER
-from dxcore.models import Decision, Ranking, Result, Unit
-from dxcore.tiers import TIER_RANK, is_better
+from dxcore.store.models import Decision, Ranking, Result, Unit
+from dxcore.understanding.levels import LEVEL_ORDER
+from dxcore.understanding.tiers import TIER_RANK, is_better
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.db import Database
-from dxcore.models import Alias, Decision, Unit
+from dxcore.answering.queries import Snapshot, load_snapshot
 from dxcore.paths import data_dir
-from dxcore.queries import Snapshot, load_snapshot
-from dxcore.resolver import Resolver, UnitRef
-from dxcore.text import name_key
-from dxcore.vocabulary import Vocabulary
+from dxcore.store.db import Database
+from dxcore.store.models import Alias, Decision, Unit
+from dxcore.understanding.resolver import Resolver, UnitRef
+from dxcore.understanding.text import name_key
+from dxcore.understanding.vocabulary import Vocabulary
 
 LEARNED_QUORUM = 3  # different users who must pick the same unit before a learned alias serves everyone
 

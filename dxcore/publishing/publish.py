@@ -1,5 +1,5 @@
 """Publishing: a stored decision becomes public once, ever, and every chat that follows any of it gets one alert
-enqueued in the same transaction (the outbox; dxcore.delivery sends them)."""
+enqueued in the same transaction (the outbox; dxcore.alerts.delivery sends them)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,21 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.models import Audit, Chat, Decision, Delivery, PendingPublish, Ranking, Result, Subscription, Unit
+from dxcore.alerts.subscriptions import ALL, LEVEL, UNIT
 from dxcore.parsing import ParsedDecision
-from dxcore.store import IngestStatus, store_decision
-from dxcore.subscriptions import ALL, LEVEL, UNIT
-from dxcore.text import name_key
+from dxcore.store.decisions import IngestStatus, store_decision
+from dxcore.store.models import (
+    Audit,
+    Chat,
+    Decision,
+    Delivery,
+    PendingPublish,
+    Ranking,
+    Result,
+    Subscription,
+    Unit,
+)
+from dxcore.understanding.text import name_key
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from pathlib import Path
 
-from dxcore.db import Database
-from dxcore.ingest import FileReport, ingest_file
+from dxcore.publishing.ingest import FileReport, ingest_file
+from dxcore.store.db import Database
 
 log = logging.getLogger("dxbot.watch")
 SUFFIXES = {".txt", ".docx", ".pdf"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from dxcore.i18n import VI, catalog
-from dxcore.text import fold
+from dxcore.answering.i18n import VI, catalog
+from dxcore.understanding.text import fold
 
 # Code → display name, in the order levels are listed when a decision has several. The names are the message
 # catalog's (data/messages/words.toml), so answers and documents' summaries say the same.

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from dxcore.paths import data_dir
-from dxcore.text import fold
+from dxcore.understanding.text import fold
 
 _WORD_RE = re.compile(r"\w+")
 

@@ -3,13 +3,13 @@ attachments drawn in the reader's language when sent; matplotlib and openpyxl lo
 
 from __future__ import annotations
 
-from dxcore import answers as A
-from dxcore import intents as I
-from dxcore.i18n import Level, Text, msg
-from dxcore.index import CatalogView
-from dxcore.queries import RankingView, latest_rankings, unit_history
-from dxcore.resolver import AMBIGUOUS, FOUND
-from dxcore.text import fold
+from dxcore.answering import answers as A
+from dxcore.answering.i18n import Level, Text, msg
+from dxcore.answering.queries import RankingView, latest_rankings, unit_history
+from dxcore.understanding import intents as I
+from dxcore.understanding.catalog import CatalogView
+from dxcore.understanding.resolver import AMBIGUOUS, FOUND
+from dxcore.understanding.text import fold
 
 
 def _scope(args: str) -> I.Intent:
@@ -77,7 +77,7 @@ def export_answer(view: CatalogView, args: str) -> A.Answer:
 
 def _ranking_chart(ranking: RankingView):
     def draw(lang: str) -> bytes:
-        from dxcore.charts import ranking_chart
+        from dxcore.answering.charts import ranking_chart
 
         return ranking_chart(ranking, lang)
     return draw
@@ -85,21 +85,21 @@ def _ranking_chart(ranking: RankingView):
 
 def _history_chart(name: str, history: list):
     def draw(lang: str) -> bytes:
-        from dxcore.charts import history_chart
+        from dxcore.answering.charts import history_chart
 
         return history_chart(name, history, lang)
     return draw
 
 
 def _export_name(rankings: list[RankingView], ext: str) -> str:
-    from dxcore.exports import export_filename
+    from dxcore.answering.exports import export_filename
 
     return export_filename(rankings, ext)
 
 
 def _export(rankings: list[RankingView], as_csv: bool):
     def write(lang: str) -> bytes:
-        from dxcore.exports import rankings_csv, rankings_xlsx
+        from dxcore.answering.exports import rankings_csv, rankings_xlsx
 
         return (rankings_csv if as_csv else rankings_xlsx)(rankings, lang)
     return write

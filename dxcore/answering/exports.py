@@ -21,9 +21,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from dxcore.answers import ranking_source, ranking_title
-from dxcore.i18n import EN, VI, Level, Tier, format_number, msg, word
-from dxcore.queries import RankingView
+from dxcore.answering.answers import ranking_source, ranking_title
+from dxcore.answering.i18n import EN, VI, Level, Tier, format_number, msg, word
+from dxcore.answering.queries import RankingView
 
 # Layout of a sheet: title, citation, a blank row, the header, then one row per unit.
 TITLE_ROW, SOURCE_ROW, HEADER_ROW = 1, 2, 4

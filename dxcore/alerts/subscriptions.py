@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.intents import LEVEL_WORDS, command_level
-from dxcore.models import Alias, Chat, Delivery, Subscription
-from dxcore.resolver import AMBIGUOUS, FOUND, Candidate, Resolver
-from dxcore.text import fold
+from dxcore.store.models import Alias, Chat, Delivery, Subscription
+from dxcore.understanding.intents import LEVEL_WORDS, command_level
+from dxcore.understanding.resolver import AMBIGUOUS, FOUND, Candidate, Resolver
+from dxcore.understanding.text import fold
 
 ALL, LEVEL, UNIT = "all", "level", "unit"
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from dxcore.i18n import VI, catalog
+from dxcore.answering.i18n import VI, catalog
 from dxcore.paths import data_dir
-from dxcore.text import fold, name_key
+from dxcore.understanding.text import fold, name_key
 
 # Best first. The words are the message catalog's (data/messages/words.toml): as documents print them, and as
 # Vietnamese answers say them.

@@ -1,0 +1,1 @@
+"""Answers: queries on the results snapshot, the Answer object, wording (i18n), charts and exports."""

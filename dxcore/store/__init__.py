@@ -1,0 +1,1 @@
+"""The results store: SQLAlchemy models, the engine and migrations, the one writer, answer links."""
