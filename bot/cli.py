@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("queries", nargs="*", metavar="QUERY")
     resolve.add_argument("--json", action="store_true", help="one JSON object per query per line (the default)")
 
-    commands.add_parser("shell", help="type questions, get answers")
+    commands.add_parser("shell", help="type questions, get answers; type a choice's number to press it")
     return parser
 
 
@@ -158,17 +158,11 @@ async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _shell(settings: Settings) -> int:
-    catalog = Catalog()
-    print("dxbot shell: gõ câu hỏi, Enter để trả lời; Ctrl-D để thoát.")
+    from bot.shell import run_shell
+
     async with _store(settings, seed=True) as db:
-        while True:
-            try:
-                text = await asyncio.to_thread(input, "> ")
-            except EOFError:
-                print()
-                return EXIT_OK
-            if text.strip():
-                print((await ask(db, catalog, text)).render_plain(), end="\n\n")
+        await run_shell(db)
+    return EXIT_OK
 
 
 async def _prepare(settings: Settings) -> None:

@@ -16,7 +16,7 @@ Row = tuple[str | None, str]  # (HTML tag or None, plain text)
 
 
 def _rows(answer: Answer, brief: bool, lang: str) -> list[Row]:
-    rows: list[Row] = [("b", word(answer.title, lang))]
+    rows: list[Row] = [("b" if answer.kind != "notice" else None, word(answer.title, lang))]
     if answer.note:
         rows.append(("i", word(answer.note, lang)))
     for section in answer.sections:
@@ -76,9 +76,9 @@ def render(answer: Answer, *, brief: bool = False, lang: str = VI, limit: int = 
 
 
 def keyboard(answer: Answer, lang: str = VI) -> InlineKeyboardMarkup | None:
-    buttons = [
+    buttons = [  # only sealed choices: an unsealed one would be refused when pressed
         [InlineKeyboardButton(word(choice.label, lang)[:64], callback_data=choice.payload)]
         for choice in answer.choices
-        if len(choice.payload.encode()) <= CALLBACK_LIMIT
+        if choice.payload and len(choice.payload.encode()) <= CALLBACK_LIMIT
     ]
     return InlineKeyboardMarkup(buttons) if buttons else None

@@ -57,7 +57,13 @@ async def test_subscribe_publish_and_alert_once(running, seed_text: str) -> None
     answer = await _reply(fake, USER, "/dangky so y te", fake.mark())
     assert "Đã đăng ký: Sở Y tế." in _text(answer)
     listing = await _reply(fake, USER, "/dangky", fake.mark())
-    assert "• Sở Y tế" in _text(listing) and _buttons(listing)[0]["callback_data"] == "s:all"
+    assert "• Sở Y tế" in _text(listing)
+    level_button = next(b for b in _buttons(listing) if b["text"] == "Cấp huyện")
+    mark = fake.mark()
+    fake.push_callback(USER, listing.result["message_id"], level_button["callback_data"], user_id=USER)
+    tapped = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(USER),
+                                       since=mark)
+    assert "Đã đăng ký: Cấp huyện." in _text(tapped)
 
     fake.set_chat_member(GROUP, USER, "member")
     refused = await _reply(fake, GROUP, "/dangky tatca", fake.mark(), user_id=USER)

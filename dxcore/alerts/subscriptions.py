@@ -14,6 +14,7 @@ from dxcore.understanding.resolver import AMBIGUOUS, FOUND, Candidate, Resolver
 from dxcore.understanding.text import fold
 
 ALL, LEVEL, UNIT = "all", "level", "unit"
+LOCAL = "local"  # the kind of the CLI shell's chat: it may follow things, but alerts never go there
 
 
 @dataclass(frozen=True)

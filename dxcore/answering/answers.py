@@ -32,14 +32,19 @@ from dxcore.answering.queries import (
     RankingView,
     UnitResult,
 )
+from dxcore.conversation.actions import Action, AskExample, Follow, Pick, Unfollow
 from dxcore.paths import data_dir
 from dxcore.understanding.resolver import Candidate
 
 
 @dataclass(frozen=True)
 class Choice:
+    """A button: its label and typed action; ``payload`` is the action sealed for one chat (set by the
+    conversation core, see dxcore.conversation.actions), empty until then."""
+
     label: Text
-    payload: str  # short, ids not names: fits Telegram's 64-byte callback data
+    action: Action
+    payload: str = ""
 
 
 @dataclass
@@ -59,7 +64,8 @@ class Answer:
     attachments: list[Attachment] = field(default_factory=list)
     brief_lines: int | None = None  # leading lines of each section that make the short version (group chats)
 
-    def render_plain(self, lang: str = VI) -> str:
+    def render_plain(self, lang: str = VI, *, numbered: bool = False) -> str:
+        """Plain text; each choice a line "• label", or "1. label" where typing the number presses it."""
         parts = [word(self.title, lang)]
         if self.note:
             parts.append(word(self.note, lang))
@@ -69,7 +75,8 @@ class Answer:
                 block.append(section.source)
             parts.append("\n".join(word(text, lang) for text in block))
         if self.choices:
-            parts.append("\n".join(f"• {word(c.label, lang)}" for c in self.choices))
+            parts.append("\n".join(f"{f'{i}.' if numbered else '•'} {word(c.label, lang)}"
+                                    for i, c in enumerate(self.choices, start=1)))
         return "\n\n".join(p for p in parts if p)
 
 
@@ -114,9 +121,9 @@ def ranking_source(citation: Citation, lang: str = VI) -> str:
     return word(source_line(citation), lang)
 
 
-def unit_choice(unit_id: int, name: Text, year: int | None = None, *, pick: bool = False) -> Choice:
-    """A button for a unit; a pick ("p:") answers a question that named several units, and teaches the resolver."""
-    return Choice(name, f"{'p' if pick else 'u'}:{unit_id}" + (f":{year}" if year else ""))
+def pick_choice(unit_id: int, name: Text, year: int | None = None) -> Choice:
+    """A unit offered for a question that named several (or none clearly): the tap answers and teaches."""
+    return Choice(name, Pick(unit_id, year or 0))
 
 
 def _neighbour(position: str, row: RankedRow, mine: RankedRow) -> Text:
@@ -221,26 +228,32 @@ HELP_EXAMPLES: tuple[str, ...] = tuple(_EXAMPLES["questions"])
 def help_answer() -> Answer:
     # The examples are the buttons (bullets in plain text): listing them in the text too would say them twice.
     return Answer("help", msg("help.title"), [Section(None, [msg("help.intro"), msg("help.more")])],
-                  choices=[Choice(e, f"q:{e}") for e in HELP_EXAMPLES])
+                  choices=[Choice(e, AskExample(i)) for i, e in enumerate(HELP_EXAMPLES)])
 
 
 def _labels(candidates: tuple[Candidate, ...]) -> list[Text]:
-    """Unit names, with the issuer when the choices span several ("Sở X (UBND tỉnh Y)")."""
-    several = len({c.unit.issuer for c in candidates}) > 1
-    return [f"{c.unit.name} ({c.unit.issuer})" if several else c.unit.name for c in candidates]
+    """Unit names as printed, with what tells them apart in parentheses when the choices span several levels or
+    issuers ("Phường 3 (cấp xã)", "Sở Y tế (UBND tỉnh Y)")."""
+    levels = len({c.unit.level for c in candidates}) > 1
+    issuers = len({c.unit.issuer for c in candidates}) > 1
+    labels: list[Text] = []
+    for c in candidates:
+        extra = ([level_label(c.unit.level)] if levels else []) + ([c.unit.issuer] if issuers else [])
+        labels.append(msg("choice.label", name=c.unit.name, extra=join(extra)) if extra else c.unit.name)
+    return labels
 
 
 def ambiguous_answer(query: str, candidates: tuple[Candidate, ...], year: int | None) -> Answer:
     shown = candidates[:5]
     return Answer("ambiguous", msg("ambiguous.title", query=quoted(query)),
-                  choices=[unit_choice(c.unit.id, label, year, pick=True) for c, label in zip(shown, _labels(shown))])
+                  choices=[pick_choice(c.unit.id, label, year) for c, label in zip(shown, _labels(shown))])
 
 
 def not_found_answer(query: str, suggestions: tuple[Candidate, ...], year: int | None) -> Answer:
     sections = [Section(None, [msg("not_found.hint")])]
     title = msg("not_found.suggest" if suggestions else "not_found.title", query=quoted(query))
     return Answer("not_found", title, sections,
-                  choices=[unit_choice(c.unit.id, c.unit.name, year, pick=True) for c in suggestions])
+                  choices=[pick_choice(c.unit.id, label, year) for c, label in zip(suggestions, _labels(suggestions))])
 
 
 # Commands whose argument is required: how to write it, with an example (the unit comes from data/examples.toml).
@@ -282,11 +295,11 @@ def subscriptions_answer(follows: list[tuple[int, str, str, str | None, bool]], 
                              label=follow_label(scope, level, name))
                          for _, scope, level, name, silent in follows] or [msg("subscriptions.none")]
     if removing:
-        choices = [Choice(msg("subscriptions.remove", label=follow_label(scope, level, name)), f"h:{sub_id}")
+        choices = [Choice(msg("subscriptions.remove", label=follow_label(scope, level, name)), Unfollow(sub_id))
                    for sub_id, scope, level, name, _ in follows]
         hint = msg("subscriptions.remove_hint")
     else:
-        choices = [Choice(msg("follow.all"), "s:all")] + [Choice(Level(lv), f"s:l:{lv}") for lv in levels]
+        choices = [Choice(msg("follow.all"), Follow("all"))] + [Choice(Level(lv), Follow("level", lv)) for lv in levels]
         hint = msg("subscriptions.add_hint")
     return Answer("subscriptions", msg("subscriptions.title"), [Section(None, lines + [hint])], choices=choices)
 

@@ -14,6 +14,7 @@ from dxcore.answering.queries import (
     units_of_tier,
 )
 from dxcore.answering.reports import chart_answer, export_answer
+from dxcore.conversation.actions import ShowHistory
 from dxcore.store.db import Database
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import Catalog, CatalogView
@@ -91,7 +92,7 @@ def history_answer(view: CatalogView, args: str, chat_id: int | None = None) -> 
     if resolution.unit is None:
         answer = A.ambiguous_answer(args, resolution.candidates, None) if resolution.status == AMBIGUOUS \
             else A.not_found_answer(args, resolution.candidates, None)
-        answer.choices = [A.Choice(c.label, "y:" + c.payload.split(":")[1]) for c in answer.choices]
+        answer.choices = [A.Choice(c.label, ShowHistory(c.action.unit_id)) for c in answer.choices]
         return answer
     return unit_history_answer(view, resolution.unit.id)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dxcore.answering import answers as A
 from dxcore.answering.i18n import Level, Text, msg
 from dxcore.answering.queries import RankingView, latest_rankings, unit_history
+from dxcore.conversation.actions import ShowChart
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import CatalogView
 from dxcore.understanding.resolver import AMBIGUOUS, FOUND
@@ -40,7 +41,7 @@ def chart_answer(view: CatalogView, args: str, chat_id: int | None = None) -> A.
             answer = A.ambiguous_answer(args, resolution.candidates, None)
         else:
             answer = A.not_found_answer(args, resolution.candidates, None)
-        answer.choices = [A.Choice(c.label, "c:" + c.payload.split(":")[1]) for c in answer.choices]
+        answer.choices = [A.Choice(c.label, ShowChart(c.action.unit_id)) for c in answer.choices]
         return answer
     rankings = latest_rankings(view.snapshot, scope.level, scope.year)
     if not rankings:

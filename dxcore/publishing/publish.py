@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dxcore.alerts.subscriptions import ALL, LEVEL, UNIT
+from dxcore.alerts.subscriptions import ALL, LEVEL, LOCAL, UNIT
 from dxcore.parsing import ParsedDecision
 from dxcore.store.decisions import IngestStatus, store_decision
 from dxcore.store.models import (
@@ -55,7 +55,7 @@ async def _followers(session: AsyncSession, levels: set[str], units: set[int]) -
         select(Subscription.chat_id, Subscription.thread_id, Subscription.scope, Subscription.level,
                Subscription.unit_id)
         .join(Chat, Chat.id == Subscription.chat_id)
-        .where(Chat.active.is_(True))
+        .where(Chat.active.is_(True), Chat.type != LOCAL)  # the CLI shell's chat follows for show: no messenger
     )
     return {
         (chat_id, thread_id)

@@ -114,7 +114,8 @@ class Alias(Base):
     """Text → unit, for what no vocabulary rule derives: curated, or learned from users' picks."""
 
     __tablename__ = "alias"
-    __table_args__ = (Index("ix_alias_text_key", "text_key"),)
+    # One row per user and answer: a user tapping the same unit again (or from another chat) adds no weight.
+    __table_args__ = (Index("ix_alias_text_key", "text_key"), UniqueConstraint("text_key", "unit_id", "user_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text_key: Mapped[str] = mapped_column(String(300))

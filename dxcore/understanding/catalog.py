@@ -1,7 +1,8 @@
 """The store's read model: the results snapshot and the resolver (units, curated aliases in data/aliases.toml,
 learned picks), rebuilt when the store changes.
 
-A pick counts for the chat that made it at once, and for everyone once three different users agree. The catalog
+A pick counts for the chat that made it at once, and for everyone once three different users in at least two
+different chats agree (one user, or one group, cannot teach everyone alone). The catalog
 checks a cheap signature of the store at most every few seconds, so every process — several bot replicas included
 — sees what any of them stored.
 """
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 import time
 import tomllib
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.answering.queries import Snapshot, load_snapshot
@@ -26,6 +31,7 @@ from dxcore.understanding.text import name_key
 from dxcore.understanding.vocabulary import Vocabulary
 
 LEARNED_QUORUM = 3  # different users who must pick the same unit before a learned alias serves everyone
+LEARNED_CHATS = 2  # … in at least this many different chats
 
 
 def _curated(units: list[Unit], resolver_for_keys: Resolver) -> dict[str, int]:
@@ -48,39 +54,48 @@ async def load_resolver(session: AsyncSession, vocabulary: Vocabulary | None = N
     resolver = Resolver([UnitRef(u.id, u.name, u.level, u.issuer) for u in units], vocabulary)
     aliases = _curated(units, resolver)
     chat_aliases: dict[tuple[int, str], int] = {}
-    votes: dict[tuple[str, int], set[int | None]] = defaultdict(set)
+    users: dict[tuple[str, int], set[int]] = defaultdict(set)
+    chats: dict[tuple[str, int], set[int]] = defaultdict(set)
     for key, unit_id, source, chat_id, user_id in await session.execute(
-        select(Alias.text_key, Alias.unit_id, Alias.source, Alias.chat_id, Alias.user_id).order_by(Alias.id)
+        select(Alias.text_key, Alias.unit_id, Alias.source, Alias.chat_id, Alias.user_id)
+        .order_by(Alias.created_at, Alias.id)
     ):
         if source == "curated":
             aliases[key] = unit_id
             continue
         if chat_id is not None:
-            chat_aliases[(chat_id, key)] = unit_id
-        votes[(key, unit_id)].add(user_id)
-    for (key, unit_id), users in votes.items():
-        if len(users) >= LEARNED_QUORUM:
+            chat_aliases[(chat_id, key)] = unit_id  # the chat's latest pick wins
+            chats[(key, unit_id)].add(chat_id)
+        if user_id is not None:
+            users[(key, unit_id)].add(user_id)
+    for (key, unit_id), voters in users.items():
+        if len(voters) >= LEARNED_QUORUM and len(chats[(key, unit_id)]) >= LEARNED_CHATS:
             aliases.setdefault(key, unit_id)
     resolver.aliases.update(aliases)
     resolver.chat_aliases.update(chat_aliases)
     return resolver
 
 
-async def record_pick(session: AsyncSession, resolver: Resolver, text: str, unit_id: int, *, chat_id: int | None,
-                      user_id: int | None) -> None:
-    """Remember that a user, asked to choose, meant this unit by this text (in the caller's transaction)."""
-    session.add(Alias(text_key=resolver.alias_key(text), unit_id=unit_id, source="learned", chat_id=chat_id,
-                      user_id=user_id, created_at=datetime.now(UTC)))
+async def record_pick(session: AsyncSession, alias_key: str, unit_id: int, *, chat_id: int, user_id: int) -> None:
+    """Remember that a user, asked to choose, meant this unit by this text (in the caller's transaction). One row
+    per (text, unit, user): picking again, here or in another chat, moves the pick there and adds no weight."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    row = {"text_key": alias_key, "unit_id": unit_id, "source": "learned", "chat_id": chat_id, "user_id": user_id,
+           "created_at": datetime.now(UTC)}
+    statement = insert(Alias).values(row)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=["text_key", "unit_id", "user_id"],
+        set_={"chat_id": statement.excluded.chat_id, "created_at": statement.excluded.created_at}))
 
 
 async def _signature(session: AsyncSession) -> tuple:
-    """Changes whenever a decision is stored or replaced, or a unit or alias is added."""
+    """Changes whenever a decision is stored or replaced, a unit is added, or an alias is added or picked again."""
     decisions = (await session.execute(
         select(func.count(Decision.id), func.max(Decision.id), func.max(Decision.loaded_at),
                func.max(Decision.published_at))
     )).one()
     units = (await session.execute(select(func.count(Unit.id), func.max(Unit.id)))).one()
-    aliases = (await session.execute(select(func.count(Alias.id), func.max(Alias.id)))).one()
+    aliases = (await session.execute(select(func.count(Alias.id), func.max(Alias.id), func.max(Alias.created_at)))).one()
     return tuple(decisions) + tuple(units) + tuple(aliases)
 
 
@@ -88,6 +103,13 @@ async def _signature(session: AsyncSession) -> tuple:
 class CatalogView:
     snapshot: Snapshot
     resolver: Resolver
+
+    @cached_property
+    def epoch(self) -> int:
+        """16 bits that change when a decision is stored, replaced or removed: buttons offered from another
+        catalog are outdated."""
+        decisions = sorted({(r.decision.id, r.decision.loaded_at.isoformat()) for r in self.snapshot.rankings})
+        return zlib.crc32(repr(decisions).encode()) & 0xFFFF
 
 
 class Catalog:

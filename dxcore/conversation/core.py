@@ -1,0 +1,411 @@
+"""The conversation core: every flow of the bot, for any messenger.
+
+Events in (dxcore.conversation.events), replies out. The core reads questions, answers them, offers choices with
+sealed button payloads, teaches the resolver from picks, follows and unfollows, previews and publishes uploaded
+decisions, and keeps chats current; it owns every transaction. Adapters only translate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from dxcore.alerts import subscriptions as S
+from dxcore.answering import answers as A
+from dxcore.answering.assistant import answer_text, unit_answer, unit_history_answer
+from dxcore.answering.i18n import msg
+from dxcore.answering.reports import unit_chart_answer
+from dxcore.conversation import actions as B
+from dxcore.conversation.events import (
+    Membership,
+    Migrated,
+    Outcome,
+    Person,
+    Place,
+    Pressed,
+    Replace,
+    Said,
+    Toast,
+    Uploaded,
+)
+from dxcore.parsing import ParseOutcome, parse_bytes
+from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
+from dxcore.publishing import publish as P
+from dxcore.store.db import Database
+from dxcore.store.links import LinkRecorder
+from dxcore.understanding import intents as I
+from dxcore.understanding.catalog import Catalog, CatalogView, record_pick
+from dxcore.understanding.levels import LEVEL_ORDER
+
+log = logging.getLogger("dxbot.conversation")
+
+REPEAT_WINDOW = timedelta(seconds=60)  # the same command in the same group within this gets a pointer, not an answer
+PARSE_SECONDS = 30  # an uploaded document is untrusted: reading it gets this long at most
+START_PAYLOAD_LIMIT = 64  # Telegram's limit on a /start parameter, from [A-Za-z0-9_-]
+INLINE_RESULTS = 10
+NOT_REDONE = {"start", "dangky", "huydangky"}  # edited, these commands are not carried out again
+
+FileFetcher = Callable[[str], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Card:
+    """An inline result: a forwardable answer, and the /start parameter that opens the full answer (or None)."""
+
+    id: str
+    answer: A.Answer
+    start: str | None
+
+
+def notice(text) -> A.Answer:
+    """A one-sentence reply (no title styling)."""
+    return A.Answer("notice", text)
+
+
+def encode_question(question: str) -> str | None:
+    encoded = "q_" + base64.urlsafe_b64encode(question.encode()).decode().rstrip("=")
+    return encoded if len(encoded) <= START_PAYLOAD_LIMIT else None
+
+
+def decode_question(encoded: str) -> str | None:
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+class Conversation:
+    """One per process. ``fetch_file`` downloads an uploaded document by its reference (the adapter's); ``links``
+    remembers which messages answered which question (None: edits are answered anew, no repeat pointers)."""
+
+    def __init__(self, db: Database, catalog: Catalog, seal: B.ButtonSeal, *, admins: frozenset[int] = frozenset(),
+                 links: LinkRecorder | None = None, fetch_file: FileFetcher | None = None) -> None:
+        self.db, self.catalog, self.seal, self.admins = db, catalog, seal, admins
+        self.links, self.fetch_file = links, fetch_file
+
+    async def view(self) -> CatalogView:
+        return await self.catalog.current(self.db)
+
+    # --- questions and commands ---------------------------------------------------------------------------------
+
+    async def said(self, event: Said) -> Outcome:
+        command, args = I.split_command(event.question)
+        if event.edited and command in NOT_REDONE:
+            return Outcome()
+        if command == "start":
+            return await self._start(event, args)
+        if command in ("dangky", "huydangky"):
+            return await self._change_subscriptions(event, args, removing=command == "huydangky")
+        return await self._question(event)
+
+    def _asked(self, event: Said) -> str:
+        """The question as links remember it: per forum topic, and "/top@thisbot 3" the same as "/top 3"."""
+        command, args = I.split_command(event.question)
+        return f"{event.place.thread_id}|" + (f"/{command} {args}" if command else event.question)
+
+    async def _question(self, event: Said, *, teach: bool = True) -> Outcome:
+        place, asked = event.place, self._asked(event)
+        outcome = Outcome(brief=place.is_group, remember=asked)
+        if place.is_group and not event.edited and event.question.startswith("/") and self.links:
+            if earlier := await self.links.recent_answer(place.chat_id, asked, REPEAT_WINDOW):
+                return Outcome(brief=True).send(notice(msg("bot.repeat")), reply_to=earlier)
+        view = await self.view()
+        answer = answer_text(view, event.question, chat_id=place.chat_id)
+        if answer is None:  # a command that is not a question
+            if event.edited:
+                return Outcome()
+            # a bare "/x" in a group may be another bot's command; "/x@thisbot" is ours
+            if not place.is_group or "@" in event.question.split()[0]:
+                return Outcome(brief=place.is_group).send(notice(msg("bot.unknown_command")), quote=place.is_group)
+            return Outcome()
+        answer = self._sealed(answer, place, view, I.split_command(event.question)[1] if teach else None)
+        quote = place.is_group or _offers_picks(answer)
+        if event.edited:
+            earlier = await self.links.answer_to(place.chat_id, event.message_id) if self.links else None
+            outcome.replies.append(Replace(answer, tuple(earlier or ()), quote=quote))
+        else:
+            outcome.send(answer, quote=quote)
+        return outcome
+
+    async def answered(self, place: Place, message_id: int, remember: str, answer_ids: list[int]) -> None:
+        """The adapter sent (or edited) these messages to answer the question ``message_id``."""
+        if self.links and answer_ids:
+            self.links.add(place.chat_id, message_id, remember, answer_ids)
+
+    async def _start(self, event: Said, payload: str) -> Outcome:
+        """/start, or a deep link: ``u_<unit>[_<year>]`` a unit's answer, ``q_<base64>`` a question."""
+        place, view = event.place, await self.view()
+        outcome = Outcome(brief=place.is_group)
+        if m := re.fullmatch(r"u_(\d+)(?:_(\d{4}))?", payload.strip()):
+            return outcome.send(unit_answer(view, int(m.group(1)), int(m.group(2)) if m.group(2) else None))
+        if payload.startswith("q_") and (question := decode_question(payload[2:])):
+            if (answer := answer_text(view, question, chat_id=place.chat_id)) is not None:
+                return outcome.send(self._sealed(answer, place, view, None))
+        welcome = A.Answer("help", msg("bot.welcome"), choices=A.help_answer().choices)
+        return outcome.send(self._sealed(welcome, place, view, None))
+
+    def _sealed(self, answer: A.Answer, place: Place, view: CatalogView, question: str | None) -> A.Answer:
+        """The answer's buttons, each payload sealed for this chat; picks bound to this catalog and to the question
+        they answer (None: a question the user did not type in the chat, such as an example, which picks do not
+        teach)."""
+        if not answer.choices:
+            return answer
+        asked = B.question_digest(view.resolver.alias_key(question)) if question is not None else B.NOT_TAUGHT
+        answer.choices = [
+            replace(c, payload=self.seal.seal(B.with_context(c.action, epoch=view.epoch, asked=asked), place.chat_id))
+            for c in answer.choices
+        ]
+        return answer
+
+    # --- buttons ------------------------------------------------------------------------------------------------
+
+    async def pressed(self, event: Pressed) -> Outcome:
+        place = event.place
+        opened = self.seal.open(event.payload, place.chat_id)
+        if opened.action is None:
+            return self._refuse(event, opened.refusal or B.FORGED)
+        action = opened.action
+        if isinstance(action, B.AskExample):
+            if not 0 <= action.index < len(A.HELP_EXAMPLES):
+                return self._refuse(event, B.OUTDATED)
+            # Not a message of the user's: nothing to link an edit to, and no question for a pick to teach.
+            outcome = await self._question(Said(place, event.person, A.HELP_EXAMPLES[action.index]), teach=False)
+            outcome.remember = None
+            return outcome
+        if isinstance(action, B.Pick):
+            return await self._pick(event, action)
+        if isinstance(action, B.ShowHistory | B.ShowChart):
+            view = await self.view()
+            if action.unit_id not in view.snapshot.units:
+                return self._refuse(event, B.OUTDATED)
+            make = unit_history_answer if isinstance(action, B.ShowHistory) else unit_chart_answer
+            return Outcome(brief=place.is_group).send(make(view, action.unit_id))
+        if isinstance(action, B.Follow | B.Unfollow):
+            return await self._subscription_button(event, action)
+        if isinstance(action, B.Publish | B.CancelPublish):
+            return await self._publish_button(event, action)
+        return self._refuse(event, B.FORGED)
+
+    def _refuse(self, event: Pressed, why: str) -> Outcome:
+        # Never the payload or any text of the user's: only who, where and why.
+        log.warning("refused a %s button from user %s in chat %s", why, event.person.user_id, event.place.chat_id)
+        return Outcome(replies=[Toast(msg(f"button.{why}"))], changes=[f"refused:{why}"])
+
+    async def _pick(self, event: Pressed, pick: B.Pick) -> Outcome:
+        """A unit chosen among those offered: answered in place of the choices; taught to the resolver when the
+        question it was offered for is still known and is the one the button was sealed with."""
+        place, view = event.place, await self.view()
+        if pick.epoch != view.epoch or pick.unit_id not in view.snapshot.units:
+            return self._refuse(event, B.OUTDATED)
+        outcome = Outcome(brief=place.is_group)
+        if pick.asked != B.NOT_TAUGHT and event.answered is not None:
+            question = I.split_command(event.answered)[1]
+            key = view.resolver.alias_key(question)
+            if B.question_digest(key) != pick.asked:  # a genuine button moved onto another question's answer
+                return self._refuse(event, B.FORGED)
+            if event.person.user_id is not None and key:
+                async with self.db.session() as session, session.begin():
+                    await record_pick(session, key, pick.unit_id, chat_id=place.chat_id, user_id=event.person.user_id)
+                self.catalog.invalidate()  # this process at once; other replicas within their check interval
+                outcome.changes.append(f"learned:{pick.unit_id}")
+        answer = unit_answer(view, pick.unit_id, pick.year or None)
+        outcome.replies.append(Replace(answer, (event.message_id,)))
+        return outcome
+
+    # --- subscriptions ------------------------------------------------------------------------------------------
+
+    async def _may_change(self, place: Place, person: Person) -> bool:
+        """In groups only chat administrators may change what the chat follows (asked every time)."""
+        return not place.is_group or await person.may_administer()
+
+    async def _levels(self, view: CatalogView) -> list[str]:
+        return sorted({r.level for r in view.snapshot.rankings}, key=lambda lv: LEVEL_ORDER.get(lv, 99))
+
+    async def _change_subscriptions(self, event: Said, args: str, *, removing: bool) -> Outcome:
+        place, person, view = event.place, event.person, await self.view()
+        outcome = Outcome(brief=place.is_group)
+        if not args.strip():
+            levels = [] if removing else await self._levels(view)
+            async with self.db.session() as session:
+                subs = await S.subscriptions_of(session, place.chat_id, place.thread_id)
+            names = {u.id: u.name for u in view.snapshot.units.values()}
+            follows = [(s.id, s.scope, s.level, names.get(s.unit_id), s.silent) for s in subs]
+            listing = A.subscriptions_answer(follows, removing=removing, levels=levels)
+            return outcome.send(self._sealed(listing, place, view, None))
+        if not await self._may_change(place, person):
+            return outcome.send(A.not_allowed_answer())
+        choice = S.parse_target(args, view.resolver, set(await self._levels(view)))
+        if removing:
+            if choice.target is None:
+                return outcome.send(A.unsubscribed_answer(None, 0))
+            return await self._unfollow(outcome, place, view, choice.target)
+        if choice.target is not None:
+            return await self._follow(outcome, place, person, view, choice.target, choice.silent)
+        answer = A.ambiguous_answer(args, choice.candidates, None) if choice.candidates else \
+            A.not_found_answer(args, (), None)
+        answer.choices = [A.Choice(c.label, B.Follow(S.UNIT, unit_id=c.action.unit_id, silent=choice.silent))
+                          for c in answer.choices]
+        return outcome.send(self._sealed(answer, place, view, args))
+
+    async def _follow(self, outcome: Outcome, place: Place, person: Person, view: CatalogView, target: S.Target,
+                      silent: bool) -> Outcome:
+        async with self.db.session() as session, session.begin():
+            # Alerts are written in the language of whoever subscribed the chat last.
+            await S.ensure_chat(session, place.chat_id, place.kind, place.title, language=person.lang)
+            created = await S.subscribe(session, place.chat_id, target, thread_id=place.thread_id, silent=silent,
+                                        user_id=person.user_id)
+        unit = view.snapshot.units.get(target.unit_id)
+        label = A.follow_label(target.scope, target.level, unit.name if unit else None)
+        outcome.changes.append(f"followed:{target.scope}:{target.level}:{target.unit_id}")
+        return outcome.send(A.subscribed_answer(label, created, silent))
+
+    async def _unfollow(self, outcome: Outcome, place: Place, view: CatalogView, target: S.Target) -> Outcome:
+        every = target.scope == S.ALL  # "tatca": every subscription of the chat goes
+        async with self.db.session() as session, session.begin():
+            removed = await S.unsubscribe(session, place.chat_id, None if every else target, thread_id=place.thread_id)
+        unit = view.snapshot.units.get(target.unit_id)
+        label = None if every else A.follow_label(target.scope, target.level, unit.name if unit else None)
+        outcome.changes.append(f"unfollowed:{removed}")
+        return outcome.send(A.unsubscribed_answer(label, removed))
+
+    async def _subscription_button(self, event: Pressed, action: B.Follow | B.Unfollow) -> Outcome:
+        place, person = event.place, event.person
+        outcome = Outcome(brief=place.is_group)
+        if not await self._may_change(place, person):
+            return outcome.send(A.not_allowed_answer())
+        if isinstance(action, B.Unfollow):
+            async with self.db.session() as session, session.begin():
+                removed = await S.remove_by_id(session, place.chat_id, action.subscription_id)
+            outcome.changes.append(f"unfollowed:{removed}")
+            return outcome.send(A.unsubscribed_answer(None, removed))
+        view = await self.view()
+        if action.scope not in (S.ALL, S.LEVEL, S.UNIT) or (
+                action.scope == S.UNIT and action.unit_id not in view.snapshot.units):
+            return self._refuse(event, B.OUTDATED)
+        target = S.Target(action.scope, level=action.level, unit_id=action.unit_id)
+        return await self._follow(outcome, place, person, view, target, action.silent)
+
+    # --- publishing ---------------------------------------------------------------------------------------------
+
+    def _is_admin(self, person: Person) -> bool:
+        return person.user_id is not None and person.user_id in self.admins
+
+    async def _read(self, file_ref: str, name: str) -> ParseOutcome | None:
+        """Download and parse a document, time-limited; None when it took too long."""
+        if self.fetch_file is None:
+            raise RuntimeError("this adapter cannot fetch files")
+        data = await self.fetch_file(file_ref)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(parse_bytes, data, name), timeout=PARSE_SECONDS)
+        except TimeoutError:
+            return None
+
+    async def uploaded(self, event: Uploaded) -> Outcome:
+        place, person = event.place, event.person
+        outcome = Outcome()
+        if not self._is_admin(person):
+            return outcome.send(notice(msg("publish.not_admin")))
+        if event.size and event.size > MAX_DOCUMENT_BYTES:
+            return outcome.send(notice(msg("publish.too_large", megabytes=MAX_DOCUMENT_BYTES // 2**20)))
+        parsed = await self._read(event.file_ref, event.file_name)
+        if parsed is None:
+            return outcome.send(notice(msg("publish.too_slow", seconds=PARSE_SECONDS)))
+        if not parsed.ok:
+            errors = [e.render(person.lang) for e in parsed.errors]
+            shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])
+            return outcome.send(A.Answer("invalid", msg("publish.invalid"), [A.Section(None, shown)]))
+        async with self.db.session() as session, session.begin():
+            # The admin's chat, in the admin's language: the publish receipt is written in it.
+            await S.ensure_chat(session, place.chat_id, place.kind, language=person.lang)
+            status = await P.preview_status(session, parsed.decision)
+            alerts = await P.audience_of_parsed(session, parsed.decision)
+            pending_id = await P.hold_for_publish(session, parsed.decision, user_id=person.user_id,
+                                                  chat_id=place.chat_id, file_id=event.file_ref,
+                                                  file_name=event.file_name)
+        answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in parsed.warnings], alerts, status)
+        if status not in ("conflict", "published"):
+            answer.choices = [A.Choice(msg("publish.publish"), B.Publish(pending_id)),
+                              A.Choice(msg("publish.cancel"), B.CancelPublish(pending_id))]
+        outcome.changes.append(f"held:{pending_id}")
+        return outcome.send(self._sealed(answer, place, await self.view(), None))
+
+    async def _publish_button(self, event: Pressed, action: B.Publish | B.CancelPublish) -> Outcome:
+        """Checked again: the preview's buttons may be pressed by anyone who sees them."""
+        outcome = Outcome()
+
+        def say(text) -> Outcome:
+            outcome.replies.append(Replace(notice(text), (event.message_id,)))
+            return outcome
+
+        if not self._is_admin(event.person):
+            return outcome.send(notice(msg("publish.not_admin")))
+        async with self.db.session() as session, session.begin():
+            pending = await P.take_held(session, action.pending_id)
+        if pending is None:
+            return say(msg("publish.handled"))
+        if isinstance(action, B.CancelPublish):
+            outcome.changes.append(f"cancelled:{action.pending_id}")
+            return say(msg("publish.cancelled"))
+        parsed = await self._read(pending.file_id, pending.file_name)
+        if parsed is None or not parsed.ok or parsed.decision.content_hash() != pending.content_hash:
+            return say(msg("publish.reread_failed"))
+        async with self.db.session() as session, session.begin():
+            published = await P.store_and_publish(session, parsed.decision, actor=f"tg:{event.person.user_id}")
+        if published is None:
+            return say(msg("publish.conflict"))
+        self.catalog.invalidate()
+        outcome.changes.append(f"published:{published.decision_id}")
+        return say(msg("publish.done", alerts=published.alerts) if published.published else msg("publish.already"))
+
+    # --- chat life ----------------------------------------------------------------------------------------------
+
+    async def membership(self, event: Membership) -> Outcome:
+        """Blocked, removed, or added again: keep the chat's status current so alerts go only where they can."""
+        place = event.place
+        async with self.db.session() as session, session.begin():
+            await S.ensure_chat(session, place.chat_id, place.kind, place.title)
+            if not event.active:
+                await S.set_active(session, place.chat_id, False)
+        return Outcome(changes=[f"active:{event.active}"])
+
+    async def migrated(self, event: Migrated) -> Outcome:
+        """A group upgraded to a supergroup gets a new id: what the bot keeps per chat moves with it."""
+        async with self.db.session() as session, session.begin():
+            await S.migrate_chat(session, event.place.chat_id, event.new_chat_id)
+        self.catalog.invalidate()
+        return Outcome(changes=[f"migrated:{event.new_chat_id}"])
+
+    # --- inline mode --------------------------------------------------------------------------------------------
+
+    async def inline(self, query: str) -> list[Card]:
+        """Up to 10 cards: a unit's result (or each plausible unit's), the summary, a top list — what the text
+        asks; an empty query shows the examples."""
+        view = await self.view()
+        query = query.strip()
+        cards: list[Card] = []
+        for question in [query] if query else list(A.HELP_EXAMPLES):
+            answer = answer_text(view, question)
+            if answer is None or answer.attachments:
+                continue
+            if answer.kind in ("ambiguous", "not_found"):  # one card per candidate unit
+                for choice in answer.choices:
+                    unit_id = choice.action.unit_id
+                    cards.append(Card(f"u{unit_id}", unit_answer(view, unit_id), f"u_{unit_id}"))
+                continue
+            unit = answer.kind == "unit" and view.resolver.resolve(question).unit
+            year = I.parse_intent(question).year
+            start = (f"u_{unit.id}" + (f"_{year}" if year else "")) if unit else encode_question(question)
+            cards.append(Card(f"{answer.kind}:{len(cards)}", answer, start))
+        return cards[:INLINE_RESULTS]
+
+
+def _offers_picks(answer: A.Answer) -> bool:
+    """Choices of a unit quote the question: Telegram then hands the question back with the tap."""
+    return any(isinstance(c.action, B.Pick) for c in answer.choices)
+
