@@ -194,7 +194,7 @@ class Conversation:
 
     def _refuse(self, event: Pressed, why: str) -> Outcome:
         # Never the payload or any text of the user's: only who, where and why.
-        log.warning("refused a %s button from user %s in chat %s", why, event.person.user_id, event.place.chat_id)
+        log.warning("refused a button (%s) from user %s in chat %s", why, event.person.user_id, event.place.chat_id)
         return Outcome(replies=[Toast(msg(f"button.{why}"))], changes=[f"refused:{why}"])
 
     async def _pick(self, event: Pressed, pick: B.Pick) -> Outcome:
