@@ -177,7 +177,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
         return bytes(await (await application.bot.get_file(file_id)).download_as_bytearray())
 
     conversation = Conversation(db, catalog, ButtonSeal.for_token(token), admins=settings.admin_ids, links=links,
-                                fetch_file=fetch_file)
+                                fetch_file=fetch_file, messenger="tg")
     application.bot_data.update(db=db, catalog=catalog, links=links, settings=settings, alert_bot=alert_bot,
                                 conversation=conversation)
 

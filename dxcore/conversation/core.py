@@ -82,12 +82,14 @@ def decode_question(encoded: str) -> str | None:
 
 class Conversation:
     """One per process. ``fetch_file`` downloads an uploaded document by its reference (the adapter's); ``links``
-    remembers which messages answered which question (None: edits are answered anew, no repeat pointers)."""
+    remembers which messages answered which question (None: edits are answered anew, no repeat pointers);
+    ``messenger`` prefixes user ids in the audit trail ("tg:42")."""
 
     def __init__(self, db: Database, catalog: Catalog, seal: B.ButtonSeal, *, admins: frozenset[int] = frozenset(),
-                 links: LinkRecorder | None = None, fetch_file: FileFetcher | None = None) -> None:
+                 links: LinkRecorder | None = None, fetch_file: FileFetcher | None = None,
+                 messenger: str = "local") -> None:
         self.db, self.catalog, self.seal, self.admins = db, catalog, seal, admins
-        self.links, self.fetch_file = links, fetch_file
+        self.links, self.fetch_file, self.messenger = links, fetch_file, messenger
 
     async def view(self) -> CatalogView:
         return await self.catalog.current(self.db)
@@ -356,7 +358,7 @@ class Conversation:
         if parsed is None or not parsed.ok or parsed.decision.content_hash() != pending.content_hash:
             return say(msg("publish.reread_failed"))
         async with self.db.session() as session, session.begin():
-            published = await P.store_and_publish(session, parsed.decision, actor=f"tg:{event.person.user_id}")
+            published = await P.store_and_publish(session, parsed.decision, actor=f"{self.messenger}:{event.person.user_id}")
         if published is None:
             return say(msg("publish.conflict"))
         self.catalog.invalidate()
