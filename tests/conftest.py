@@ -114,3 +114,36 @@ def start_bot(fake, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
     with (tmp_path / f"bot-{runs}.out").open("w") as out, (tmp_path / f"bot-{runs}.err").open("w") as err:
         return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *args], cwd=tmp_path, env=environment,
                                 stdout=out, stderr=err)
+
+
+@asynccontextmanager
+async def polling_bot(db_url: str, *, deliver: bool = False, **settings: object):
+    """The real Application polling the fake Bot API over HTTP, on a seeded database: yields (application, fake).
+    ``deliver`` runs the alert worker too, as run_polling's post_init would."""
+    from bot import app as bot_app
+    from dxcore.settings import Settings
+    from dxcore.store.decisions import load_shipped_if_empty
+    from tests.fakebot import FakeBotApi
+
+    db = Database(db_url)
+    await db.prepare(load_shipped_if_empty)
+    await db.close()
+    with FakeBotApi() as fake:
+        config = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
+                          database_url=db_url, quiet_hours="off", _env_file=None, **settings)
+        application = bot_app.build_application(config)
+        await application.initialize()
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        if deliver:
+            bot_app.start_delivery(application)
+        application.bot_data["catalog"].check_every = 0
+        try:
+            yield application, fake
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            if deliver:
+                await bot_app._post_stop(application)
+            await application.shutdown()
+            await bot_app.close_state(application)

@@ -8,10 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.ext import Application
 
-from bot import app as bot_app
-from dxcore.settings import Settings
-from dxcore.store.db import Database
-from dxcore.store.decisions import load_shipped_if_empty
+from tests.conftest import polling_bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot import call_buttons as _buttons
 from tests.fakebot import call_text as _text
@@ -24,26 +21,8 @@ ADMIN, USER, GROUP, GROUP_ADMIN = 900, 5, -100777, 6
 
 @pytest.fixture
 async def running(db_url: str) -> AsyncIterator[tuple[Application, FakeBotApi]]:
-    db = Database(db_url)
-    await db.prepare(load_shipped_if_empty)
-    await db.close()
-    with FakeBotApi() as fake:
-        settings = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
-                            database_url=db_url, admin_ids=frozenset({ADMIN}), quiet_hours="off", _env_file=None)
-        application = bot_app.build_application(settings)
-        await application.initialize()
-        await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        bot_app.start_delivery(application)  # run_polling would do this in post_init
-        application.bot_data["catalog"].check_every = 0
-        try:
-            yield application, fake
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            await bot_app._post_stop(application)
-            await application.shutdown()
-            await bot_app.close_state(application)
+    async with polling_bot(db_url, deliver=True, admin_ids=frozenset({ADMIN})) as running:
+        yield running
 
 
 async def _reply(fake: FakeBotApi, chat_id: int, text: str, since: int, **kwargs):

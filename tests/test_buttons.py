@@ -10,12 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot import app as bot_app
 from dxcore.parsing import parse_bytes
-from dxcore.settings import Settings
-from dxcore.store.db import Database
-from dxcore.store.decisions import load_shipped_if_empty, store_decision
+from dxcore.store.decisions import store_decision
 from dxcore.store.models import Alias
+from tests.conftest import polling_bot
 from tests.fakebot import FakeBotApi, call_buttons, call_text
 from tests.test_delivery import later_decision
 
@@ -24,24 +22,8 @@ GROUP, ASKER, MALLORY, TRUDY, EVE = -100555, 5, 21, 22, 23
 
 @pytest.fixture
 async def running(db_url: str) -> AsyncIterator[tuple[Application, FakeBotApi]]:
-    db = Database(db_url)
-    await db.prepare(load_shipped_if_empty)
-    await db.close()
-    with FakeBotApi() as fake:
-        settings = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
-                            database_url=db_url, quiet_hours="off", _env_file=None)
-        application = bot_app.build_application(settings)
-        await application.initialize()
-        await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        application.bot_data["catalog"].check_every = 0
-        try:
-            yield application, fake
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            await bot_app.close_state(application)
+    async with polling_bot(db_url) as running:
+        yield running
 
 
 def _to(chat_id: int, methods=("sendMessage", "editMessageText")):
