@@ -9,6 +9,10 @@ most 64 bytes. Faults (429/500/timeout/403/migration) are injected per method an
 Usage: `with FakeBotApi() as fake:` (or the `fake_bot_api` fixture below), then point PTB at `fake.base_url` /
 `fake.file_base_url`, drive it with `push_*()`, and assert on `calls` / `sent()` / `wait_for()`.
 
+The HTTP server is only a shell: `FakeBotApi.handle(method, params)` does fault injection, rate limiting, validation
+and the method itself, so tests/inprocess.py serves PTB from the same core without a socket (never call start()
+there). Both transports hand it the same params: form fields decoded by `decode_form()` plus `UploadedFile` parts.
+
 PTB v22 never sends JSON bodies: every parameter travels as a form field (urlencoded, or multipart when a file is
 uploaded) and non-string values (ints, bools, objects such as reply_markup) are JSON-encoded strings. JSON bodies
 and GET query strings are accepted too, for plain HTTP clients.
@@ -28,7 +32,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
@@ -53,6 +57,11 @@ _STRING_PARAMS = frozenset({
 # Methods never throttled by rate_limit(): polling and setup must keep working while sends are being limited.
 _UNLIMITED = frozenset({"getupdates", "getme", "getwebhookinfo", "setwebhook", "deletewebhook", "getfile"})
 _SENDS = frozenset({"sendmessage", "sendphoto", "senddocument", "editmessagetext"})
+_MARKUP_KINDS = frozenset({"inline_keyboard", "keyboard", "remove_keyboard", "force_reply"})
+_BUTTON_ACTIONS = frozenset({"url", "callback_data", "web_app", "login_url", "switch_inline_query",
+                             "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
+                             "callback_game", "pay"})
+_MEDIA_KEYS = frozenset({"photo", "document", "video", "audio", "animation", "voice"})
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w@])")
 _BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -93,6 +102,15 @@ class UploadedFile:
     filename: str
     content_type: str
     data: bytes
+
+
+class DroppedRequest(Exception):
+    """handle() raises it for an injected "timeout": the HTTP shell holds the connection `hold` seconds and drops it;
+    an in-process transport raises PTB's TimedOut at once."""
+
+    def __init__(self, hold: float) -> None:
+        super().__init__(f"dropped after {hold}s")
+        self.hold = hold
 
 
 class BotApiError(Exception):
@@ -153,6 +171,20 @@ def _decode_form_value(name: str, value: str) -> Any:
         return value  # e.g. chat_id "@channel", a file_id or a URL
 
 
+def decode_form(fields: Mapping[str, str]) -> dict[str, Any]:
+    """Form fields (what PTB sends: `RequestData.json_parameters`) as the params every method handler sees."""
+    return {name: _decode_form_value(name, value) for name, value in fields.items()}
+
+
+_API_PATH = re.compile(r"/(file/)?bot([^/]+)/(.+)")
+
+
+def parse_api_path(path: str) -> tuple[bool, str, str] | None:
+    """(is a file download, token, method or file path) of a Bot API URL path such as /bot<token>/sendMessage."""
+    match = _API_PATH.fullmatch(path)
+    return None if match is None else (bool(match.group(1)), match.group(2), match.group(3))
+
+
 def _unescape_disposition(value: str) -> str:
     # httpx escapes quotes and control characters in Content-Disposition as %XX and doubles backslashes.
     value = re.sub(r"%(0[0-9A-F]|1[0-9A-F]|22)", lambda m: chr(int(m.group(1), 16)), value)
@@ -184,7 +216,7 @@ def _parse_multipart(body: bytes, boundary: bytes) -> Iterator[tuple[str, str | 
 
 
 def _parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
-    params: dict[str, Any] = {k: _decode_form_value(k, v) for k, v in parse_qsl(query, keep_blank_values=True)}
+    params = decode_form(dict(parse_qsl(query, keep_blank_values=True)))
     mime, _, options = content_type.partition(";")
     mime = mime.strip().lower()
     if mime == "application/json" and body:
@@ -199,22 +231,22 @@ def _parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
         for key, value in _parse_multipart(body, boundary.group(1).encode()):
             params[key] = value if isinstance(value, UploadedFile) else _decode_form_value(key, value)
     elif body:
-        params.update((k, _decode_form_value(k, v)) for k, v in parse_qsl(body.decode(), keep_blank_values=True))
+        params.update(decode_form(dict(parse_qsl(body.decode(), keep_blank_values=True))))
     return params
 
 
 # --- text formatting like Telegram -----------------------------------------------------------------------------------
 
 _ATTR_RE = re.compile(r"""([a-zA-Z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
-_TAG_RE = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)"""  # "/" if closing, tag name, then attributes:
-                     r"""((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*>""")
+HTML_TAG_RE = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)"""  # "/" if closing, tag name, then attributes:
+                         r"""((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*>""")
 _HTML_ENTITY_RE = re.compile(r"&(?:#(\d+)|#[xX]([0-9a-fA-F]+)|(lt|gt|amp|quot));")
 _SIMPLE_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
                 "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
                 "code": "code", "pre": "pre"}
 
 
-def _parse_html(source: str) -> tuple[str, list[JSON]]:
+def parse_html(source: str) -> tuple[str, list[JSON]]:
     """Telegram's HTML parse mode: strips the supported tags into entities; anything else is a 400."""
     out: list[str] = []
     length = 0
@@ -229,7 +261,7 @@ def _parse_html(source: str) -> tuple[str, list[JSON]]:
     while pos < len(source):
         char = source[pos]
         if char == "<":
-            tag = _TAG_RE.match(source, pos)
+            tag = HTML_TAG_RE.match(source, pos)
             if tag is None:
                 raise fail('Unsupported start tag ""')  # a bare "<" must be escaped as &lt;
             name = tag.group(2).lower()
@@ -470,7 +502,9 @@ class FakeBotApi:
             "getwebhookinfo": lambda p: {"url": self._webhook_url, "has_custom_certificate": False,
                                          "pending_update_count": len(self._updates)},
             "sendmessage": self._send_message, "sendphoto": self._send_photo, "senddocument": self._send_document,
-            "editmessagetext": self._edit, "editmessagecaption": self._edit, "editmessagereplymarkup": self._edit,
+            "editmessagetext": lambda p: self._edit(p, "text"),
+            "editmessagecaption": lambda p: self._edit(p, "caption"),
+            "editmessagereplymarkup": lambda p: self._edit(p, None),
             "deletemessage": self._delete_message, "answercallbackquery": self._answer_query,
             "answerinlinequery": self._answer_query, "getfile": self._get_file, "setmycommands": self._set_commands,
             "getmycommands": lambda p: self._commands.get(self._commands_key(p), []),
@@ -588,6 +622,12 @@ class FakeBotApi:
         with self._lock:
             return max((m for (c, _), m in self._messages.items()
                         if c == chat_id and not m.get("from", {}).get("is_bot")), key=lambda m: m["message_id"])
+
+    @property
+    def messages(self) -> dict[tuple[int, int], JSON]:
+        """Every stored message by (chat_id, message_id): a snapshot of the mapping, the messages themselves live."""
+        with self._lock:
+            return dict(self._messages)
 
     def message(self, chat_id: int, message_id: int) -> JSON:
         """The current Message JSON (as sent or last edited) of a stored message."""
@@ -726,29 +766,37 @@ class FakeBotApi:
 
     # driving a test: updates
 
-    def push_update(self, update: JSON) -> int:
-        """Queue a raw update (update_id assigned if missing); its message/callback/inline ids become known."""
+    def learn(self, update: JSON) -> JSON:
+        """Make an update's messages and queries known (so replies, edits and answers to them work) without queueing
+        it: for updates handed to the bot directly (tests/inprocess.py). Fills in a missing update_id, message_id
+        (the chat's next) and query id; returns the update."""
         with self._cond:
-            update_id = update.get("update_id")
-            if update_id is None:
-                update_id = self._last_update_id + 1
-                update = {"update_id": update_id, **update}
-            self._last_update_id = max(self._last_update_id, update_id)
+            if update.get("update_id") is None:
+                update = {"update_id": self._last_update_id + 1, **update}
+            self._last_update_id = max(self._last_update_id, update["update_id"])
             for key in ("message", "edited_message", "channel_post"):
                 if isinstance(update.get(key), dict) and "chat" in update[key]:
                     message = update[key]
-                    self._new_message_id(message["chat"]["id"], message["message_id"])
+                    message["message_id"] = self._new_message_id(message["chat"]["id"], message.get("message_id"))
                     self._store(message)
             for key in ("callback_query", "inline_query"):
                 if isinstance(update.get(key), dict):
-                    self._open_queries.add(str(update[key]["id"]))
+                    query = update[key]
+                    query.setdefault("id", str((4 if key == "callback_query" else 5) * 10**12 + next(self._serial)))
+                    self._open_queries.add(str(query["id"]))
+            return update
+
+    def push_update(self, update: JSON) -> int:
+        """Queue a raw update (update_id assigned if missing); its message/callback/inline ids become known."""
+        with self._cond:
+            update = self.learn(update)
             if not self._webhook_targets:
                 self._updates.append(update)
                 self._cond.notify_all()
-                return update_id
+                return update["update_id"]
             target = self._webhook_targets[next(self._webhook_turn) % len(self._webhook_targets)]
         self.webhook_statuses.append(self.post_webhook(target, update, self._webhook_secret))
-        return update_id
+        return update["update_id"]
 
     # driving a test: webhooks
 
@@ -829,15 +877,14 @@ class FakeBotApi:
             message = self._messages.get((chat_id, message_id)) or {
                 "message_id": message_id, "date": int(self._clock()), "chat": dict(self._chat(chat_id)),
                 "from": self.bot_user, "text": ""}
-            query = {"id": str(4_000_000_000_000 + next(self._serial)), "from": user, "message": message,
+            query = {"from": user, "message": message,
                      "chat_instance": str(-7_000_000_000_000 - abs(chat_id)), "data": data}
             return self.push_update({"callback_query": query})
 
     def push_inline_query(self, user_id: int, query: str, *, offset: str = "", chat_type: str = "private",
                           first_name: str = "Lan", language_code: str | None = "vi") -> int:
         with self._lock:
-            inline = {"id": str(5_000_000_000_000 + next(self._serial)),
-                      "from": self._user(user_id, first_name, language_code),
+            inline = {"from": self._user(user_id, first_name, language_code),
                       "query": query, "offset": offset, "chat_type": chat_type}
             return self.push_update({"inline_query": inline})
 
@@ -856,23 +903,33 @@ class FakeBotApi:
     # request handling
 
     def _dispatch(self, path: str, query: str, content_type: str, body: bytes) -> tuple[int, bytes, str] | None:
-        match = re.fullmatch(r"/(file/)?bot([^/]+)/(.+)", path)
-        if match is None:
-            return self._error(404, "Not Found")
-        is_file, token, rest = match.groups()
+        """The HTTP shell around handle(): routing, token, file downloads, body parsing, dropped connections."""
+        route = parse_api_path(path)
+        if route is None:
+            return (*self._error(404, "Not Found"), "application/json")
+        is_file, token, rest = route
         if token != self.token:
-            return self._error(401, "Unauthorized")
+            return (*self._error(401, "Unauthorized"), "application/json")
         if is_file:
-            with self._lock:
-                stored = next((f for f in self._files.values() if f.file_path == rest), None)
+            stored = self.download(rest)
             if stored is None:
-                return self._error(404, "Not Found")
-            return 200, stored.data, stored.mime_type
+                return (*self._error(404, "Not Found"), "application/json")
+            return 200, stored.data, stored.content_type
         try:
             params = _parse_params(query, content_type, body)
         except (ValueError, UnicodeDecodeError) as exc:
-            return self._error(400, f"Bad Request: can't parse request: {exc}")
-        method = rest
+            return (*self._error(400, f"Bad Request: can't parse request: {exc}"), "application/json")
+        try:
+            return (*self.handle(rest, params), "application/json")
+        except DroppedRequest as dropped:
+            self._stopping.wait(dropped.hold)  # stop() ends the hold early
+            return None
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        """One Bot API call without HTTP: injected faults, rate limit, validation and the method itself. Returns the
+        HTTP status and JSON body Telegram would answer; raises DroppedRequest for an injected timeout. `params` are
+        decoded form fields (see decode_form) with file parts as UploadedFile values. getUpdates may block (long
+        poll)."""
         with self._cond:
             fault = self._take_fault(method, params)
             if fault is None:
@@ -882,10 +939,10 @@ class FakeBotApi:
                         429, f"Too Many Requests: retry after {throttled}", {"retry_after": throttled}))
         if fault is not None:
             if fault.kind == "timeout":
-                with self._lock:
+                with self._cond:
                     self._rejected.append(Rejection(method, params, 0, "timeout (connection dropped)"))
-                self._stopping.wait(fault.hold)  # stop() ends the hold early
-                return None
+                    self._cond.notify_all()
+                raise DroppedRequest(fault.hold)
             return self._reject(method, params, self._fault_error(fault, params))
         try:
             if method.lower() == "getupdates":
@@ -900,16 +957,28 @@ class FakeBotApi:
             if method.lower() != "getupdates" or self.record_polls:
                 self._calls.append(Call(method, params, result))
             self._cond.notify_all()
-        return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode(), "application/json"
+        return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
+
+    def download(self, file_path: str) -> UploadedFile | None:
+        """The file served at <file_base_url><token>/<file_path> (the path getFile answered), if any."""
+        with self._lock:
+            stored = next((f for f in self._files.values() if f.file_path == file_path), None)
+        return None if stored is None else UploadedFile(stored.filename, stored.mime_type, stored.data)
+
+    def file(self, file_id: str) -> UploadedFile:
+        """The name, type and bytes of a file the fake holds (uploaded by the bot or pushed as a user's)."""
+        with self._lock:
+            stored = self._files[file_id]
+        return UploadedFile(stored.filename, stored.mime_type, stored.data)
 
     @staticmethod
-    def _error(code: int, description: str, parameters: JSON | None = None) -> tuple[int, bytes, str]:
+    def _error(code: int, description: str, parameters: JSON | None = None) -> tuple[int, bytes]:
         payload: JSON = {"ok": False, "error_code": code, "description": description}
         if parameters:
             payload["parameters"] = parameters
-        return code, json.dumps(payload, ensure_ascii=False).encode(), "application/json"
+        return code, json.dumps(payload, ensure_ascii=False).encode()
 
-    def _reject(self, method: str, params: dict[str, Any], exc: BotApiError) -> tuple[int, bytes, str]:
+    def _reject(self, method: str, params: dict[str, Any], exc: BotApiError) -> tuple[int, bytes]:
         with self._cond:
             self._rejected.append(Rejection(method, params, exc.error_code, exc.description))
             self._cond.notify_all()
@@ -1005,7 +1074,7 @@ class FakeBotApi:
         if explicit:
             entities = list(explicit)
         elif parse_mode.upper() == "HTML":
-            text, entities = _parse_html(text)
+            text, entities = parse_html(text)
         else:  # Markdown modes are not parsed: the text comes back verbatim
             entities = []
         text, entities = _strip(text, entities)
@@ -1014,16 +1083,34 @@ class FakeBotApi:
         return text, entities
 
     @staticmethod
-    def _inline_markup(params: dict[str, Any]) -> JSON | None:
-        markup = params.get("reply_markup")
-        if not isinstance(markup, dict) or "inline_keyboard" not in markup:
-            return None  # Telegram only echoes inline keyboards in the returned Message
-        for row in markup["inline_keyboard"]:
-            for button in row:
-                if len(str(button.get("callback_data", "")).encode()) > 64:
-                    raise BotApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-                if not button.get("text"):
-                    raise BotApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+    def _inline_markup(markup: Any) -> JSON | None:
+        """Checks a reply_markup like Telegram; returns it when it is an inline keyboard (the only kind Telegram
+        echoes in the returned Message)."""
+        if markup is None:
+            return None
+        if not isinstance(markup, dict) or not _MARKUP_KINDS & markup.keys():
+            raise BotApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        if "inline_keyboard" not in markup:
+            return None
+        rows = markup["inline_keyboard"]
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise BotApiError(400, 'Bad Request: can\'t parse inline keyboard button: Field "inline_keyboard" must '
+                                   "be of type Array of Arrays")
+        if sum(map(len, rows)) > 100:
+            raise BotApiError(400, "Bad Request: reply markup is too long")
+        for button in itertools.chain.from_iterable(rows):
+            if not isinstance(button, dict):
+                raise BotApiError(400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must "
+                                       "be an Object")
+            if not button.get("text"):
+                raise BotApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+            if not _BUTTON_ACTIONS & button.keys():
+                raise BotApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are "
+                                       "unallowed in the inline keyboard")
+            if "callback_data" in button and not 1 <= len(str(button["callback_data"]).encode()) <= 64:
+                raise BotApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if "url" in button and not re.fullmatch(r"(?:https?|tg)://[^\s/?#]+\S*", str(button["url"])):
+                raise BotApiError(400, "Bad Request: BUTTON_URL_INVALID")
         return markup
 
     def _bot_message(self, params: dict[str, Any], **content: Any) -> JSON:
@@ -1035,7 +1122,7 @@ class FakeBotApi:
                               else f"Forbidden: bot was kicked from the {chat['type']} chat")
         if status == "left":
             raise BotApiError(403, f"Forbidden: bot is not a member of the {chat['type']} chat")
-        markup = self._inline_markup(params)
+        markup = self._inline_markup(params.get("reply_markup"))
         message: JSON = {"message_id": 0, "date": int(self._clock()), "chat": dict(chat), "from": self.bot_user}
         if params.get("message_thread_id") is not None:
             message |= {"message_thread_id": int(params["message_thread_id"]), "is_topic_message": True}
@@ -1093,7 +1180,11 @@ class FakeBotApi:
 
     def _send_photo(self, params: dict[str, Any]) -> JSON:
         stored = self._input_file(params, "photo", "photos")
+        if len(stored.data) > 10 * 1024 * 1024:
+            raise BotApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
         width, height = _image_size(stored.data)
+        if width + height > 10000 or max(width, height) > 20 * min(width, height):
+            raise BotApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
         photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": width,
                   "height": height, "file_size": len(stored.data)}]
         return self._bot_message(params, photo=photo, **self._caption(params))
@@ -1102,7 +1193,9 @@ class FakeBotApi:
         stored = self._input_file(params, "document", "documents")
         return self._bot_message(params, document=self._document_json(stored), **self._caption(params))
 
-    def _edit(self, params: dict[str, Any]) -> JSON | bool:
+    def _edit(self, params: dict[str, Any], field: str | None) -> JSON | bool:
+        """editMessageText (field "text"), editMessageCaption ("caption") or editMessageReplyMarkup (None)."""
+        markup = self._inline_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
         chat = self._target(params)
@@ -1112,7 +1205,7 @@ class FakeBotApi:
         if message.get("from", {}).get("id") != self.bot_user["id"]:
             raise BotApiError(400, "Bad Request: message can't be edited")
         updated = {k: v for k, v in message.items() if k not in ("reply_markup", "edit_date")}
-        if "text" in params:
+        if field == "text":
             if "text" not in message:
                 raise BotApiError(400, "Bad Request: there is no text in the message to edit")
             text, entities = self._formatted(params, "text", 4096, "message")
@@ -1120,11 +1213,12 @@ class FakeBotApi:
                 raise BotApiError(400, "Bad Request: message text is empty")
             updated.pop("entities", None)
             updated |= {"text": text, "entities": entities} if entities else {"text": text}
-        elif "caption" in params:
+        elif field == "caption":
+            if not _MEDIA_KEYS & message.keys():
+                raise BotApiError(400, "Bad Request: there is no caption in the message to edit")
             updated.pop("caption_entities", None)
             updated.pop("caption", None)
             updated |= {k: v for k, v in self._caption(params).items() if v}
-        markup = self._inline_markup(params)
         if markup is not None:  # editing without reply_markup removes the keyboard, as on Telegram
             updated["reply_markup"] = markup
         if {k: v for k, v in updated.items() if k != "edit_date"} == \
@@ -1144,10 +1238,45 @@ class FakeBotApi:
         query_id = str(params.get("callback_query_id") or params.get("inline_query_id") or "")
         if query_id not in self._open_queries:
             raise BotApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
-        if len(params.get("results") or []) > 50:
-            raise BotApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        if "callback_query_id" in params and len(str(params.get("text") or "")) > 200:
+            raise BotApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        if "inline_query_id" in params:
+            self._check_results(params.get("results"))
         self._open_queries.discard(query_id)  # a query can be answered only once
         return True
+
+    def _check_results(self, results: Any) -> None:
+        """answerInlineQuery results: ids, the message each one sends (parsed like a sent message), keyboards."""
+        if not isinstance(results, list):
+            raise BotApiError(400, "Bad Request: can't parse inline query results JSON object")
+        if len(results) > 50:
+            raise BotApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            if not isinstance(result, dict) or not result.get("type"):
+                raise BotApiError(400, "Bad Request: can't parse inline query result: type must be specified")
+            result_id = str(result.get("id") or "")
+            if not 1 <= len(result_id.encode()) <= 64:
+                raise BotApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if result_id in seen:
+                raise BotApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+            seen.add(result_id)
+            if result["type"] == "article" and not result.get("title"):
+                raise BotApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+            content = result.get("input_message_content")
+            if result["type"] == "article" and not isinstance(content, dict):
+                raise BotApiError(400, "Bad Request: can't parse inline query result: input_message_content must "
+                                       "be specified")
+            if isinstance(content, dict) and "message_text" in content:
+                text, _ = self._formatted({"text": content["message_text"], "parse_mode": content.get("parse_mode"),
+                                           "entities": content.get("entities")}, "text", 4096, "message")
+                if not text:
+                    raise BotApiError(400, "Bad Request: MESSAGE_EMPTY")
+            if "caption" in result:
+                self._formatted({"caption": result["caption"], "parse_mode": result.get("parse_mode"),
+                                 "caption_entities": result.get("caption_entities")}, "caption", 1024,
+                                "message caption")
+            self._inline_markup(result.get("reply_markup"))
 
     def _get_file(self, params: dict[str, Any]) -> JSON:
         stored = self._files.get(str(params.get("file_id") or ""))

@@ -9,6 +9,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import app as bot_app
+from bot.handlers import common as telegram_io
+from dxcore.conversation import core as conversation_core
 from bot.render import split_messages
 from dxcore.settings import Settings
 from dxcore.store.db import Database
@@ -32,6 +34,9 @@ async def tg(sqlite_url: str) -> AsyncIterator[tuple[Application, InProcessTeleg
     finally:
         await application.shutdown()
         await bot_app.close_state(application)  # post_shutdown runs only under run_polling/run_webhook
+    # Every call goes through the strict fake Bot API: one Telegram would refuse fails the test, unless the test
+    # declared it with transport.expect_rejection(method, description).
+    transport.assert_no_unexpected_rejections()
 
 
 async def feed(application: Application, update: dict) -> None:
@@ -84,7 +89,7 @@ async def test_ambiguous_offers_buttons_and_a_tap_answers_and_teaches(tg) -> Non
     (sent,) = transport.sent()
     buttons = [row[0] for row in sent["reply_markup"]["inline_keyboard"]]
     assert {b["text"] for b in buttons} == {"Sở Khoa học và Công nghệ", "Sở Kế hoạch và Đầu tư"}
-    assert all(b["callback_data"].startswith("p:") and len(b["callback_data"].encode()) <= 64 for b in buttons)
+    assert all(b["callback_data"].startswith("a1") and len(b["callback_data"].encode()) <= 64 for b in buttons)
     pick = next(b for b in buttons if b["text"] == "Sở Kế hoạch và Đầu tư")
 
     # The choices quote the question, so Telegram hands it back with the tap (the in-process API does the same).
@@ -164,11 +169,13 @@ async def test_group_repeat_gets_no_second_full_answer(tg) -> None:
     application, transport = tg
     await feed(application, transport.message(GROUP, "/thongke", user_id=5))
     first = transport.sent()
+    answer_ids = sorted(m["message_id"] for (chat_id, _), m in transport.messages.items()
+                        if chat_id == GROUP and m["from"]["is_bot"])
     await feed(application, transport.message(GROUP, "/thongke", user_id=6))
     second = transport.sent()[len(first):]
     assert len(second) == 1 and second[0]["text"] == "↑ Câu trả lời vừa gửi ở trên."
-    assert second[0]["reply_parameters"]["message_id"] == transport.last_bot_message(GROUP)["message_id"] - 1 \
-        or second[0]["reply_parameters"]["message_id"] in {m["message_id"] for m in transport.messages.values()}
+    assert answer_ids and second[0]["reply_parameters"]["message_id"] == answer_ids[0]  # the first answer's message
+    assert transport.last_bot_message(GROUP)["reply_to_message"]["message_id"] == answer_ids[0]  # Telegram found it
 
 
 async def test_migrated_group_keeps_learned_picks(tg) -> None:
@@ -234,6 +241,7 @@ async def test_a_chart_edited_into_a_question_is_answered_anew(tg) -> None:
     (photo,) = transport.sent("sendPhoto")
     photo_id = max(transport.files)[1]
     transport.clear()
+    transport.expect_rejection("editMessageText", "there is no text in the message to edit")
     await feed(application, transport.edit(question, "so y te"))  # a photo cannot become text by editing
     (answer,) = transport.sent()
     assert "Xếp hạng: 17/20" in answer["text"]
@@ -279,7 +287,7 @@ async def test_errors_become_one_short_sentence(tg, monkeypatch) -> None:
     def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(bot_app, "answer_text", broken)
+    monkeypatch.setattr(conversation_core, "answer_text", broken)
     await feed(application, transport.message(PRIVATE, "so y te"))
     assert transport.texts() == ["Xin lỗi, đã có lỗi khi trả lời. Bạn thử lại sau ít phút nhé."]
     transport.clear()
@@ -393,5 +401,5 @@ def test_only_images_telegram_accepts_go_as_photos() -> None:
     def png(width: int, height: int) -> bytes:
         return b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
 
-    assert bot_app._fits_as_photo(png(1080, 1788))  # 20 units
-    assert not bot_app._fits_as_photo(png(1080, 4111))  # 80 units: Telegram would shrink it; sent as a file
+    assert telegram_io._fits_as_photo(png(1080, 1788))  # 20 units
+    assert not telegram_io._fits_as_photo(png(1080, 4111))  # 80 units: Telegram would shrink it; sent as a file

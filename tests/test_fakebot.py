@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import re
 import struct
 import threading
 import time
@@ -18,8 +19,11 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     Message,
     MessageEntity,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ParseMode
@@ -36,6 +40,7 @@ from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
 from tests.fakebot import DEFAULT_TOKEN, FakeBotApi, UploadedFile
+from tests.inprocess import BOT, InProcessTelegram
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Quyết định 1568", callback_data="dec:1568"),
                                   InlineKeyboardButton("Nguồn", url="https://example.org/qd-1568")]])
@@ -299,3 +304,108 @@ async def test_tiny_application_answers_ping(fake: FakeBotApi) -> None:
         await app.shutdown()
     await asyncio.sleep(0)
     assert not fake.rejected or all(r.error_code == 409 for r in fake.rejected)
+
+
+# --- the same core without HTTP (tests/inprocess.py) -------------------------------------------------------------
+
+@pytest.fixture
+async def local() -> AsyncIterator[tuple[Bot, InProcessTelegram]]:
+    transport = InProcessTelegram()
+    async with Bot("123:abc", request=transport, get_updates_request=transport) as client:
+        yield client, transport
+
+
+async def _script(bot: Bot) -> list[Message]:
+    """A few calls that exercise form decoding: HTML, a keyboard, an upload, nested objects, an edit."""
+    return [
+        await bot.send_message(42, "  <b>Xếp hạng</b> &amp; <i>điểm</i> 123\n", parse_mode=ParseMode.HTML,
+                               reply_markup=KEYBOARD),
+        await bot.send_document(42, b"%PDF-1.4\r\n--x\r\n", filename="quyết định.pdf", caption="<b>QĐ</b> 1568",
+                                parse_mode=ParseMode.HTML),
+        await bot.send_message(42, "true", reply_parameters=ReplyParameters(1)),
+        await bot.edit_message_text("<i>mới</i>", chat_id=42, message_id=1, parse_mode=ParseMode.HTML,
+                                    reply_markup=KEYBOARD),
+    ]
+
+
+async def test_in_process_and_http_hand_the_core_the_same_params(bot: Bot, fake: FakeBotApi, local) -> None:
+    local_bot, transport = local
+    assert await bot.set_my_commands([BotCommand("hang", "Xếp hạng")], scope=BotCommandScopeChat(42))
+    assert await local_bot.set_my_commands([BotCommand("hang", "Xếp hạng")], scope=BotCommandScopeChat(42))
+    over_http, in_process = await _script(bot), await _script(local_bot)
+    assert [(c.method, c.params) for c in fake.calls] == [(c.method, c.params) for c in transport.api.calls]
+    assert [(m.text, m.caption, m.entities, m.caption_entities, m.reply_markup) for m in over_http] == \
+        [(m.text, m.caption, m.entities, m.caption_entities, m.reply_markup) for m in in_process]
+    assert transport.calls == [(c.method, c.params) for c in transport.api.calls]
+    first = transport.sent()[0]
+    assert first["text"] == "  <b>Xếp hạng</b> &amp; <i>điểm</i> 123\n"  # the HTML as sent
+    assert first["reply_markup"] == KEYBOARD.to_dict() and first["chat_id"] == 42
+    assert transport.messages[(42, 1)]["text"] == "mới"  # as Telegram stores it
+    assert transport.files == {(42, 2): ("quyết định.pdf", b"%PDF-1.4\r\n--x\r\n")}
+    assert in_process[2].reply_to_message is not None and in_process[2].reply_to_message.message_id == 1
+    document = in_process[1].document
+    assert document is not None
+    assert bytes(await (await local_bot.get_file(document.file_id)).download_as_bytearray()) == b"%PDF-1.4\r\n--x\r\n"
+    transport.assert_no_unexpected_rejections()
+
+
+async def test_in_process_calls_are_validated_like_telegram(local, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    bot, transport = local
+    assert (await bot.get_me()).username == BOT["username"]
+    question = transport.message(-100777, "Sở KH?", user_id=5)["message"]
+    choices = await bot.send_message(-100777, "Chọn", reply_markup=KEYBOARD,
+                                     reply_parameters=ReplyParameters(question["message_id"]))
+    assert choices.reply_to_message is not None and choices.reply_to_message.text == "Sở KH?"
+    photo = await bot.send_photo(42, _png(3, 2), caption="biểu đồ")
+    inline_id = transport.inline_query(5, "so y te")["inline_query"]["id"]
+    card = InlineQueryResultArticle("u1", "Sở Y tế", InputTextMessageContent("<b>17/20", parse_mode=ParseMode.HTML))
+    refused = [  # (method, what Telegram says, the call)
+        ("sendMessage", "can't parse entities", lambda: bot.send_message(42, "a <br> b", parse_mode=ParseMode.HTML)),
+        ("sendMessage", "message is too long", lambda: bot.send_message(42, "x" * 4097)),
+        ("sendPhoto", "message caption is too long", lambda: bot.send_photo(42, _png(3, 2), caption="x" * 1025)),
+        ("sendMessage", "BUTTON_DATA_INVALID", lambda: bot.send_message(42, "x", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("x", callback_data="p:" + "9" * 63)]]))),
+        ("sendMessage", "Text buttons are unallowed", lambda: bot.send_message(
+            42, "x", reply_markup=InlineKeyboardMarkup.from_button(InlineKeyboardButton("x")))),
+        ("sendMessage", "message to be replied not found",
+         lambda: bot.send_message(42, "x", reply_parameters=ReplyParameters(9))),
+        ("editMessageText", "message to edit not found", lambda: bot.edit_message_text("x", 42, 999)),
+        ("editMessageText", "there is no text in the message to edit",
+         lambda: bot.edit_message_text("x", 42, photo.message_id)),
+        ("editMessageCaption", "there is no caption in the message to edit",
+         lambda: bot.edit_message_caption(-100777, choices.message_id, caption="x")),
+        ("editMessageText", "message is not modified",
+         lambda: bot.edit_message_text("Chọn", -100777, choices.message_id, reply_markup=KEYBOARD)),
+        ("answerInlineQuery", "can't parse entities", lambda: bot.answer_inline_query(inline_id, [card])),
+    ]
+    for _, description, call in refused:
+        with pytest.raises(BadRequest, match="(?i)" + re.escape(description)):
+            await call()
+    tap = transport.callback(transport.messages[(-100777, choices.message_id)], "dec:1568", user_id=5)
+    assert await bot.answer_callback_query(tap["callback_query"]["id"], "Đã chọn") is True
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
+        await bot.answer_callback_query(tap["callback_query"]["id"])  # answered once
+    assert len(transport.rejected) == len(refused) + 1
+    assert [m for m, _ in transport.calls].count("sendMessage") == 6  # refused calls are recorded too
+    with pytest.raises(AssertionError, match="BUTTON_DATA_INVALID"):
+        transport.assert_no_unexpected_rejections()
+
+    transport.api.fail_next("sendMessage", "429", retry_after=2)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(42, "x")
+    transport.api.fail_next("sendMessage", "timeout")
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        await bot.send_message(42, "x")
+    assert time.monotonic() - started < 1  # in-process there is no connection to hold open
+
+    for method, description, _ in refused:
+        transport.expect_rejection(method, description)
+    transport.expect_rejection("answerCallbackQuery", "query is too old")
+    transport.expect_rejection("sendMessage", "Too Many Requests")
+    transport.expect_rejection("sendMessage", "timeout")
+    transport.assert_no_unexpected_rejections()
+    transport.expect_rejection("sendDocument", "file is too big")
+    with pytest.raises(AssertionError, match="expected but never happened: sendDocument 'file is too big'"):
+        transport.assert_no_unexpected_rejections()
