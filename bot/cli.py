@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--every", type=float, default=5.0, help="seconds between looks (default 5)")
 
     ask = commands.add_parser("ask", help="print the answer the bot would give (questions and /commands)")
-    ask.add_argument("text", nargs="+", metavar="TEXT")
+    ask.add_argument("text", nargs="*", metavar="TEXT")
+    ask.add_argument("--jsonl", action="store_true",
+                     help="questions from stdin, one per line; one JSON line out per line in")
     ask.add_argument("--lang", choices=LANGUAGES, default=VI, help="answer language (default vi)")
     ask.add_argument("--save", type=Path, metavar="DIR",
                      help="write the answer's files (/bieudo charts, /xuat exports) into DIR")
@@ -132,7 +134,29 @@ async def _decisions(settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _ask_lines(args: argparse.Namespace, settings: Settings) -> int:
+    """--jsonl: stdin split on "\n" only (a line may hold U+2028 and the like), one JSON object per line, no context
+    carried between lines."""
+    lines = sys.stdin.buffer.read().decode("utf-8", errors="replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    catalog = Catalog()
+    async with _store(settings, seed=True) as db:
+        for question in lines:
+            answer = await ask(db, catalog, question.rstrip("\r"))
+            line = {"question": question, "lang": args.lang, "kind": answer.kind,
+                    "text": answer.render_plain(args.lang), "units": answer.units}
+            print(json.dumps(line, ensure_ascii=True), flush=True)
+    return EXIT_OK
+
+
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    if args.jsonl:
+        if args.text or args.save:
+            raise UsageError("ask --jsonl reads its questions from stdin: give no TEXT and no --save")
+        return await _ask_lines(args, settings)
+    if not args.text:
+        raise UsageError("ask needs a question (or --jsonl to read questions from stdin)")
     if args.save is not None and not args.save.is_dir():
         raise UsageError(f"--save {args.save}: not a folder")
     async with _store(settings, seed=True) as db:

@@ -90,7 +90,7 @@ async def test_ask_development_set(seeded: Database) -> None:
     ("bao nhiêu đơn vị xếp loại Tốt", I.COUNTS, None, None, "tot", None),
     ("những sở xếp loại trung bình", I.TIER_LIST, "so", None, "trung_binh", None),
     ("các quận huyện xếp loại khá năm 2023", I.TIER_LIST, "huyen", None, "kha", 2023),
-    ("xin chào", I.HELP, None, None, None, None),
+    ("xin chào", I.CHITCHAT, None, None, None, None),
     ("", I.HELP, None, None, None, None),
     ("các quyết định đã có", I.DECISIONS, None, None, None, None),
     ("cấp huyện", I.COUNTS, "huyen", None, None, None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from dxcore.answering.i18n import (
     VI,
@@ -63,6 +64,7 @@ class Answer:
     note: Text | None = None  # how the question was understood, when that was a guess
     attachments: list[Attachment] = field(default_factory=list)
     brief_lines: int | None = None  # leading lines of each section that make the short version (group chats)
+    units: list[int] = field(default_factory=list)  # ids of the units whose figures it shows, main one first
 
     def render_plain(self, lang: str = VI, *, numbered: bool = False) -> str:
         """Plain text; each choice a line "• label", or "1. label" where typing the number presses it."""
@@ -154,7 +156,8 @@ def unit_answer(result: UnitResult) -> Answer:
     if result.below:
         lines.append(_neighbour("below", result.below, row))
     title = msg("unit.title", name=result.name, level=level_label(result.level), year=result.citation.evaluated_year)
-    return Answer("unit", title, [Section(None, lines, source_line(result.citation))], brief_lines=3)
+    shown = [result.unit_id] + [r.unit_id for r in (result.above, result.below) if r]
+    return Answer("unit", title, [Section(None, lines, source_line(result.citation))], brief_lines=3, units=shown)
 
 
 def _ranked_line(row: RankedRow, with_tier: bool = True) -> Text:
@@ -162,6 +165,10 @@ def _ranked_line(row: RankedRow, with_tier: bool = True) -> Text:
         return msg("ranked.line_tier", rank=row.rank, name=row.name, percentage=Percent(row.percentage),
                    tier=Tier(row.tier))
     return msg("ranked.line", rank=row.rank, name=row.name, percentage=Percent(row.percentage))
+
+
+def _shown(slices: list[RankingSlice]) -> list[int]:
+    return [row.unit_id for s in slices for row in s.rows]
 
 
 def tier_tally(pairs) -> Text:
@@ -181,6 +188,8 @@ def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None 
         lines.append(msg("counts.total", total=lc.total))
         sections.append(Section(msg("counts.heading", level=Level(lc.level), year=lc.citation.evaluated_year), lines,
                                 source_line(lc.citation)))
+    if len(levels) > 1:
+        sections.append(Section(None, [msg("counts.grand_total", total=sum(lc.total for lc in levels))]))
     return Answer("counts", msg("counts.title"), sections, note=note)
 
 
@@ -195,7 +204,7 @@ def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Te
                 [_ranked_line(r) for r in s.rows], source_line(s.citation))
         for s in slices
     ]
-    return Answer("bottom" if bottom else "top", title, sections, note=note)
+    return Answer("bottom" if bottom else "top", title, sections, note=note, units=_shown(slices))
 
 
 def tier_list_answer(slices: list[RankingSlice], tier: str) -> Answer:
@@ -205,7 +214,7 @@ def tier_list_answer(slices: list[RankingSlice], tier: str) -> Answer:
                       year=s.citation.evaluated_year)
         lines = [_ranked_line(r, with_tier=False) for r in s.rows] or [msg("tier_list.none")]
         sections.append(Section(heading, lines, source_line(s.citation)))
-    return Answer("tier_list", msg("tier_list.title", tier=Tier(tier)), sections)
+    return Answer("tier_list", msg("tier_list.title", tier=Tier(tier)), sections, units=_shown(slices))
 
 
 def decisions_answer(decisions: list[DecisionInfo]) -> Answer:
@@ -271,13 +280,13 @@ def _year_scope(year: int | None) -> Text:
 
 
 def no_result_answer(name: Text, year: int | None, years: list[int]) -> Answer:
-    known = msg("no_result.years", years=", ".join(map(str, years))) if years else ""
-    return Answer("no_result", msg("no_result.title", name=name, when=_year_scope(year), known=known))
+    return Answer("no_result", msg("no_result.title", name=name, when=_year_scope(year), known=_years_known(years)))
 
 
-def no_data_answer(level: str | None, year: int | None) -> Answer:
+def no_data_answer(level: str | None, year: int | None, years: list[int] = ()) -> Answer:
+    """Nothing for that level or year; ``years`` are the evaluated years on record, said so the user can ask again."""
     scope = msg("scope.level", level=level_label(level)) if level else ""
-    return Answer("no_data", msg("no_data.title", scope=scope, when=_year_scope(year)))
+    return Answer("no_data", msg("no_data.title", scope=scope, when=_year_scope(year), known=_years_known(years)))
 
 
 def follow_label(scope: str, level: str, unit_name: str | None) -> Text:
@@ -360,3 +369,165 @@ def receipt_answer(number: str, counts: dict[str, int], migrated: int) -> Answer
     lines: list[Text] = [msg(f"receipt.{status}", count=counts.get(status, 0)) for status in RECEIPT_STATUSES]
     lines.append(msg("receipt.migrated", count=migrated))
     return Answer("receipt", msg("receipt.title", number=number), [Section(None, lines)])
+
+
+# --- kinds that read the rankings in other ways ------------------------------------------------------------------
+
+
+def compare_answer(results: list[UnitResult]) -> Answer:
+    """Two or more units side by side: each result, who is higher and by how much, and by how many places when
+    they share a ranking."""
+    lines: list[Text] = [msg("compare.line", name=r.name, rank=r.row.rank, total=r.total, level=level_label(r.level),
+                             percentage=Percent(r.row.percentage), tier=Tier(r.row.tier)) for r in results]
+    for first, second in zip(results, results[1:]):
+        higher, lower = (first, second) if first.row.percentage >= second.row.percentage else (second, first)
+        gap = higher.row.percentage - lower.row.percentage
+        if gap:
+            lines.append(msg("compare.higher", higher=higher.name, lower=lower.name, points=Number(gap)))
+        else:
+            lines.append(msg("compare.same", first=first.name, second=second.name,
+                             percentage=Percent(first.row.percentage)))
+        if first.citation == second.citation:
+            places = lower.row.rank - higher.row.rank
+            lines.append(msg("compare.places", level=level_label(first.level), higher=higher.name, lower=lower.name,
+                             places=places) if places else msg("compare.tied", level=level_label(first.level)))
+        else:
+            lines.append(msg("compare.other_levels"))
+    sources = list(dict.fromkeys(r.citation for r in results))
+    sections = [Section(None, lines, source_line(sources[0]) if len(sources) == 1 else None)]
+    sections += [Section(None, [], source_line(c)) for c in sources] if len(sources) > 1 else []
+    return Answer("compare", msg("compare.title"), sections, units=[r.unit_id for r in results])
+
+
+def _years_known(years: list[int]) -> Text:
+    return msg("no_result.years", years=", ".join(map(str, years))) if years else ""
+
+
+def rank_answer(slices: list[RankingSlice], rank: int, *, from_bottom: bool) -> Answer:
+    sections = []
+    for s in slices:
+        heading = msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total)
+        if s.rows:
+            lines = [_ranked_line(r) for r in s.rows]
+        elif rank > s.total:
+            lines = [msg("rank_n.none", level=Level(s.level), year=s.citation.evaluated_year, total=s.total,
+                         rank=rank)]
+        else:
+            lines = [msg("rank_n.skipped", rank=rank)]
+        sections.append(Section(heading, lines, source_line(s.citation)))
+    title = msg("rank_n.title_bottom" if from_bottom else "rank_n.title", rank=rank)
+    return Answer("rank_n", title, sections, units=_shown(slices))
+
+
+def condition(bounds) -> Text:
+    """"trên 90%", "từ 70% đến 80%" for a threshold's bounds."""
+    low, high = bounds.low, bounds.high
+    if low is not None and high is not None:
+        return msg("threshold.between", low=Percent(low), high=Percent(high))
+    if low is not None:
+        return msg("threshold.at_least" if bounds.low_inclusive else "threshold.above", value=Percent(low))
+    return msg("threshold.at_most" if bounds.high_inclusive else "threshold.below", value=Percent(high))
+
+
+def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool) -> Answer:
+    sections = []
+    for s in slices:
+        heading = msg("threshold.heading", level=Level(s.level), have=len(s.rows), total=s.total,
+                      year=s.citation.evaluated_year)
+        sections.append(Section(heading, [_ranked_line(r) for r in s.rows] or [msg("tier_list.none")],
+                                source_line(s.citation)))
+    title = msg("threshold.count_title" if counting else "threshold.title", condition=condition(bounds))
+    return Answer("threshold", title, sections, units=_shown(slices))
+
+
+@dataclass(frozen=True)
+class LevelMean:
+    level: str
+    mean: Decimal
+    count: int
+    citation: Citation
+    tier: str | None = None
+
+
+def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
+                   unit: tuple[UnitResult, LevelMean] | None = None) -> Answer:
+    lines: list[Text] = []
+    if unit is not None:
+        result, level_mean = unit
+        gap = result.row.percentage - level_mean.mean
+        key = "unit_above" if gap > 0 else "unit_below" if gap < 0 else "unit_equal"
+        lines.append(msg(f"average.{key}", name=result.name, percentage=Percent(result.row.percentage),
+                         level=level_label(result.level), mean=Percent(level_mean.mean), points=Number(abs(gap))))
+    for m in means:
+        if m.tier:
+            lines.append(msg("average.tier", level=Level(m.level), tier=Tier(m.tier), year=m.citation.evaluated_year,
+                             mean=Percent(m.mean), count=m.count))
+        else:
+            lines.append(msg("average.level", level=Level(m.level), year=m.citation.evaluated_year,
+                             mean=Percent(m.mean), count=m.count))
+    if overall is not None:
+        lines.append(msg("average.all", count=overall[1], mean=Percent(overall[0])))
+    lines.append(msg("average.how"))
+    citations = list(dict.fromkeys(m.citation for m in means))
+    sections = [Section(None, lines)] + [Section(None, [], source_line(c, with_appendix=False))
+                                         for c in dict.fromkeys(_decision_of(c) for c in citations)]
+    return Answer("average", msg("average.title"), sections, units=[unit[0].unit_id] if unit else [])
+
+
+def _decision_of(citation: Citation) -> Citation:
+    """The citation without its appendix: one source line per decision."""
+    return Citation(citation.issuer, citation.number, citation.signed_date, citation.evaluated_year, "", "")
+
+
+def mean_side_answer(sides: list[tuple[RankingSlice, Decimal]], side: str) -> Answer:
+    """The units above or below their level's mean."""
+    sections = []
+    for s, level_mean in sides:
+        heading = msg(f"average.side_heading_{side}", level=Level(s.level), year=s.citation.evaluated_year,
+                      mean=Percent(level_mean), have=len(s.rows), total=s.total)
+        sections.append(Section(heading, [_ranked_line(r) for r in s.rows] or [msg("tier_list.none")],
+                                source_line(s.citation)))
+    return Answer("average", msg(f"average.side_title_{side}"), sections,
+                  units=_shown([s for s, _ in sides]))
+
+
+def full_list_answer(slices: list[RankingSlice]) -> Answer:
+    sections = [Section(msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total),
+                        [_ranked_line(r) for r in s.rows], source_line(s.citation)) for s in slices]
+    return Answer("full_list", msg("full_list.title"), sections, units=_shown(slices))
+
+
+def change_answer(lines: list[Text], shown: list[int]) -> Answer:
+    return Answer("change", msg("change.title"), [Section(None, lines)], units=shown)
+
+
+def nothing_to_compare(decisions: list[DecisionInfo]) -> Text:
+    years = sorted({d.evaluated_year for d in decisions})
+    return msg("change.none", years=", ".join(map(str, years)),
+               decisions=join(msg("change.decision", number=d.number) for d in decisions))
+
+
+def method_answer(decision: DecisionInfo, tier_ranges: list[tuple[str, str, Decimal, Decimal]]) -> Answer:
+    """What the decision says about itself, and how its tiers fell (it states no thresholds of its own)."""
+    lines: list[Text] = [msg("method.decision", number=decision.number, date=Day(decision.signed_date),
+                             issuer=decision.issuer, year=decision.evaluated_year)]
+    lines.append(msg("method.signer", title=decision.signer_title or "", name=decision.signer)
+                 if decision.signer else msg("method.no_signer"))
+    sections = [Section(None, lines)]
+    if decision.basis:
+        sections.append(Section(msg("method.basis"), [f"• {line}" for line in decision.basis]))
+    if tier_ranges:
+        sections.append(Section(msg("method.tiers", year=decision.evaluated_year), [
+            msg("method.tier_range", level=Level(level), tier=Tier(tier), lowest=Percent(low), highest=Percent(high))
+            for level, tier, low, high in tier_ranges]))
+    return Answer("method", msg("method.title"), sections)
+
+
+def chitchat_answer(kind: str) -> Answer:
+    if kind == "greeting":
+        return Answer("chitchat", msg("chitchat.greeting"), choices=help_answer().choices)
+    return Answer("chitchat", msg("chitchat.thanks" if kind == "thanks" else "chitchat.ack"))
+
+
+def offtopic_answer() -> Answer:
+    return Answer("offtopic", msg("offtopic.title"), choices=help_answer().choices)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
+from dxcore.alerts.message import change_line
 from dxcore.answering import answers as A
-from dxcore.answering.i18n import Text, msg
+from dxcore.answering.i18n import Level, Percent, Text, msg
 from dxcore.answering.queries import (
+    RankingSlice,
+    latest_rankings,
     list_decisions,
+    mean,
+    previous_ranking,
+    rank_at,
+    scored_within,
     tier_counts,
     top,
     unit_history,
@@ -37,29 +47,185 @@ def unit_answer(view: CatalogView, unit_id: int, year: int | None = None) -> A.A
     return A.unit_answer(result)
 
 
-_SECOND_READING = (I.COUNTS, I.TOP, I.BOTTOM, I.TIER_LIST)
+# Kinds whose question may instead be about one named unit ("quận X có đứng cuối không", "Sở X có bao nhiêu %").
+_SECOND_READING = (I.COUNTS, I.TOP, I.BOTTOM, I.TIER_LIST, I.RANK_N, I.FULL_LIST, I.COMPARE)
+CONNECTORS = ("so voi", "voi", "vs", "hay", "hoac", "hon", "kem", "thua", "va", ",")  # strongest first
+
+
+def _years(view: CatalogView) -> list[int]:
+    return sorted({r.decision.evaluated_year for r in view.snapshot.rankings}, reverse=True)
+
+
+def _no_data(view: CatalogView, intent: I.Intent) -> A.Answer:
+    return A.no_data_answer(intent.level, intent.year, _years(view))
+
+
+def _found(view: CatalogView, text: str, level: str | None, chat_id: int | None, *, sure: bool = False):
+    """The unit the text names, if the resolver finds one (``sure``: not through a typo or a loose match)."""
+    resolution = view.resolver.resolve(text, level=level, chat_id=chat_id) if text.strip() else None
+    if resolution is None or resolution.status != FOUND:
+        return None
+    if sure and (resolution.loose or resolution.candidates[0].score < SURE_SCORE):
+        return None
+    return resolution.unit
+
+
+def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat_id: int | None = None) -> list[int]:
+    """Two or more units named in one question ("Sở Y tế với Sở GD&ĐT", "Cờ Đỏ và Thới Lai"): the question split
+    at a connector into parts that each name one unit. Names may hold a connector themselves ("Kế hoạch và Đầu
+    tư"), so every split is tried, strongest connectors first, and only one where every part resolves counts."""
+    for connector in CONNECTORS:
+        word = tuple(connector.split())
+        for i in range(1, len(tokens) - len(word)):
+            if tuple(tokens[i : i + len(word)]) != word:
+                continue
+            left = _found(view, " ".join(shown[:i]), None, chat_id)
+            if left is None:
+                continue
+            after = i + len(word)
+            right = _found(view, " ".join(shown[after:]), None, chat_id)
+            if right is not None and right.id != left.id:
+                return [left.id, right.id]
+            more = mentioned_units(view, tokens[after:], shown[after:], chat_id)
+            if len(more) >= 2 and left.id not in more:
+                return [left.id, *more]
+    return []
+
+
+def _level_means(view: CatalogView, intent: I.Intent) -> list[A.LevelMean]:
+    means = []
+    for r in latest_rankings(view.snapshot, intent.level, intent.year):
+        rows = [row for row in r.rows if intent.tier is None or row.tier == intent.tier]
+        if rows:
+            means.append(A.LevelMean(r.level, mean([row.percentage for row in rows]), len(rows), r.citation,
+                                     intent.tier))
+    return means
+
+
+def _average(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
+    unit = _found(view, intent.text, None, chat_id) if intent.names_unit else None
+    if unit is not None and (result := unit_result(view.snapshot, unit.id, intent.year)) is not None:
+        level_intent = replace(intent, level=result.level, tier=None)
+        (level_mean,) = [m for m in _level_means(view, level_intent)] or [None]
+        if level_mean is not None:
+            return A.average_answer([], None, (result, level_mean))
+    if intent.versus_mean:
+        sides = []
+        for r in latest_rankings(view.snapshot, intent.level, intent.year):
+            level_mean = mean([row.percentage for row in r.rows])
+            keep = (lambda v, m=level_mean: v > m) if intent.versus_mean == "above" else \
+                (lambda v, m=level_mean: v < m)
+            sides.append((RankingSlice(r.level, [row for row in r.rows if keep(row.percentage)], len(r.rows),
+                                       r.citation), level_mean))
+        return A.mean_side_answer(sides, intent.versus_mean) if sides else _no_data(view, intent)
+    means = _level_means(view, intent)
+    if not means:
+        return _no_data(view, intent)
+    overall = None
+    if len(means) > 1:
+        rows = [row.percentage for r in latest_rankings(view.snapshot, intent.level, intent.year) for row in r.rows
+                if intent.tier is None or row.tier == intent.tier]
+        overall = (mean(rows), len(rows))
+    return A.average_answer(means, overall)
+
+
+def _change(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
+    """Against the previous decision of the same issuer; with one decision on record, there is nothing yet."""
+    unit = _found(view, intent.text, None, chat_id) if intent.names_unit else None
+    decisions = list_decisions(view.snapshot)
+    if unit is not None:
+        placed = view.snapshot.by_unit.get(unit.id, [])
+        if len(placed) >= 2:
+            ranking, index = placed[0]
+            return A.change_answer([change_line(view.snapshot, ranking, index)], [unit.id])
+        if placed and len({d.evaluated_year for d in decisions}) > 1:
+            year = placed[0][0].decision.evaluated_year
+            return A.change_answer([msg("change.first_time", name=unit.name, year=year)], [unit.id])
+        return A.change_answer([A.nothing_to_compare(decisions)], [])
+    lines: list[Text] = []
+    for r in latest_rankings(view.snapshot, intent.level, intent.year):
+        before = previous_ranking(view.snapshot, r)
+        if before is not None:
+            lines.append(msg("change.level", level=Level(r.level), year=r.decision.evaluated_year,
+                             mean=Percent(mean([row.percentage for row in r.rows])),
+                             before=Percent(mean([row.percentage for row in before.rows])),
+                             before_year=before.decision.evaluated_year))
+    return A.change_answer(lines or [A.nothing_to_compare(decisions)], [])
+
+
+def _method(view: CatalogView, intent: I.Intent) -> A.Answer:
+    rankings = latest_rankings(view.snapshot, None, intent.year)
+    if not rankings:
+        return _no_data(view, intent)
+    decision = next(d for d in list_decisions(view.snapshot) if d.id == rankings[0].decision.id)
+    ranges = []
+    for r in rankings:
+        if r.decision.id != decision.id:
+            continue
+        by_tier: dict[str, list] = {}
+        for row in r.rows:
+            by_tier.setdefault(row.tier, []).append(row.percentage)
+        ranges += [(r.level, tier, min(v), max(v)) for tier, v in by_tier.items()]
+    return A.method_answer(decision, ranges)
+
+
+def _latest_note(view: CatalogView, intent: I.Intent) -> Text | None:
+    """"năm nay", "mới nhất": the answer says which year the latest results are for."""
+    if intent.relative_year and intent.year is None and (years := _years(view)):
+        return msg("latest.note", year=years[0])
+    return None
 
 
 def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = None) -> A.Answer:
+    answer = _answer_intent(view, intent, chat_id)
+    if answer.note is None and answer.kind not in ("chitchat", "offtopic", "help", "ambiguous", "not_found"):
+        answer.note = _latest_note(view, intent)
+    return answer
+
+
+def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
     text, kind = intent.text, intent.kind
-    if kind in _SECOND_READING and not intent.explicit:
-        # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không": a named unit is what is asked about.
-        named = view.resolver.resolve(text, chat_id=chat_id)
-        if named.status == FOUND:
-            intent = I.Intent(I.UNIT, text, None, intent.year)
-            kind = I.UNIT
+    if kind == I.COMPARE and not intent.explicit and intent.reading is not None:
+        units = mentioned_units(view, intent.reading.rest, intent.reading.rest_shown, chat_id)
+        results = [r for u in units if (r := unit_result(view.snapshot, u, intent.year)) is not None]
+        if len(results) >= 2:
+            return A.compare_answer(results)
+        kind = I.UNIT
+    if kind in _SECOND_READING and not intent.explicit and not intent.asks_which and intent.names_unit:
+        # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không": a unit named for sure is what is asked about.
+        if _found(view, text, None, chat_id, sure=True) is not None:
+            intent, kind = I.Intent(I.UNIT, text, None, intent.year, relative_year=intent.relative_year), I.UNIT
     if kind == I.HELP:
         return A.help_answer()
+    if kind == I.CHITCHAT:
+        return A.chitchat_answer(text) if text != "empty" else A.help_answer()
     if kind == I.DECISIONS:
         return A.decisions_answer(list_decisions(view.snapshot))
+    if kind == I.METHOD:
+        return _method(view, intent)
+    if kind == I.CHANGE:
+        return _change(view, intent, chat_id)
+    if kind == I.AVERAGE:
+        return _average(view, intent, chat_id)
+    if kind == I.THRESHOLD:
+        slices = scored_within(view.snapshot, intent.bounds.admits, intent.level, intent.year)
+        return A.threshold_answer(slices, intent.bounds, counting=intent.counting) if slices \
+            else _no_data(view, intent)
+    if kind == I.RANK_N:
+        slices = rank_at(view.snapshot, intent.rank, intent.level, intent.year, from_bottom=intent.from_bottom)
+        return A.rank_answer(slices, intent.rank, from_bottom=intent.from_bottom) if slices \
+            else _no_data(view, intent)
+    if kind == I.FULL_LIST:
+        slices = top(view.snapshot, 10_000, intent.level, intent.year)
+        return A.full_list_answer(slices) if slices else _no_data(view, intent)
     if kind == I.COUNTS:
         levels = tier_counts(view.snapshot, intent.level, intent.year)
         note = msg("understood.counts", scope=_scope(intent)) if intent.guessed else None
-        return A.counts_answer(levels, intent.tier, note) if levels else A.no_data_answer(intent.level, intent.year)
+        return A.counts_answer(levels, intent.tier, note) if levels else _no_data(view, intent)
     if kind in (I.TOP, I.BOTTOM):
         slices = top(view.snapshot, intent.n or I.DEFAULT_TOP, intent.level, intent.year, bottom=kind == I.BOTTOM)
         if not slices:
-            return A.no_data_answer(intent.level, intent.year)
+            return _no_data(view, intent)
         note = None
         if intent.guessed:
             note = msg("understood.bottom" if kind == I.BOTTOM else "understood.top", n=intent.n,
@@ -69,9 +235,11 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
         if intent.tier is None:
             return A.usage_answer("xeploai")
         slices = units_of_tier(view.snapshot, intent.tier, intent.level, intent.year)
-        return A.tier_list_answer(slices, intent.tier) if slices else A.no_data_answer(intent.level, intent.year)
+        return A.tier_list_answer(slices, intent.tier) if slices else _no_data(view, intent)
 
     if not text.strip():
+        if intent.year is not None or intent.relative_year or intent.level is not None:
+            return _answer_intent(view, replace(intent, kind=I.COUNTS, guessed=True), chat_id)
         return A.usage_answer("hang")
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status == FOUND:
@@ -80,8 +248,11 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
             answer.note = msg("understood.unit", name=resolution.unit.name)
         return answer
     if resolution.status == AMBIGUOUS:
-        return A.ambiguous_answer(text, resolution.candidates, intent.year)
-    return A.not_found_answer(text, resolution.candidates, intent.year)
+        return A.ambiguous_answer(intent.asked or text, resolution.candidates, intent.year)
+    if not resolution.candidates and intent.reading is not None and not intent.reading.has("domain") \
+            and intent.level is None and intent.year is None:
+        return A.offtopic_answer()
+    return A.not_found_answer(intent.asked or text, resolution.candidates, intent.year)
 
 
 def history_answer(view: CatalogView, args: str, chat_id: int | None = None) -> A.Answer:
@@ -102,12 +273,29 @@ def unit_history_answer(view: CatalogView, unit_id: int) -> A.Answer:
     return A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit_id))
 
 
+LONG_MESSAGE = 25  # words: past this, a message that names no unit as a whole is read sentence by sentence
+_SENTENCE_END = re.compile(r"(?<=[.?!;:…\n])\s+")
+_NO_ANSWER = ("not_found", "offtopic", "chitchat", "help", "usage", "ambiguous")
+
+
+def answer_question(view: CatalogView, text: str, chat_id: int | None = None) -> A.Answer:
+    """Free text. A long message (a report's worth of preamble, then the question) is answered by its last sentence
+    that asks something the data answers; the whole is read only when no sentence does."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(text.split()) > LONG_MESSAGE and len(sentences) > 1:
+        for sentence in reversed(sentences):
+            candidate = answer_intent(view, I.parse_intent(sentence), chat_id)
+            if candidate.kind not in _NO_ANSWER:
+                return candidate
+    return answer_intent(view, I.parse_intent(text), chat_id)
+
+
 def answer_text(view: CatalogView, text: str, chat_id: int | None = None) -> A.Answer | None:
     """A message as the bot reads it: a question, or one of the question commands ("/top 3 cấp huyện",
     "/lichsu …", "/bieudo …", "/xuat csv"). None for a command that is not a question (subscriptions, unknown)."""
     command, args = I.split_command(text)
     if command is None:
-        return answer_intent(view, I.parse_intent(text), chat_id)
+        return answer_question(view, text, chat_id)
     if command in I.COMMANDS:
         return answer_intent(view, I.command_intent(command, args), chat_id)
     if command == "lichsu":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,11 +95,14 @@ class DecisionView:
     title: str
     loaded_at: datetime
     published_at: datetime | None
+    signer: str | None = None
+    signer_title: str | None = None
+    basis: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DecisionInfo(DecisionView):
-    levels: list[tuple[str, int]]  # (level code, rows), in document order
+    levels: list[tuple[str, int]] = field(default_factory=list)  # (level code, rows), in document order
 
 
 @dataclass
@@ -148,7 +151,7 @@ def _newest_first(decision: DecisionView) -> tuple:
 async def load_snapshot(session: AsyncSession) -> Snapshot:
     decisions = {
         d.id: DecisionView(d.id, d.issuer, d.number, d.signed_date, d.evaluated_year, d.title, d.loaded_at,
-                           d.published_at)
+                           d.published_at, d.signer, d.signer_title, tuple(d.basis or ()))
         for d in await session.scalars(select(Decision))
     }
     rankings = {
@@ -266,3 +269,38 @@ def unit_history(snapshot: Snapshot, unit_id: int) -> list[tuple[RankedRow, int,
     """A unit's results across decisions, oldest first: (row, size of its ranking, citation)."""
     placed = snapshot.by_unit.get(unit_id, [])
     return [(r.rows[i], len(r.rows), r.citation) for r, i in reversed(placed)]
+
+
+def rank_at(snapshot: Snapshot, rank: int, level: str | None = None, year: int | None = None, *,
+            from_bottom: bool = False, issuer: str | None = None) -> list[RankingSlice]:
+    """The units at rank N of each level's latest ranking (ties share a rank, so there may be several or none);
+    ``from_bottom``: the N-th row counted from the end, with any units tied with it."""
+    slices = []
+    for r in latest_rankings(snapshot, level, year, issuer):
+        if from_bottom:
+            at = r.rows[-rank].rank if 0 < rank <= len(r.rows) else None
+        else:
+            at = rank
+        slices.append(RankingSlice(r.level, [row for row in r.rows if row.rank == at], len(r.rows), r.citation))
+    return slices
+
+
+def scored_within(snapshot: Snapshot, admits, level: str | None = None, year: int | None = None, *,
+                  issuer: str | None = None) -> list[RankingSlice]:
+    """Each level's units whose percentage ``admits`` (a threshold, or a side of the mean)."""
+    return [RankingSlice(r.level, [row for row in r.rows if admits(row.percentage)], len(r.rows), r.citation)
+            for r in latest_rankings(snapshot, level, year, issuer)]
+
+
+def mean(values: list[Decimal]) -> Decimal | None:
+    """The plain mean, rounded half-up to two decimals, as people compute it by hand."""
+    if not values:
+        return None
+    return (sum(values) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def previous_ranking(snapshot: Snapshot, ranking: RankingView) -> RankingView | None:
+    """The same issuer's ranking of the same level in the decision before this one."""
+    older = [r for r in snapshot.rankings if r.level == ranking.level and r.decision.issuer == ranking.decision.issuer
+             and _newest_first(r.decision) > _newest_first(ranking.decision)]
+    return older[0] if older else None

@@ -75,6 +75,7 @@ class _HeaderFacts:
     title: str | None = None
     year: int | None = None
     annex_notes: list[tuple[str, date | None, Location]] = field(default_factory=list)
+    basis: list[str] = field(default_factory=list)
 
 
 def _issuer_from(lines: list[tuple[str, Location]]) -> _Found | None:
@@ -109,6 +110,7 @@ def _read_header(blocks: list[Block], facts: _HeaderFacts) -> None:
         folded = _folded(line)
         if folded.startswith(("can cu", "theo de nghi", "xet de nghi")):
             in_title = False
+            facts.basis.append(clean(line).rstrip(";. "))
             continue  # citations of other documents: never this decision's own facts
         if facts.number is None and (m := _HEADER_NUMBER_RE.match(line)):
             facts.number = _Found(_number_text(m.groups()), loc)
@@ -126,6 +128,35 @@ def _read_header(blocks: list[Block], facts: _HeaderFacts) -> None:
         facts.title = clean(" ".join(title_parts))
         if m := _YEAR_RE.search(facts.title):
             facts.year = int(m.group(1))
+
+
+_SIGNER_TITLE_RE = re.compile(r"^(?:(?:kt|tm|tl|tuq)\.? ?)?(?:pho )?(?:chu tich|giam doc|bo truong|thu truong|"
+                              r"truong ban|chanh van phong|uy ban nhan dan)\b")
+_PERSON_RE = re.compile(r"^[A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?: [A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,4}$")
+
+
+def _sentence_case(title: str) -> str:
+    """"KT. CHỦ TỊCH" → "KT. Chủ tịch": an authority prefix stays in capitals, the office reads as in running text."""
+    prefix, _, office = title.rpartition(". ")
+    office = office.capitalize()
+    return f"{prefix}. {office}" if prefix else office
+
+
+def read_signature(blocks: list[Block]) -> tuple[str | None, str | None]:
+    """The signer at the foot of the decision text: the last title lines in capitals ("KT. CHỦ TỊCH", "PHÓ CHỦ
+    TỊCH") and the name under them ("Trần Việt Trường"). Returns (name, title), or Nones when not printed."""
+    titles: list[str] = []
+    for block in blocks:
+        for line in block.all_lines():
+            line = clean(line)
+            if not line:
+                continue
+            folded = _folded(line)
+            if line == line.upper() and _SIGNER_TITLE_RE.match(folded):
+                titles.append(line)
+            elif titles and line != line.upper() and _PERSON_RE.match(line) and len(line) <= 60:
+                return line, ", ".join(_sentence_case(t) for t in titles[-2:])
+    return None, None
 
 
 def _read_annex_notes(blocks: list[Block], facts: _HeaderFacts) -> None:
@@ -395,6 +426,9 @@ def interpret(blocks: list[Block], name: str) -> tuple[ParsedDecision, list[Prob
     tables_from = after1 if after1 is not None else (article1 + 1 if article1 is not None else 0)
     _read_tables(blocks[tables_from:], decision, problems, warnings)
     _read_annex_notes(blocks[tables_from:], facts)
+    decision.basis = facts.basis
+    first_table = next((i for i, b in enumerate(blocks) if i >= tables_from and len(b.cells) > 2), len(blocks))
+    decision.signer, decision.signer_title = read_signature(blocks[tables_from:first_table])
 
     _settle_identity(decision, facts, problems)
     _attach_counts(decision, stated, problems)

@@ -107,6 +107,9 @@ class ParsedDecision:
     evaluated_year: int | None = None
     title: str | None = None
     levels: list[ParsedLevel] = field(default_factory=list)
+    signer: str | None = None  # "Trần Việt Trường"
+    signer_title: str | None = None  # "Chủ tịch", "KT. Chủ tịch / Phó Chủ tịch"
+    basis: list[str] = field(default_factory=list)  # the "Căn cứ …" and "Theo đề nghị …" lines
 
     def level(self, code: str) -> ParsedLevel | None:
         return next((lv for lv in self.levels if lv.code == code), None)

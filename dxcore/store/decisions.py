@@ -137,6 +137,7 @@ async def store_decision(
     stored.title = decision.title or ""
     stored.content_hash = content_hash
     stored.source_name = decision.source
+    stored.signer, stored.signer_title, stored.basis = decision.signer, decision.signer_title, list(decision.basis)
     stored.loaded_at = now
     await session.flush()
     await _insert_rankings(session, stored.id, decision, unit_ids)

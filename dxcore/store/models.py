@@ -54,6 +54,10 @@ class Decision(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(100))
     receipt_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # admins told the run ended
+    # What the decision says about itself, as printed: who signed it, and the documents it is based on.
+    signer: Mapped[str | None] = mapped_column(String(200))
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    basis: Mapped[list[str] | None] = mapped_column(JSON, default=list)
 
     rankings: Mapped[list[Ranking]] = relationship(
         back_populates="decision", cascade="all, delete-orphan", order_by="Ranking.position"

@@ -7,27 +7,39 @@ another kind of question is taken to be about a unit, and the resolver decides w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from dxcore.understanding.levels import detect_level
+from dxcore.understanding.reading import Bounds, Reading, level_of, read, strip_markup
 from dxcore.understanding.text import fold
 from dxcore.understanding.tiers import TIER_WORDS
 
 UNIT, COUNTS, TOP, BOTTOM, TIER_LIST, DECISIONS, HELP = "unit", "counts", "top", "bottom", "tier_list", "decisions", "help"
+COMPARE, RANK_N, THRESHOLD, AVERAGE, FULL_LIST = "compare", "rank_n", "threshold", "average", "full_list"
+CHANGE, METHOD, CHITCHAT = "change", "method", "chitchat"
 DEFAULT_TOP = 5
 
 
 @dataclass(frozen=True)
 class Intent:
     kind: str
-    text: str = ""  # the question, for the resolver (it takes question words out itself)
+    text: str = ""  # what may name units: the question without the words the reading explained
     level: str | None = None
     year: int | None = None
     tier: str | None = None
     n: int | None = None
     guessed: bool = False  # a default filled in (how many, which level): the answer says how it understood
     explicit: bool = False  # from a slash command: its kind is not open to a second reading
+    relative_year: bool = False  # "năm nay", "mới nhất": the latest results, saying which year they are
+    rank: int | None = None
+    from_bottom: bool = False
+    bounds: Bounds | None = None
+    counting: bool = False  # "bao nhiêu sở trên 80%": how many, not which
+    versus_mean: str | None = None  # "above" / "below" the mean
+    asks_which: bool = False  # "đơn vị nào", "ai": the question wants units named, not one unit's card
+    names_unit: bool = True  # words are left that may name a unit
+    asked: str = ""  # the question as typed, markup removed: quoted back when no unit is sure
+    reading: Reading | None = field(default=None, compare=False, repr=False)
 
 
 @lru_cache(maxsize=256)
@@ -45,36 +57,6 @@ _ENGLISH_TIERS = {"excellent": "xuat_sac", "good": "tot", "fair": "kha", "averag
                   "poor": "kem"}
 _TIERS_FOLDED = sorted([(fold(w), code) for code, w in TIER_WORDS.items()] + list(_ENGLISH_TIERS.items()),
                        key=lambda p: -len(p[0]))
-# Levels as questions name them, beyond the document phrases levels.detect_level knows.
-_LEVEL_WORDS = [
-    (r"(?:cac|nhung|may|bao nhieu) (?:so|so nganh|so, nganh)", "so"),
-    (r"(?:cac|nhung|may|bao nhieu) (?:quan|huyen|quan huyen|dia phuong)", "huyen"),
-    (r"(?:cac|nhung|may|bao nhieu) (?:xa|phuong|xa phuong)", "xa"),
-    (r"(?:so|quan|huyen|xa|phuong) nao", None),  # filled from the word itself below
-    (r"cap quan", "huyen"),
-    (r"departments?", "so"), (r"districts?", "huyen"), (r"communes?", "xa"), (r"provinces?", "tinh"),
-    (r"ministr(?:y|ies)", "bo"),  # the level names English replies use
-]
-_WHICH = {"so": "so", "quan": "huyen", "huyen": "huyen", "xa": "xa", "phuong": "xa"}
-
-_HELP_WORDS = ("help", "giup", "tro giup", "huong dan", "cach dung", "lam duoc gi", "ban la ai", "start", "menu")
-_GREETINGS = {"chao", "xin", "hello", "hi", "alo", "bot", "ban", "oi", "a", "ad", "admin", "shop", "hey", "em", "anh",
-              "chi", "nhe", "nha"}
-_BOTTOM = ("cuoi", "cuoi cung", "cuoi bang", "chot bang", "thap nhat", "kem nhat", "bet", "duoi cung", "bottom")
-_TOP = ("top", "dan dau", "dung dau", "cao nhat", "tot nhat", "hang dau", "dau bang", "xuat sac nhat", "dung nhat")
-_COUNT = ("bao nhieu don vi", "may don vi", "thong ke", "so luong", "tong hop", "bao nhieu co quan",
-          "bao nhieu dia phuong", "co bao nhieu", "co may", "bao nhieu so", "bao nhieu quan", "bao nhieu huyen",
-          "bao nhieu xa", "may so", "may quan", "may huyen", "ty le xep loai", "phan bo")
-_LIST = ("nhung", "cac", "danh sach", "liet ke", "nao", "ke ten", "gom")
-_DECISIONS = ("quyet dinh", "van ban", "nguon du lieu", "du lieu nao")
-
-
-def level_of(folded: str) -> str | None:
-    for pattern, code in _LEVEL_WORDS:
-        m = re.search(rf"(?<!\w){pattern}(?!\w)", folded)
-        if m:
-            return code or _WHICH.get(m.group(0).split()[0])
-    return detect_level(folded)
 
 
 def _tier_of(folded: str) -> str | None:
@@ -84,44 +66,46 @@ def _tier_of(folded: str) -> str | None:
     return None
 
 
-_BARE_LEVEL = {"so": "so", "quan": "huyen", "huyen": "huyen", "xa": "xa", "phuong": "xa"}
-
-
-def _bare_level(folded: str) -> str | None:
-    """A lone level word ("/top huyện 3"): only where no unit is being named."""
-    return next((_BARE_LEVEL[w] for w in folded.split() if w in _BARE_LEVEL), None)
-
-
 def parse_intent(text: str) -> Intent:
-    folded = re.sub(r"[^\w%]+", " ", fold(text)).strip()
-    # Help only when nothing else is said: "xem giúp mình sở X hạng mấy" is a question about Sở X.
-    if not folded or set(_pattern(_HELP_WORDS).sub(" ", folded).split()) <= _GREETINGS:
-        return Intent(HELP, text)
-    year = None
-    if m := re.search(r"(?<!\w)(?:nam )?(20\d\d)(?!\w)", folded):
-        year = int(m.group(1))
-        folded = (folded[: m.start()] + folded[m.end() :]).strip()
-    level = level_of(folded)
-    tier = _tier_of(folded)
-    numbers = [int(n) for n in re.findall(r"(?<!\w)(\d{1,3})(?!\w)", folded)]
-    n = numbers[0] if numbers else None
-
-    bottom, top = _has(folded, *_BOTTOM), _has(folded, *_TOP)
-    if bottom or top:
-        which = _has(folded, "nao", "ai")
-        guessed = n is None and not which
-        count = n if n else 1 if which else DEFAULT_TOP
-        level = level or _bare_level(folded)
-        return Intent(BOTTOM if bottom else TOP, text, level, year, None, max(1, min(count, 100)), guessed)
-    if _has(folded, *_COUNT):
-        return Intent(COUNTS, text, level or _bare_level(folded), year, tier)
-    if tier is not None and (_has(folded, *_LIST) or level is not None):
-        return Intent(TIER_LIST, text, level or _bare_level(folded), year, tier)
-    if _has(folded, *_DECISIONS):
-        return Intent(DECISIONS, text, level, year)
-    if level is not None and len(folded.split()) <= 3:
-        return Intent(COUNTS, text, level, year, guessed=True)  # "cấp sở": the level's summary
-    return Intent(UNIT, text, level, year, tier)
+    """What a question asks, decided from its spans (dxcore.understanding.reading)."""
+    r = read(text)
+    rest = r.rest_text
+    common = dict(level=r.level, year=r.year, tier=r.tier, relative_year=r.relative_year, reading=r,
+                  asks_which=r.has("which"), asked=" ".join(strip_markup(text).split()), names_unit=bool(r.named))
+    if r.small_talk in ("help", "empty") or (r.has("help") and not r.named):
+        return Intent(HELP, rest, reading=r)
+    if r.small_talk:
+        return Intent(CHITCHAT, r.small_talk, reading=r)
+    if r.has("method"):
+        return Intent(METHOD, rest, **common)
+    if r.has("change"):
+        return Intent(CHANGE, rest, **common)
+    counting = r.has("count") or any(t in ("bao", "may", "many") for t in r.tokens)
+    if r.bounds is not None:
+        return Intent(THRESHOLD, rest, bounds=r.bounds, counting=counting, **common)
+    if r.has("average"):
+        return Intent(AVERAGE, rest, versus_mean=r.versus_mean, **common)
+    if r.rank is not None:
+        return Intent(RANK_N, rest, rank=r.rank, from_bottom=r.from_bottom, **common)
+    top, bottom = r.has("top"), r.has("bottom") or r.from_bottom
+    if top or bottom:
+        which = r.has("which")
+        count = r.n if r.n else 1 if which else DEFAULT_TOP
+        return Intent(BOTTOM if bottom else TOP, rest, n=max(1, min(count, 1000)),
+                      guessed=r.n is None and not which, **common)
+    if r.tier is None and (r.has("full_list") or (r.n is not None and r.n > 1 and r.has("domain"))):
+        return Intent(FULL_LIST, rest, n=r.n, **common)
+    if r.has("count"):
+        return Intent(COUNTS, rest, **common)
+    if r.tier is not None and (r.has("listing", "which", "full_list") or r.level is not None):
+        return Intent(TIER_LIST, rest, **common)
+    if r.has("compare"):
+        return Intent(COMPARE, rest, **common)
+    if r.has("decisions"):
+        return Intent(DECISIONS, rest, **common)
+    if not r.named and (r.level is not None or r.year is not None or r.relative_year):
+        return Intent(COUNTS, rest, guessed=True, **common)  # "cấp sở", "năm 2024 thì sao": the summary
+    return Intent(UNIT, rest if r.named else "", **common)
 
 
 # Slash commands (ASCII names) → the kind of question they ask; their arguments are read forgivingly.
