@@ -10,8 +10,8 @@ from telegram.ext import Application
 
 from bot import app as bot_app
 from bot.handlers import common as telegram_io
-from dxcore.conversation import core as conversation_core
 from bot.render import split_messages
+from dxcore.conversation import core as conversation_core
 from dxcore.settings import Settings
 from dxcore.store.db import Database
 from dxcore.store.decisions import load_shipped_if_empty

@@ -60,6 +60,12 @@ def _no_data(view: CatalogView, intent: I.Intent) -> A.Answer:
     return A.no_data_answer(intent.level, intent.year, _years(view))
 
 
+def names_unit(view: CatalogView, intent: I.Intent) -> bool:
+    """Whether words are left that may name a unit: not only question words, unless they are words of names."""
+    question_words = view.resolver.vocabulary.question_words
+    return any(t not in question_words or view.resolver.is_name_word(t) for t in intent.named)
+
+
 def _found(view: CatalogView, text: str, level: str | None, chat_id: int | None, *, sure: bool = False):
     """The unit the text names, if the resolver finds one (``sure``: not through a typo or a loose match)."""
     resolution = view.resolver.resolve(text, level=level, chat_id=chat_id) if text.strip() else None
@@ -68,6 +74,21 @@ def _found(view: CatalogView, text: str, level: str | None, chat_id: int | None,
     if sure and (resolution.loose or resolution.candidates[0].score < SURE_SCORE):
         return None
     return resolution.unit
+
+
+def _trimmed(tokens: list[str], shown: list[str]) -> str:
+    """A part of a comparison without connectors at its ends ("Sở GTVT cao hơn" → "Sở GTVT")."""
+    start, end = 0, len(tokens)
+    connectors = [tuple(c.split()) for c in CONNECTORS] + [("cao", "hon"), ("thap", "hon"), ("kem", "hon")]
+    changed = True
+    while changed and start < end:
+        changed = False
+        for word in connectors:
+            if tuple(tokens[start : start + len(word)]) == word:
+                start, changed = start + len(word), True
+            if end - len(word) >= start and tuple(tokens[end - len(word) : end]) == word:
+                end, changed = end - len(word), True
+    return " ".join(shown[start:end])
 
 
 def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat_id: int | None = None) -> list[int]:
@@ -79,11 +100,11 @@ def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat
         for i in range(1, len(tokens) - len(word)):
             if tuple(tokens[i : i + len(word)]) != word:
                 continue
-            left = _found(view, " ".join(shown[:i]), None, chat_id)
+            left = _found(view, _trimmed(tokens[:i], shown[:i]), None, chat_id)
             if left is None:
                 continue
             after = i + len(word)
-            right = _found(view, " ".join(shown[after:]), None, chat_id)
+            right = _found(view, _trimmed(tokens[after:], shown[after:]), None, chat_id)
             if right is not None and right.id != left.id:
                 return [left.id, right.id]
             more = mentioned_units(view, tokens[after:], shown[after:], chat_id)
@@ -103,7 +124,7 @@ def _level_means(view: CatalogView, intent: I.Intent) -> list[A.LevelMean]:
 
 
 def _average(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
-    unit = _found(view, intent.text, None, chat_id) if intent.names_unit else None
+    unit = _found(view, intent.text, None, chat_id) if names_unit(view, intent) else None
     if unit is not None and (result := unit_result(view.snapshot, unit.id, intent.year)) is not None:
         level_intent = replace(intent, level=result.level, tier=None)
         (level_mean,) = [m for m in _level_means(view, level_intent)] or [None]
@@ -131,7 +152,7 @@ def _average(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answ
 
 def _change(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
     """Against the previous decision of the same issuer; with one decision on record, there is nothing yet."""
-    unit = _found(view, intent.text, None, chat_id) if intent.names_unit else None
+    unit = _found(view, intent.text, None, chat_id) if names_unit(view, intent) else None
     decisions = list_decisions(view.snapshot)
     if unit is not None:
         placed = view.snapshot.by_unit.get(unit.id, [])
@@ -191,10 +212,10 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         if len(results) >= 2:
             return A.compare_answer(results)
         kind = I.UNIT
-    if kind in _SECOND_READING and not intent.explicit and not intent.asks_which and intent.names_unit:
+    if kind in _SECOND_READING and not intent.explicit and not intent.asks_which and names_unit(view, intent):
         # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không": a unit named for sure is what is asked about.
         if _found(view, text, None, chat_id, sure=True) is not None:
-            intent, kind = I.Intent(I.UNIT, text, None, intent.year, relative_year=intent.relative_year), I.UNIT
+            intent, kind = replace(intent, kind=I.UNIT, level=None, tier=None), I.UNIT
     if kind == I.HELP:
         return A.help_answer()
     if kind == I.CHITCHAT:
@@ -237,10 +258,11 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         slices = units_of_tier(view.snapshot, intent.tier, intent.level, intent.year)
         return A.tier_list_answer(slices, intent.tier) if slices else _no_data(view, intent)
 
-    if not text.strip():
+    if not text.strip() or (not intent.explicit and not names_unit(view, intent)):
         if intent.year is not None or intent.relative_year or intent.level is not None:
+            # "cấp sở", "năm 2024 thì sao": the summary of that level or year
             return _answer_intent(view, replace(intent, kind=I.COUNTS, guessed=True), chat_id)
-        return A.usage_answer("hang")
+        return A.usage_answer("hang") if intent.explicit else A.help_answer()
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status == FOUND:
         answer = unit_answer(view, resolution.unit.id, intent.year)

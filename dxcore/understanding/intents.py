@@ -37,7 +37,7 @@ class Intent:
     counting: bool = False  # "bao nhiêu sở trên 80%": how many, not which
     versus_mean: str | None = None  # "above" / "below" the mean
     asks_which: bool = False  # "đơn vị nào", "ai": the question wants units named, not one unit's card
-    names_unit: bool = True  # words are left that may name a unit
+    named: tuple[str, ...] = ()  # words left that may name a unit (single question words included)
     asked: str = ""  # the question as typed, markup removed: quoted back when no unit is sure
     reading: Reading | None = field(default=None, compare=False, repr=False)
 
@@ -71,8 +71,8 @@ def parse_intent(text: str) -> Intent:
     r = read(text)
     rest = r.rest_text
     common = dict(level=r.level, year=r.year, tier=r.tier, relative_year=r.relative_year, reading=r,
-                  asks_which=r.has("which"), asked=" ".join(strip_markup(text).split()), names_unit=bool(r.named))
-    if r.small_talk in ("help", "empty") or (r.has("help") and not r.named):
+                  asks_which=r.has("which"), asked=" ".join(strip_markup(text).split()), named=tuple(r.named))
+    if r.small_talk in ("help", "empty") or (r.has("help") and not r.rest):
         return Intent(HELP, rest, reading=r)
     if r.small_talk:
         return Intent(CHITCHAT, r.small_talk, reading=r)
@@ -96,7 +96,9 @@ def parse_intent(text: str) -> Intent:
     if r.tier is None and (r.has("full_list") or (r.n is not None and r.n > 1 and r.has("domain"))):
         return Intent(FULL_LIST, rest, n=r.n, **common)
     if r.has("count"):
-        return Intent(COUNTS, rest, **common)
+        # "Tốt có mấy sở, kể tên giúp em": how many and which: the list, headed by its count
+        wants_names = r.tier is not None and r.has("full_list", "which")
+        return Intent(TIER_LIST if wants_names else COUNTS, rest, **common)
     if r.tier is not None and (r.has("listing", "which", "full_list") or r.level is not None):
         return Intent(TIER_LIST, rest, **common)
     if r.has("compare"):
@@ -105,7 +107,7 @@ def parse_intent(text: str) -> Intent:
         return Intent(DECISIONS, rest, **common)
     if not r.named and (r.level is not None or r.year is not None or r.relative_year):
         return Intent(COUNTS, rest, guessed=True, **common)  # "cấp sở", "năm 2024 thì sao": the summary
-    return Intent(UNIT, rest if r.named else "", **common)
+    return Intent(UNIT, rest, **common)  # the assistant falls back to the summary when no unit is named
 
 
 # Slash commands (ASCII names) → the kind of question they ask; their arguments are read forgivingly.

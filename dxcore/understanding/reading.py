@@ -51,6 +51,7 @@ def _phrases(items: Iterable[str]) -> Phrases:
 def _agrees(typed: str, written: str, strict: bool) -> bool:
     """The same, or written without diacritics, or typed without them by someone who types none ("thua" may be
     "thưa"); from someone who types diacritics, "thua" is "thua" and "thưa" is not "thua"."""
+    typed = typed.casefold()
     return typed == written or written == fold(written) or (not strict and typed == fold(typed))
 
 
@@ -61,7 +62,7 @@ def _typed_as_written(phrases: frozenset[Phrase], phrase: Phrase, shown: Sequenc
 
 
 def types_diacritics(shown: Sequence[str]) -> bool:
-    return any(token != fold(token) for token in shown)
+    return any(token.casefold() != fold(token) for token in shown)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,6 @@ class Phrasing:
     thanks: frozenset[Phrase]
     acks: frozenset[Phrase]
     help: frozenset[Phrase]
-    lone_words: frozenset[str]
     cues: dict[str, frozenset[Phrase]]
     ordinals: dict[str, int]
     gloss: dict[Phrase, Phrase]
@@ -103,7 +103,6 @@ class Phrasing:
             thanks=_phrases(talk["thanks"]),
             acks=_phrases(talk["acks"]),
             help=_phrases(talk["help"]),
-            lone_words=frozenset(fold(w) for w in raw["lone_words"]["words"]),
             cues={name: _phrases(values) for name, values in cues.items() if isinstance(values, list)},
             ordinals={fold(k): v for k, v in raw["ordinals"].items()},
             gloss=gloss,
@@ -182,7 +181,7 @@ def _replace(tokens: list[str], shown: list[str], table: dict[Phrase, tuple[Phra
             key = tuple(tokens[i:end])
             written = typed.get(key, "")
             joined = (i and tokens[i - 1] in _JOINERS) or (end < len(tokens) and tokens[end] in _JOINERS)
-            if joined or (written != fold(written) and " ".join(shown[i:end]) != written):
+            if joined or (written != fold(written) and " ".join(shown[i:end]).casefold() != written):
                 end = None
         if end is not None:
             folded, written = table[tuple(tokens[i:end])]
@@ -200,7 +199,7 @@ def reads_as_english(text: str) -> bool:
     """No Vietnamese letters, and most words English ones the glossary knows."""
     if fold(text) != clean(text).casefold():
         return False
-    words = [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 1]
+    words = [w for w in re.findall(r"[a-z]+", text.lower().replace("'s", "")) if len(w) > 1]
     known = sum(1 for w in words if w in phrasing().english_markers)
     return bool(words) and known >= 2 and known * 2 >= len(words)
 
@@ -213,12 +212,12 @@ def tokenize(text: str) -> tuple[list[str], list[str], bool, bool]:
     english = reads_as_english(text)
     p = phrasing()
     if english:
-        words = _TOKEN_RE.findall(text.lower().replace("'s", " s"))
-        glossed, shown = _replace(words, words, p.gloss)
+        typed = _TOKEN_RE.findall(re.sub(r"'s\b", " s", text))
+        _, shown = _replace([w.lower() for w in typed], typed, p.gloss)
         tokens = [fold(w) for w in shown]
     else:
         tokens = _TOKEN_RE.findall(fold(text))
-        shown = _TOKEN_RE.findall(clean(text).casefold())
+        shown = _TOKEN_RE.findall(clean(text))
         if len(shown) != len(tokens):  # cannot happen for NFC text; never let it misalign the two
             shown = list(tokens)
     strict = types_diacritics(shown)  # judged on what was typed, before shorthand is spelled out
@@ -260,7 +259,7 @@ class Reading:
     """What a question says, span by span. ``rest`` is what no span explained: the words that may name units."""
 
     tokens: list[str]
-    shown: list[str]  # the tokens as typed: lower case, diacritics kept
+    shown: list[str]  # the tokens as typed: case and diacritics kept
     english: bool = False
     strict: bool = False  # the user types diacritics: a word typed without them means a word without them
     year: int | None = None
@@ -297,6 +296,8 @@ _NAME_NUMBER_KINDS = frozenset({"phuong", "quan", "xa", "khu", "to", "ap", "khom
 _LEVEL_QUESTION = re.compile(r"(?<!\w)(so|quan|huyen|xa|phuong|tinh|bo)(?: (?:nganh|ban nganh))? (?:nao|gi)(?!\w)")
 _PLURAL_LEVEL = re.compile(
     r"(?<!\w)(?:cac|nhung|may|bao nhieu|tat ca|toan bo|ca|\d+) (so|quan|huyen|xa|phuong|tinh|bo)(?!\w)")
+_BOTH_LEVELS = re.compile(r"(?<!\w)(?:ca (?:2|hai|cac) cap|hai cap|cac cap|ca so (?:lan|va|voi) (?:quan|huyen)|"
+                          r"ca (?:quan )?huyen (?:lan|va|voi) so|so va (?:quan|huyen)|(?:quan|huyen) va so)(?!\w)")
 # Levels as questions name them, beyond the document phrases levels.detect_level knows.
 _LEVEL_WORDS = [(re.compile(rf"(?<!\w){pattern}(?!\w)"), code) for pattern, code in (
     (r"cap quan", "huyen"), (r"quan huyen", "huyen"), (r"(?:cac|nhung|may|bao nhieu) dia phuong", "huyen"), (r"so nganh", "so"), (r"so ban nganh", "so"),
@@ -306,7 +307,10 @@ _LEVEL_WORDS = [(re.compile(rf"(?<!\w){pattern}(?!\w)"), code) for pattern, code
 
 
 def level_of(folded: str) -> str | None:
-    """The level a (folded) question names: "cấp sở", "khối quận, huyện", "sở nào", "các quận", "districts"."""
+    """The level a (folded) question names: "cấp sở", "khối quận, huyện", "sở nào", "các quận", "districts";
+    None for none, or for several ("cả sở lẫn quận huyện", "cả 2 cấp")."""
+    if _BOTH_LEVELS.search(folded):
+        return None
     if level := detect_level(folded):
         return level
     for pattern, code in _LEVEL_WORDS:
@@ -331,10 +335,14 @@ def read(text: str) -> Reading:
         return spans
 
     def cue(name: str) -> list[tuple[int, int]]:
-        spans = find(tokens, p.cues[name], taken, shown, strict)
+        spans = find(tokens, p.cues[name], taken | soft, shown, strict)
         if spans:
             r.cues.add(name)
         return spans
+
+    # Words of the domain ("chuyển đổi số", "xếp hạng") are left for the resolver, which reads them in its own
+    # phrases, but no cue may take them apart ("đổi số" is not "đội sổ").
+    soft = {i for s, e in find(tokens, p.cues["protected"], taken, shown, strict) for i in range(s, e)}
 
     # Years: "năm 2023" is the evaluated year; "năm nay", "mới nhất" mean the latest results.
     for i, token in enumerate(tokens):
@@ -382,7 +390,7 @@ def read(text: str) -> Reading:
         spans = cue(name)
         if name == "compare":  # connectors ("và", "với", "hơn") split the units compared; the rest of the cue goes
             take((s, e) for s, e in spans if tuple(tokens[s:e]) not in p.cues["connectors"])
-        elif name not in ("which", "listing", "domain"):  # the resolver reads those words in its own phrases
+        elif name not in ("which", "listing", "domain"):  # those may be part of a name, or of the resolver's phrases
             take(spans)
     take(find(tokens, p.cues["levels"], taken, shown, strict))
     if (r.has("top", "bottom") or r.from_bottom) and r.n is None and r.rank is None:
@@ -393,19 +401,25 @@ def read(text: str) -> Reading:
             take([(free[0], free[0] + 1)])
     r.rest = [t for i, t in enumerate(tokens) if i not in taken]
     r.rest_shown = [t for i, t in enumerate(r.shown) if i not in taken]
-    # What might name a unit: the rest without words of questions (the resolver's) and of the domain.
+    # What might name a unit: the rest without phrases of questions (the resolver's) and of the domain. Single
+    # question words stay: some are syllables of names too ("lại"/"Lai"); the resolver knows which.
     vocabulary = default_vocabulary()
-    asked = {i for s, e in find(tokens, frozenset(vocabulary.question_phrases) | p.cues["domain"], taken)
-             for i in range(s, e)}
-    r.named = [t for i, t in enumerate(tokens) if i not in taken and i not in asked
-               and t not in vocabulary.question_words and t not in _SYMBOLS]
-    if r.named and all(t in _LEVEL_NOUNS for t in r.named):  # "top huyện 3": a lone level word names no unit
-        r.level = r.level or _LEVEL_NOUNS[r.named[0]]
-        r.named = []
+    asked = soft | {i for s, e in find(tokens, frozenset(vocabulary.question_phrases) | p.cues["domain"], taken)
+                    for i in range(s, e)}
+    r.named = [t for i, t in enumerate(tokens) if i not in taken and i not in asked and t not in _SYMBOLS]
+    bare = [t for t in r.named if t not in vocabulary.question_words]
+    if bare and all(t in _LEVEL_NOUNS for t in bare):  # "top huyện 3": a lone level word names no unit
+        r.level = r.level or _LEVEL_NOUNS[bare[0]]
+        r.named = [t for t in r.named if t not in _LEVEL_NOUNS]
     return r
 
 
 _COMPARATIVE_TIERS = frozenset({"trung_binh", "kem"})  # tier words that are also words of comparison
+# A tier word and a connector before "trung bình" make it a tier too ("khá hay trung bình", "tốt, khá, tb"); a tier
+# word alone does not ("các sở loại tốt trung bình được bao nhiêu": the mean of the Tốt ones).
+_TIER_PHRASES = frozenset(tuple(fold(w).split()) + (extra,) for w in TIER_WORDS.values()
+                          for extra in (",", "hay", "hoac", "va")) | frozenset(
+    tuple(fold(a).split()) + tuple(fold(b).split()) for a in TIER_WORDS.values() for b in TIER_WORDS.values() if a != b)
 
 
 def _after(tokens: Sequence[str], start: int, phrases: frozenset[Phrase]) -> bool:
@@ -419,10 +433,11 @@ def _read_tier_and_average(r: Reading, p: Phrasing, take, cue) -> None:
     average = find(tokens, p.cues["average"], r.taken, r.shown, r.strict)
     tier_before = p.cues["tier_before_average"]
     for start, end in average:
-        if tuple(tokens[start:end]) == ("trung", "binh") and _after(tokens, start, tier_before):
-            continue  # "xếp loại trung bình": the tier
+        if tuple(tokens[start:end]) == ("trung", "binh") and (
+                _after(tokens, start, tier_before) or _after(tokens, start, _TIER_PHRASES)):
+            continue  # "xếp loại trung bình", "khá, trung bình": the tier
         r.cues.add("average")
-        lead = start - (1 if start and tokens[start - 1] == "muc" else 0)
+        lead = start - (1 if start and tokens[start - 1] in ("muc", "diem", "moc", "ty", "le") else 0)
         for side in ("above", "below"):
             for phrase in p.cues[side]:
                 if lead >= len(phrase) and tuple(tokens[lead - len(phrase) : lead]) == phrase:
@@ -432,7 +447,8 @@ def _read_tier_and_average(r: Reading, p: Phrasing, take, cue) -> None:
         for start, end in find(tokens, _phrases([word]), r.taken, r.shown, r.strict):
             if end < len(tokens) and tokens[end] == "nhat":
                 continue  # "tốt nhất" is a top question
-            if code in _COMPARATIVE_TIERS and not _after(tokens, start, tier_before):
+            if code in _COMPARATIVE_TIERS and not (_after(tokens, start, tier_before)
+                                                   or _after(tokens, start, _TIER_PHRASES)):
                 continue  # "kém Thanh tra 1,73%", "trung bình cộng": a comparison or the mean, not the tier
             if r.tier is None:
                 r.tier = code
@@ -506,7 +522,8 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
         if r.rank is None and token in p.ordinals and i not in r.taken:
             before = tokens[max(0, i - 3) : i]
             lead = ends_with(before, p.cues["rank"])
-            if lead == 1 and before[-1] == "thu" and token in _WEEKDAY_ORDINALS:
+            if lead == 1 and before[-1] == "thu" and token in _WEEKDAY_ORDINALS \
+                    and not ends_with(before[:-1], p.cues["rank"]):
                 continue  # a bare "thứ hai … thứ bảy" is a weekday; "đứng thứ ba", "hạng ba" are ranks
             if lead:
                 r.rank = p.ordinals[token]

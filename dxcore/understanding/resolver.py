@@ -18,6 +18,7 @@ import bisect
 import heapq
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -89,6 +90,60 @@ class Resolution:
             "unit": ref(self.unit) if self.unit else None,
             "candidates": [ref(c.unit) | {"score": round(c.score, 1)} for c in self.candidates],
         }
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _typed_forms(text: str) -> dict[str, set[str]]:
+    """Each folded word of a question → how it was typed, where it was typed with diacritics."""
+    forms: dict[str, set[str]] = defaultdict(set)
+    for word in _WORD_RE.findall(clean(text).casefold()):
+        folded = strip_diacritics(word)
+        if folded != word:
+            forms[folded].add(word)
+    return forms
+
+
+def _typed_in_order(text: str, tokens: tuple[str, ...]) -> list[str | None]:
+    """How each query token was typed (None when it was spelled out from an abbreviation or not typed as such):
+    the question's words are walked forward in step with the tokens, which keep their order."""
+    typed = _WORD_RE.findall(clean(text).casefold())
+    out: list[str | None] = []
+    at = 0
+    for token in tokens:
+        j = next((k for k in range(at, len(typed)) if strip_diacritics(typed[k]) == token), None)
+        out.append(typed[j] if j is not None else None)
+        at = j + 1 if j is not None else at
+    return out
+
+
+def _proper_words(text: str) -> set[str]:
+    """Folded words typed with a capital inside a sentence ("… of Ho Chi Minh City"): names, never question words."""
+    words = _WORD_RE.findall(clean(text))
+    return {strip_diacritics(w).lower() for i, w in enumerate(words) if i and w[:1].isupper()}
+
+
+def _marks(char: str) -> tuple[str, frozenset[str]]:
+    decomposed = unicodedata.normalize("NFD", char)
+    base = "d" if char == "đ" else decomposed[0]
+    return base, frozenset(decomposed[1:]) | ({"stroke"} if char == "đ" else set())
+
+
+def _diacritics_agree(typed: str, written: str) -> float:
+    """1.0 when the typed word is the written one; _TYPO when it only lacks some of its marks ("tê" for "tế");
+    _SHORT_TYPO when it carries other marks ("có" for "cờ", "thế" for "thể")."""
+    if typed == written:
+        return 1.0
+    if len(typed) != len(written):
+        return _SHORT_TYPO
+    missing = False
+    for t, w in zip(typed, written):
+        (_, t_marks), (_, w_marks) = _marks(t), _marks(w)
+        if not t_marks <= w_marks:
+            return _SHORT_TYPO
+        missing |= t_marks != w_marks
+    return _TYPO if missing else 1.0
 
 
 def _is_acronym(token: str) -> bool:
@@ -180,6 +235,8 @@ class _Query:
     token: str
     weight: float
     sources: list[tuple[Hits, float]]  # each: units it matched, and how sure (shared index dicts, never copied)
+    caps: dict[int, float] | None = None  # units whose word the user typed with other diacritics: at best a typo
+    issuers: frozenset[str] = frozenset()  # the word is part of the place of these issuers ("Cần Thơ")
 
     def hit(self, entry_index: int) -> tuple[float, tuple[int, ...]] | None:
         best = None
@@ -187,6 +244,8 @@ class _Query:
             found = hits.get(entry_index)
             if found is not None and (best is None or best[0] < quality):
                 best = (quality, found[1])
+        if best is not None and self.caps and entry_index in self.caps:
+            best = (min(best[0], self.caps[entry_index]), best[1])
         return best
 
 
@@ -242,6 +301,12 @@ class Resolver:
                 doc_freq[token] += 1
         self._doc_freq = doc_freq
         self._max_idf = math.log(1 + max(len(units), 1))
+        # folded word → how names write it → the units that do: diacritics typed are evidence (có is not Cờ).
+        accents: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for index, unit in enumerate(units):
+            for written in _WORD_RE.findall(clean(unit.name).casefold()):
+                accents[strip_diacritics(written)][written].append(index)
+        self._accents = {word: dict(forms) for word, forms in accents.items()}
         exact: dict[str, Hits] = defaultdict(dict)
         initials, joined = [], []
         for index, (unit, tokens) in enumerate(names):
@@ -319,9 +384,9 @@ class Resolver:
     def _hits(self, token: str, last: bool, capitals: bool) -> tuple[list[tuple[Hits, float]], float | None]:
         """Every unit a query word may stand for (which units, how sure), and for a word no name has, the weight of
         the words it stood for: a typo of a rare word is as telling as the word."""
-        if len(token) < 2:
-            return [], None
         exact = self._exact.get(token)
+        if len(token) < 2:  # a lone letter ("Ô Môn", "Sở Y tế") matches only a word that is that letter
+            return ([(exact, _EXACT)] if exact else []), None
         sources: list[tuple[Hits, float]] = [(exact, _EXACT)] if exact else []
         sources += [(self._phrase_hits(e), _EXPANDED) for e in self.vocabulary.abbreviations.get(token, ())]
         derived: list[Hits] = []
@@ -364,7 +429,7 @@ class Resolver:
             return _TYPE if token in self._doc_freq else self._max_idf
         if len(token) == 1:
             return _LIGHT
-        if token in self.vocabulary.question_words:
+        if token in self.vocabulary.question_words and not self._typed_otherwise(token) and token not in self._proper:
             return _LIGHT if token not in self._doc_freq else 2 * _LIGHT
         if token not in self._doc_freq and stand_in is not None:
             return stand_in
@@ -386,6 +451,31 @@ class Resolver:
         tokens = tuple(vocab.spellings.get(t, t) for t in re.findall(r"\w+", folded))
         asked = _find_phrases(tokens, self._asked)
         return self._expand(t for i, t in enumerate(tokens) if i not in asked)
+
+    def _typed_otherwise(self, token: str) -> bool:
+        """Whether the user typed this word with diacritics that no question word of that spelling has ("đỏ" is
+        not "đó")."""
+        forms = self._typed.get(token)
+        written = self.vocabulary.question_written.get(token, ())
+        return bool(forms) and bool(written) and not any(f in written for f in forms)
+
+    def _diacritic_caps(self, token: str, form: str | None) -> dict[int, float] | None:
+        """Units whose name writes this word with other diacritics than the user typed it here: a word typed "có"
+        is at best a typo of "Cờ", and one missing a mark ("tê" for "tế") a near miss."""
+        variants = self._accents.get(token)
+        if form is None or form == token or not variants:
+            return None
+        caps: dict[int, float] = {}
+        for written, entries in variants.items():
+            agreement = _diacritics_agree(form, written)
+            if agreement < 1.0:
+                for entry_index in entries:
+                    caps[entry_index] = agreement
+        return caps or None
+
+    def is_name_word(self, token: str) -> bool:
+        """Whether a folded word is a word of some stored unit's name."""
+        return token in self._doc_freq
 
     def alias_key(self, text: str) -> str:
         """What an alias is stored under: the question as the resolver reads it."""
@@ -410,10 +500,17 @@ class Resolver:
                 (issuer,) = self._places[named[0]]  # "Sở X Hậu Giang": that province's
         typed = _find_phrases(tokens, self.vocabulary.unit_types)
         capitals = {strip_diacritics(w).lower() for w in re.findall(r"\w+", clean(text)) if len(w) > 1 and w.isupper()}
+        self._typed, self._proper = _typed_forms(text), _proper_words(text)
+        forms = _typed_in_order(text, tokens)
+        places: dict[int, frozenset[str]] = {}
+        for place, issuers in self._places.items():
+            for i in _find_phrases(tokens, frozenset([place])):
+                places[i] = places.get(i, frozenset()) | frozenset(issuers)
         query = []
         for i, token in enumerate(tokens):
             sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals)
-            query.append(_Query(token, self._weight(token, i, generic, typed, stand_in), sources))
+            query.append(_Query(token, self._weight(token, i, generic, typed, stand_in), sources,
+                                self._diacritic_caps(token, forms[i]), places.get(i, frozenset())))
         shortlist = self._shortlist(query, level, issuer)
         self._loose: dict[int, bool] = {}
         asked_kind = _leading_kind(tokens, self._kinds)
@@ -470,6 +567,8 @@ class Resolver:
         for q in query:
             hit = q.hit(entry_index)
             if not hit:
+                if entry.unit.issuer in q.issuers:
+                    explained += q.weight  # "Sở Y tế Cần Thơ": the place of the unit's own issuer
                 previous = ()
                 continue
             # A word matched only inside "UBND" or "thành phố" of a name says as little as those words do.
@@ -486,6 +585,9 @@ class Resolver:
                     in_order += pair
             previous, previous_weight = hit[1], q.weight
         share = explained / total if total else 0.0
+        named_by = {q.token for q in query if (q.weight > _TYPE or len(q.token) == 1) and q.hit(entry_index)}
+        if len(named_by) == 1 and named_by <= self.vocabulary.lone_words:
+            share = min(share, _EXPLAINED - 0.01)  # "có" alone, "thế" alone: common words, never a name on their own
         coverage = sum(entry.weights[p] for p in covered) / entry.total_weight if entry.total_weight else 0.0
         if not telling and coverage < _EXPLAINED:
             share = min(share, _EXPLAINED / 2)  # "Sở T" says only "a Sở": no Sở is meant more than another

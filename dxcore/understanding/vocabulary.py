@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from dxcore.paths import data_dir
-from dxcore.understanding.text import fold
+from dxcore.understanding.text import clean, fold
 
 _WORD_RE = re.compile(r"\w+")
 
@@ -27,6 +27,8 @@ class Vocabulary:
     generic: frozenset[tuple[str, ...]]
     question_phrases: tuple[tuple[str, ...], ...]  # longest first; taken out of questions
     question_words: frozenset[str]  # weighed lightly
+    question_written: dict[str, frozenset[str]]  # a question word → how it is written (diacritics kept)
+    lone_words: frozenset[str]  # syllables too common in chat to name a unit on their own
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
@@ -44,7 +46,18 @@ class Vocabulary:
             generic=frozenset(words(g) for g in raw.get("generic", [])),
             question_phrases=tuple(sorted((p for p in phrases if len(p) > 1), key=len, reverse=True)),
             question_words=frozenset(p[0] for p in phrases if len(p) == 1),
+            question_written=_written_forms(raw.get("question_phrases", [])),
+            lone_words=frozenset(fold(w) for w in raw.get("lone_words", [])),
         )
+
+
+def _written_forms(phrases: list[str]) -> dict[str, frozenset[str]]:
+    forms: dict[str, set[str]] = {}
+    for phrase in phrases:
+        written = _WORD_RE.findall(clean(phrase).casefold())
+        if len(written) == 1:
+            forms.setdefault(fold(written[0]), set()).add(written[0])
+    return {word: frozenset(w) for word, w in forms.items()}
 
 
 @cache
