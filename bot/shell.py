@@ -33,13 +33,17 @@ from dxcore.understanding.catalog import Catalog
 PROMPT = "> "
 
 
+async def _operator() -> bool:
+    return True
+
+
 class LocalChat:
     """One terminal user in one local chat. ``write`` prints a block of text."""
 
     def __init__(self, db: Database, write: Callable[[str], None], lang: str = VI) -> None:
         self.conversation = Conversation(db, Catalog(), ButtonSeal.for_token(None))
         self.place = Place(LOCAL_CHAT, LOCAL)
-        self.person = Person(os.getuid(), lang)  # the operator; the local chat's administrator too
+        self.person = Person(os.getuid(), lang, _operator)  # the local chat is the operator's
         self.write, self.lang = write, lang
         self._choices: list[str] = []  # payloads of the last answer's buttons, by number
         self._asked: str | None = None  # the question those buttons answered
@@ -51,7 +55,8 @@ class LocalChat:
         if not text:
             return
         if text.isdigit() and 1 <= int(text) <= len(self._choices):
-            event = Pressed(self.place, self.person, self._choices[int(text) - 1], self._messages, self._asked)
+            event = Pressed(self.place, self.person, self._choices[int(text) - 1], self._messages, self._asked,
+                            tuple(self._choices))
             self._show(await self.conversation.pressed(event), self._asked)
             return
         self._messages += 1
@@ -69,8 +74,7 @@ class LocalChat:
         for attachment in answer.attachments:
             text += f"\n[{attachment.filename}: dxbot ask … --save DIR]"
         self.write(text)
-        if answer.choices:
-            self._choices, self._asked = [c.payload for c in answer.choices], asked
+        self._choices, self._asked = [c.payload for c in answer.choices], asked  # numbers press the last choices
 
 
 async def run_shell(db: Database, lang: str = VI) -> None:

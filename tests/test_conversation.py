@@ -209,3 +209,44 @@ async def test_the_shell_drives_a_pick_and_a_subscription(db: Database) -> None:
     assert "Đã bỏ 1 đăng ký." in printed[-1]
     await shell.type("9")  # no ninth choice: said as a question, answered as one
     assert printed[-1]
+
+
+async def test_a_genuine_pick_pressed_on_a_message_that_never_offered_it_changes_nothing(core: Conversation) -> None:
+    offered = await _ask(core, GROUP, 5, "/hang Sở KH", kind="supergroup")
+    payload = offered.choices[0].payload
+    event = Pressed(Place(GROUP, "supergroup"), _person(21), payload, 9, "/hang Sở KH", offered=("a1other",))
+    outcome = await core.pressed(event)
+    assert [type(r) for r in outcome.replies] == [Toast] and await _alias_rows(core) == 0
+    pressed_where_offered = Pressed(Place(GROUP, "supergroup"), _person(21), payload, 2, "/hang Sở KH",
+                                    offered=tuple(c.payload for c in offered.choices))
+    assert isinstance((await core.pressed(pressed_where_offered)).replies[0], Replace)
+    assert await _alias_rows(core) == 1
+
+
+async def test_a_press_is_acknowledged_once_with_the_refusal_or_at_once(core: Conversation) -> None:
+    notices: list = []
+
+    async def acknowledge(notice) -> None:
+        notices.append(notice)
+
+    welcome = await _ask(core, PRIVATE, PRIVATE, "/start")
+    await core.pressed(Pressed(Place(PRIVATE), _person(PRIVATE), welcome.choices[0].payload, 2, None, None, acknowledge))
+    await core.pressed(Pressed(Place(PRIVATE), _person(PRIVATE), "a1forged", 2, None, None, acknowledge))
+    assert notices[0] is None and word(notices[1]).startswith("Nút này không hợp lệ") and len(notices) == 2
+
+
+async def test_commands_take_their_arguments_after_a_newline(core: Conversation) -> None:
+    outcome = await core.said(Said(Place(PRIVATE), _person(PRIVATE), "/dangky\ncấp sở", 1))
+    assert "Đã đăng ký: Cấp sở." in outcome.replies[0].answer.render_plain()
+
+
+async def test_the_shell_never_presses_choices_of_an_earlier_answer(db: Database) -> None:
+    await load_shipped_if_empty(db)
+    printed: list[str] = []
+    shell = LocalChat(db, printed.append)
+    await shell.type("Sở KH")
+    await shell.type("thống kê cấp sở")
+    await shell.type("2")  # the summary offered no choices: "2" is read as a question, not a pick
+    assert "Sở Kế hoạch và Đầu tư (cấp sở" not in printed[-1]
+    async with db.session() as session:
+        assert await session.scalar(select(func.count(Alias.id))) == 0

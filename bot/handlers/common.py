@@ -171,7 +171,7 @@ async def _replace(context: ContextTypes.DEFAULT_TYPE, anchor: Message, reply: R
 
 async def carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, anchor: Message, lang: str) -> list[int]:
     """Every reply of the outcome, next to ``anchor`` (the user's message, or the message whose button was
-    pressed); returns the ids of the messages that carry the answer. Toasts are the button handler's."""
+    pressed); returns the ids of the messages that carry the answer. Toasts go through the press's acknowledgement."""
     ids: list[int] = []
     for reply in outcome.replies:
         if isinstance(reply, Send) and reply.reply_to:
@@ -179,8 +179,8 @@ async def carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, anchor
                                            reply_parameters=ReplyParameters(reply.reply_to,
                                                                             allow_sending_without_reply=True),
                                            message_thread_id=thread_of(anchor) or None)
-        elif isinstance(reply, Send):
-            sent = await send(anchor, reply.answer, lang, brief=outcome.brief, quote=reply.quote)
+        elif isinstance(reply, Send):  # in groups every answer quotes what it answers
+            sent = await send(anchor, reply.answer, lang, brief=outcome.brief, quote=reply.quote or in_group(anchor))
             ids += [m.message_id for m in sent]
         elif isinstance(reply, Replace):
             ids += await _replace(context, anchor, reply, lang, outcome.brief)

@@ -189,7 +189,12 @@ def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None 
         sections.append(Section(msg("counts.heading", level=Level(lc.level), year=lc.citation.evaluated_year), lines,
                                 source_line(lc.citation)))
     if len(levels) > 1:
-        sections.append(Section(None, [msg("counts.grand_total", total=sum(lc.total for lc in levels))]))
+        total = sum(lc.total for lc in levels)
+        lines = [msg("counts.grand_total", total=total)]
+        if tier is not None:
+            have = sum(c.count for lc in levels for c in lc.counts if c.tier == tier)
+            lines.append(msg("counts.grand_of_tier", have=have, total=total, tier=Tier(tier)))
+        sections.append(Section(None, lines))
     return Answer("counts", msg("counts.title"), sections, note=note)
 
 

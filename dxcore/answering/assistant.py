@@ -62,8 +62,7 @@ def _no_data(view: CatalogView, intent: I.Intent) -> A.Answer:
 
 def names_unit(view: CatalogView, intent: I.Intent) -> bool:
     """Whether words are left that may name a unit: not only question words, unless they are words of names."""
-    question_words = view.resolver.vocabulary.question_words
-    return any(t not in question_words or view.resolver.is_name_word(t) for t in intent.named)
+    return any(view.resolver.may_name(token, typed) for token, typed in intent.named)
 
 
 def _found(view: CatalogView, text: str, level: str | None, chat_id: int | None, *, sure: bool = False):

@@ -18,8 +18,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-import zlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 VERSION = "1"
@@ -59,12 +58,14 @@ class AskExample(Action):
 @_action(ANSWERS, 2)
 class Pick(Action):
     """The unit a user chose among those offered for a question; it teaches the resolver. ``epoch`` is the catalog
-    the choices were made from and ``asked`` a digest of the question, both filled in when the button is sealed."""
+    the choices were made from and ``tag`` a MAC binding the unit to the question and chat (ButtonSeal.question_tag),
+    both filled in when the button is sealed; a tag of NOT_TAUGHT marks choices for a question the user did not
+    type (an example), which answer but teach nothing."""
 
     unit_id: int
     year: int = 0
     epoch: int = 0
-    asked: int = 0
+    tag: int = 0
 
 
 @_action(ANSWERS, 3)
@@ -100,12 +101,8 @@ class CancelPublish(Action):
     pending_id: int
 
 
-NOT_TAUGHT = 0  # a pick's ``asked`` when its question was not typed in the chat (an example): it answers, teaches nothing
-
-
-def question_digest(alias_key: str) -> int:
-    """32 bits (never NOT_TAUGHT) that tie a pick to the question its choices answered."""
-    return zlib.crc32(alias_key.encode()) or 1
+NOT_TAUGHT = 0  # a pick's ``tag`` when its question was not typed in the chat (an example): it answers, teaches nothing
+TAG_BYTES = 6
 
 
 # --- the wire format --------------------------------------------------------------------------------------------
@@ -204,6 +201,13 @@ class ButtonSeal:
         message = chat_id.to_bytes(8, "big", signed=True) + head
         return hmac.new(self._key, message, hashlib.sha256).digest()[:MAC_BYTES]
 
+    def question_tag(self, chat_id: int, unit_id: int, alias_key: str) -> int:
+        """48 bits of MAC over (chat, unit, question): only the bot can make a pick that teaches a unit for a
+        question, and it is checked against the question the pressed message answers (never NOT_TAUGHT)."""
+        message = b"teach\x00" + chat_id.to_bytes(8, "big", signed=True) + unit_id.to_bytes(8, "big") + alias_key.encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()[:TAG_BYTES]
+        return int.from_bytes(digest, "big") or 1
+
     def seal(self, action: Action, chat_id: int) -> str:
         prefix = (action.FAMILY + VERSION).encode()
         body = _body(action)
@@ -229,8 +233,3 @@ class ButtonSeal:
             return Opened(_parse(payload[0], body))
         except (ValueError, UnicodeDecodeError, TypeError):
             return Opened(None, FORGED)  # signed by us yet unreadable: treat as nothing
-
-
-def with_context(action: Action, *, epoch: int, asked: int) -> Action:
-    """A pick bound to the catalog and the question it was offered for; other actions as they are."""
-    return replace(action, epoch=epoch, asked=asked) if isinstance(action, Pick) else action

@@ -49,7 +49,8 @@ REPEAT_WINDOW = timedelta(seconds=60)  # the same command in the same group with
 PARSE_SECONDS = 30  # an uploaded document is untrusted: reading it gets this long at most
 START_PAYLOAD_LIMIT = 64  # Telegram's limit on a /start parameter, from [A-Za-z0-9_-]
 INLINE_RESULTS = 10
-NOT_REDONE = {"start", "dangky", "huydangky"}  # edited, these commands are not carried out again
+NOT_REDONE = {"start", "dangky", "huydangky"}
+MAX_ALIAS_KEY = 300  # the alias table's text column; a longer question is answered but not learned  # edited, these commands are not carried out again
 
 FileFetcher = Callable[[str], Awaitable[bytes]]
 
@@ -158,11 +159,15 @@ class Conversation:
         teach)."""
         if not answer.choices:
             return answer
-        asked = B.question_digest(view.resolver.alias_key(question)) if question is not None else B.NOT_TAUGHT
-        answer.choices = [
-            replace(c, payload=self.seal.seal(B.with_context(c.action, epoch=view.epoch, asked=asked), place.chat_id))
-            for c in answer.choices
-        ]
+        key = view.resolver.alias_key(question) if question is not None else None
+
+        def bound(action: B.Action) -> B.Action:
+            if not isinstance(action, B.Pick):
+                return action
+            tag = self.seal.question_tag(place.chat_id, action.unit_id, key) if key else B.NOT_TAUGHT
+            return replace(action, epoch=view.epoch, tag=tag)
+
+        answer.choices = [replace(c, payload=self.seal.seal(bound(c.action), place.chat_id)) for c in answer.choices]
         return answer
 
     # --- buttons ------------------------------------------------------------------------------------------------
@@ -171,11 +176,15 @@ class Conversation:
         place = event.place
         opened = self.seal.open(event.payload, place.chat_id)
         if opened.action is None:
-            return self._refuse(event, opened.refusal or B.FORGED)
+            return await self._refuse(event, opened.refusal or B.FORGED)
+        if event.offered is not None and event.payload not in event.offered:
+            return await self._refuse(event, B.FORGED)  # a genuine button, pressed on a message that never had it
         action = opened.action
+        if not isinstance(action, B.Pick):  # a pick is checked further before it is acknowledged
+            await event.acknowledge(None)
         if isinstance(action, B.AskExample):
             if not 0 <= action.index < len(A.HELP_EXAMPLES):
-                return self._refuse(event, B.OUTDATED)
+                return await self._refuse(event, B.OUTDATED)
             # Not a message of the user's: nothing to link an edit to, and no question for a pick to teach.
             outcome = await self._question(Said(place, event.person, A.HELP_EXAMPLES[action.index]), teach=False)
             outcome.remember = None
@@ -185,37 +194,41 @@ class Conversation:
         if isinstance(action, B.ShowHistory | B.ShowChart):
             view = await self.view()
             if action.unit_id not in view.snapshot.units:
-                return self._refuse(event, B.OUTDATED)
+                return await self._refuse(event, B.OUTDATED)
             make = unit_history_answer if isinstance(action, B.ShowHistory) else unit_chart_answer
             return Outcome(brief=place.is_group).send(make(view, action.unit_id))
         if isinstance(action, B.Follow | B.Unfollow):
             return await self._subscription_button(event, action)
         if isinstance(action, B.Publish | B.CancelPublish):
             return await self._publish_button(event, action)
-        return self._refuse(event, B.FORGED)
+        return await self._refuse(event, B.FORGED)
 
-    def _refuse(self, event: Pressed, why: str) -> Outcome:
+    async def _refuse(self, event: Pressed, why: str) -> Outcome:
         # Never the payload or any text of the user's: only who, where and why.
         log.warning("refused a button (%s) from user %s in chat %s", why, event.person.user_id, event.place.chat_id)
-        return Outcome(replies=[Toast(msg(f"button.{why}"))], changes=[f"refused:{why}"])
+        notice = msg(f"button.{why}")
+        await event.acknowledge(notice)
+        return Outcome(replies=[Toast(notice)], changes=[f"refused:{why}"])
 
     async def _pick(self, event: Pressed, pick: B.Pick) -> Outcome:
         """A unit chosen among those offered: answered in place of the choices; taught to the resolver when the
         question it was offered for is still known and is the one the button was sealed with."""
         place, view = event.place, await self.view()
         if pick.epoch != view.epoch or pick.unit_id not in view.snapshot.units:
-            return self._refuse(event, B.OUTDATED)
+            return await self._refuse(event, B.OUTDATED)
         outcome = Outcome(brief=place.is_group)
-        if pick.asked != B.NOT_TAUGHT and event.answered is not None:
-            question = I.split_command(event.answered)[1]
-            key = view.resolver.alias_key(question)
-            if B.question_digest(key) != pick.asked:  # a genuine button moved onto another question's answer
-                return self._refuse(event, B.FORGED)
-            if event.person.user_id is not None and key:
+        if pick.tag != B.NOT_TAUGHT and event.answered is not None:
+            key = view.resolver.alias_key(I.split_command(event.answered)[1])
+            if self.seal.question_tag(place.chat_id, pick.unit_id, key) != pick.tag:
+                return await self._refuse(event, B.FORGED)  # made for another question than this message answers
+            await event.acknowledge(None)
+            if event.person.user_id is not None and key and len(key) <= MAX_ALIAS_KEY:
                 async with self.db.session() as session, session.begin():
                     await record_pick(session, key, pick.unit_id, chat_id=place.chat_id, user_id=event.person.user_id)
                 self.catalog.invalidate()  # this process at once; other replicas within their check interval
                 outcome.changes.append(f"learned:{pick.unit_id}")
+        else:
+            await event.acknowledge(None)
         answer = unit_answer(view, pick.unit_id, pick.year or None)
         outcome.replies.append(Replace(answer, (event.message_id,)))
         return outcome
@@ -289,7 +302,7 @@ class Conversation:
         view = await self.view()
         if action.scope not in (S.ALL, S.LEVEL, S.UNIT) or (
                 action.scope == S.UNIT and action.unit_id not in view.snapshot.units):
-            return self._refuse(event, B.OUTDATED)
+            return await self._refuse(event, B.OUTDATED)
         target = S.Target(action.scope, level=action.level, unit_id=action.unit_id)
         return await self._follow(outcome, place, person, view, target, action.silent)
 

@@ -17,8 +17,8 @@ PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel
 LOCAL_CHAT = 0  # the CLI shell's one chat (kind LOCAL): no messenger uses 0, and alerts never go to it
 
 
-async def _anyone() -> bool:
-    return True
+async def _nobody() -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,12 @@ class Place:
 @dataclass(frozen=True)
 class Person:
     """Who caused it. ``may_administer`` says whether they may administer the chat (asked only when it matters:
-    for Telegram it is a Bot API call); an anonymous group administrator has no user id and may."""
+    for Telegram it is a Bot API call; an anonymous group administrator has no user id and may); nobody may unless
+    the adapter says so."""
 
     user_id: int | None
     lang: str = VI
-    may_administer: Callable[[], Awaitable[bool]] = _anyone
+    may_administer: Callable[[], Awaitable[bool]] = _nobody
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,25 @@ class Said:
     edited: bool = False
 
 
+async def _no_acknowledgement(_notice: Text | None) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Pressed:
-    """A button pressed on the bot's message ``message_id``; ``answered`` is the question that message answered,
-    when the messenger still has it (Telegram: the message it replied to)."""
+    """A button pressed on the bot's message ``message_id``. ``answered`` is the question that message answered,
+    when the messenger still has it (Telegram: the message it replied to); ``offered`` the payloads of the buttons
+    that message carries, as the messenger reports them (None when it cannot say): a payload pressed on a message
+    that never offered it changes nothing. ``acknowledge`` is called once, as soon as the press is checked, with a
+    notice for a refusal or None (Telegram: the spinner on the button stops)."""
 
     place: Place
     person: Person
     payload: str
     message_id: int = 0
     answered: str | None = None
+    offered: tuple[str, ...] | None = None
+    acknowledge: Callable[[Text | None], Awaitable[None]] = _no_acknowledgement
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.answering.queries import Snapshot, load_snapshot
@@ -78,14 +76,13 @@ async def load_resolver(session: AsyncSession, vocabulary: Vocabulary | None = N
 
 async def record_pick(session: AsyncSession, alias_key: str, unit_id: int, *, chat_id: int, user_id: int) -> None:
     """Remember that a user, asked to choose, meant this unit by this text (in the caller's transaction). One row
-    per (text, unit, user): picking again, here or in another chat, moves the pick there and adds no weight."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    row = {"text_key": alias_key, "unit_id": unit_id, "source": "learned", "chat_id": chat_id, "user_id": user_id,
-           "created_at": datetime.now(UTC)}
-    statement = insert(Alias).values(row)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=["text_key", "unit_id", "user_id"],
-        set_={"chat_id": statement.excluded.chat_id, "created_at": statement.excluded.created_at}))
+    per (text, unit, user): picking again, here or in another chat, moves the pick there and adds no weight. The
+    row is written anew rather than updated, so every replica's catalog sees the change (its id is new)."""
+    await session.execute(delete(Alias).where(Alias.text_key == alias_key, Alias.unit_id == unit_id,
+                                              Alias.user_id == user_id))
+    session.add(Alias(text_key=alias_key, unit_id=unit_id, source="learned", chat_id=chat_id, user_id=user_id,
+                      created_at=datetime.now(UTC)))
+    await session.flush()
 
 
 async def _signature(session: AsyncSession) -> tuple:
@@ -95,7 +92,7 @@ async def _signature(session: AsyncSession) -> tuple:
                func.max(Decision.published_at))
     )).one()
     units = (await session.execute(select(func.count(Unit.id), func.max(Unit.id)))).one()
-    aliases = (await session.execute(select(func.count(Alias.id), func.max(Alias.id), func.max(Alias.created_at)))).one()
+    aliases = (await session.execute(select(func.count(Alias.id), func.max(Alias.id)))).one()
     return tuple(decisions) + tuple(units) + tuple(aliases)
 
 

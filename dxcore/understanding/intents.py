@@ -37,7 +37,7 @@ class Intent:
     counting: bool = False  # "bao nhiêu sở trên 80%": how many, not which
     versus_mean: str | None = None  # "above" / "below" the mean
     asks_which: bool = False  # "đơn vị nào", "ai": the question wants units named, not one unit's card
-    named: tuple[str, ...] = ()  # words left that may name a unit (single question words included)
+    named: tuple[tuple[str, str], ...] = ()  # words left that may name a unit: (folded, as typed)
     asked: str = ""  # the question as typed, markup removed: quoted back when no unit is sure
     reading: Reading | None = field(default=None, compare=False, repr=False)
 
@@ -133,7 +133,7 @@ def split_command(text: str) -> tuple[str | None, str]:
     """"/top@dxbot 3 cấp sở" → ("top", "3 cấp sở"); text that is not a command → (None, text)."""
     if not text.startswith("/"):
         return None, text
-    head, _, args = text.partition(" ")
+    head, args = (re.split(r"\s+", text, maxsplit=1) + [""])[:2]
     name = head[1:].split("@")[0].lower()
     return (name, args.strip()) if name else (None, text)
 

@@ -275,7 +275,7 @@ class Reading:
     small_talk: str | None = None  # "greeting", "thanks", "ack": the whole message is small talk
     rest: list[str] = field(default_factory=list)
     rest_shown: list[str] = field(default_factory=list)
-    named: list[str] = field(default_factory=list)  # the rest's words that may name a unit
+    named: list[tuple[str, str]] = field(default_factory=list)  # rest words that may name a unit: (folded, typed)
     taken: set[int] = field(default_factory=set)
 
     @property
@@ -380,7 +380,7 @@ def read(text: str) -> Reading:
         r.small_talk = said[0] if said else ("empty" if not tokens else "ack")
     elif kinds["help"] and all(not tokens[i].isdigit() for i in leftover):
         r.cues.add("help")
-    take(courtesy)
+    take(courtesy + kinds["greeting"] + kinds["thanks"])  # "Chào bot, mình bên Sở …": the greeting says nothing more
 
     folded = " ".join(tokens)
     r.level = level_of(folded)
@@ -406,11 +406,11 @@ def read(text: str) -> Reading:
     vocabulary = default_vocabulary()
     asked = soft | {i for s, e in find(tokens, frozenset(vocabulary.question_phrases) | p.cues["domain"], taken)
                     for i in range(s, e)}
-    r.named = [t for i, t in enumerate(tokens) if i not in taken and i not in asked and t not in _SYMBOLS]
-    bare = [t for t in r.named if t not in vocabulary.question_words]
+    r.named = [(t, shown[i]) for i, t in enumerate(tokens) if i not in taken and i not in asked and t not in _SYMBOLS]
+    bare = [t for t, _ in r.named if t not in vocabulary.question_words]
     if bare and all(t in _LEVEL_NOUNS for t in bare):  # "top huyện 3": a lone level word names no unit
         r.level = r.level or _LEVEL_NOUNS[bare[0]]
-        r.named = [t for t in r.named if t not in _LEVEL_NOUNS]
+        r.named = [(t, typed) for t, typed in r.named if t not in _LEVEL_NOUNS]
     return r
 
 

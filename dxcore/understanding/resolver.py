@@ -93,6 +93,7 @@ class Resolution:
 
 
 _WORD_RE = re.compile(r"\w+")
+_MENTION_RE = re.compile(r"(?<!\w)@\w+")
 
 
 def _typed_forms(text: str) -> dict[str, set[str]]:
@@ -121,7 +122,7 @@ def _typed_in_order(text: str, tokens: tuple[str, ...]) -> list[str | None]:
 def _proper_words(text: str) -> set[str]:
     """Folded words typed with a capital inside a sentence ("… of Ho Chi Minh City"): names, never question words."""
     words = _WORD_RE.findall(clean(text))
-    return {strip_diacritics(w).lower() for i, w in enumerate(words) if i and w[:1].isupper()}
+    return {strip_diacritics(w).lower() for i, w in enumerate(words) if i and w[:1].isupper() and not w.isupper()}
 
 
 def _marks(char: str) -> tuple[str, frozenset[str]]:
@@ -440,7 +441,7 @@ class Resolver:
     def query_tokens(self, text: str) -> tuple[str, ...]:
         """Folded query words, with dotted prefixes spelled out, acronyms joined and question phrases taken out."""
         vocab = self.vocabulary
-        folded = strip_diacritics(clean(text).lower())
+        folded = strip_diacritics(_MENTION_RE.sub(" ", clean(text)).lower())  # "@dxbot" names the bot, not a unit
         folded = re.sub(
             r"(?<!\w)([a-z])\s*\.\s*(?=\w)",
             lambda m: f"{vocab.dotted_prefixes.get(m.group(1), m.group(1))} ",
@@ -473,9 +474,12 @@ class Resolver:
                     caps[entry_index] = agreement
         return caps or None
 
-    def is_name_word(self, token: str) -> bool:
-        """Whether a folded word is a word of some stored unit's name."""
-        return token in self._doc_freq
+    def may_name(self, token: str, typed: str) -> bool:
+        """Whether a word of a question may be part of a unit's name: not a question word, or a word of some
+        name not typed as the question word ("có" is the question word; "co" may be Cờ)."""
+        if token not in self.vocabulary.question_words:
+            return True
+        return token in self._doc_freq and typed.casefold() not in self.vocabulary.question_written.get(token, ())
 
     def alias_key(self, text: str) -> str:
         """What an alias is stored under: the question as the resolver reads it."""
