@@ -434,7 +434,7 @@ def condition(bounds) -> Text:
     return msg("threshold.at_most" if bounds.high_inclusive else "threshold.below", value=Percent(high))
 
 
-def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool) -> Answer:
+def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool, tier: str | None = None) -> Answer:
     sections = []
     for s in slices:
         heading = msg("threshold.heading", level=Level(s.level), have=len(s.rows), total=s.total,
@@ -442,6 +442,8 @@ def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool) -> A
         sections.append(Section(heading, [_ranked_line(r) for r in s.rows] or [msg("tier_list.none")],
                                 source_line(s.citation)))
     title = msg("threshold.count_title" if counting else "threshold.title", condition=condition(bounds))
+    if tier is not None:
+        title = title + msg("threshold.of_tier", tier=Tier(tier))
     return Answer("threshold", title, sections, units=_shown(slices))
 
 
@@ -452,6 +454,8 @@ class LevelMean:
     count: int
     citation: Citation
     tier: str | None = None
+    ends: int | None = None  # the mean of the first (or, ``bottom``, last) n only
+    bottom: bool = False
 
 
 def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
@@ -464,7 +468,10 @@ def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
         lines.append(msg(f"average.{key}", name=result.name, percentage=Percent(result.row.percentage),
                          level=level_label(result.level), mean=Percent(level_mean.mean), points=Number(abs(gap))))
     for m in means:
-        if m.tier:
+        if m.ends:
+            lines.append(msg("average.bottom_n" if m.bottom else "average.top_n", level=Level(m.level), n=m.count,
+                             year=m.citation.evaluated_year, mean=Percent(m.mean)))
+        elif m.tier:
             lines.append(msg("average.tier", level=Level(m.level), tier=Tier(m.tier), year=m.citation.evaluated_year,
                              mean=Percent(m.mean), count=m.count))
         else:

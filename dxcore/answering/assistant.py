@@ -15,7 +15,6 @@ from dxcore.answering.queries import (
     mean,
     previous_ranking,
     rank_at,
-    scored_within,
     tier_counts,
     top,
     unit_history,
@@ -112,14 +111,26 @@ def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat
     return []
 
 
+def _selected(view: CatalogView, intent: I.Intent, admits=None) -> list[RankingSlice]:
+    """Each level's latest ranking, its rows narrowed to the tier asked about and to what ``admits`` (a
+    threshold), in ranking order."""
+    return [RankingSlice(r.level, [row for row in r.rows if (intent.tier is None or row.tier == intent.tier)
+                                   and (admits is None or admits(row.percentage))], len(r.rows), r.citation)
+            for r in latest_rankings(view.snapshot, intent.level, intent.year)]
+
+
+def _ends(slices: list[RankingSlice], n: int, *, bottom: bool) -> list[RankingSlice]:
+    return [replace(s, rows=s.rows[-n:] if bottom else s.rows[:n]) for s in slices]
+
+
 def _level_means(view: CatalogView, intent: I.Intent) -> list[A.LevelMean]:
-    means = []
-    for r in latest_rankings(view.snapshot, intent.level, intent.year):
-        rows = [row for row in r.rows if intent.tier is None or row.tier == intent.tier]
-        if rows:
-            means.append(A.LevelMean(r.level, mean([row.percentage for row in rows]), len(rows), r.citation,
-                                     intent.tier))
-    return means
+    """The mean per level, of the tier asked about, or of the first or last n ("tb top 3 cấp sở")."""
+    slices = _selected(view, intent)
+    if intent.n and intent.kind == I.AVERAGE:
+        slices = _ends(slices, intent.n, bottom=intent.from_bottom)
+    return [A.LevelMean(s.level, mean([row.percentage for row in s.rows]), len(s.rows), s.citation, intent.tier,
+                        intent.n if intent.kind == I.AVERAGE else None, intent.from_bottom)
+            for s in slices if s.rows]
 
 
 def _average(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
@@ -205,12 +216,14 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
 
 def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
     text, kind = intent.text, intent.kind
-    if kind == I.COMPARE and not intent.explicit and intent.reading is not None:
+    if kind in (I.COMPARE, I.TOP, I.BOTTOM) and not intent.explicit and intent.reading is not None:
+        # "Ninh Kiều, Cái Răng, Bình Thủy: quận nào cao nhất": the units named, compared
         units = mentioned_units(view, intent.reading.rest, intent.reading.rest_shown, chat_id)
         results = [r for u in units if (r := unit_result(view.snapshot, u, intent.year)) is not None]
         if len(results) >= 2:
             return A.compare_answer(results)
-        kind = I.UNIT
+        if kind == I.COMPARE:
+            kind = I.UNIT
     if kind in _SECOND_READING and not intent.explicit and not intent.asks_which and names_unit(view, intent):
         # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không": a unit named for sure is what is asked about.
         if _found(view, text, None, chat_id, sure=True) is not None:
@@ -228,8 +241,8 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
     if kind == I.AVERAGE:
         return _average(view, intent, chat_id)
     if kind == I.THRESHOLD:
-        slices = scored_within(view.snapshot, intent.bounds.admits, intent.level, intent.year)
-        return A.threshold_answer(slices, intent.bounds, counting=intent.counting) if slices \
+        slices = _selected(view, intent, intent.bounds.admits)
+        return A.threshold_answer(slices, intent.bounds, counting=intent.counting, tier=intent.tier) if slices \
             else _no_data(view, intent)
     if kind == I.RANK_N:
         slices = rank_at(view.snapshot, intent.rank, intent.level, intent.year, from_bottom=intent.from_bottom)
@@ -243,7 +256,7 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         note = msg("understood.counts", scope=_scope(intent)) if intent.guessed else None
         return A.counts_answer(levels, intent.tier, note) if levels else _no_data(view, intent)
     if kind in (I.TOP, I.BOTTOM):
-        slices = top(view.snapshot, intent.n or I.DEFAULT_TOP, intent.level, intent.year, bottom=kind == I.BOTTOM)
+        slices = _ends(_selected(view, intent), intent.n or I.DEFAULT_TOP, bottom=kind == I.BOTTOM)
         if not slices:
             return _no_data(view, intent)
         note = None
@@ -294,7 +307,7 @@ def unit_history_answer(view: CatalogView, unit_id: int) -> A.Answer:
     return A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit_id))
 
 
-LONG_MESSAGE = 25  # words: past this, a message that names no unit as a whole is read sentence by sentence
+LONG_MESSAGE = 12  # words: past this, a message of several sentences is answered by its last asking one
 _SENTENCE_END = re.compile(r"(?<=[.?!;:…\n])\s+")
 _NO_ANSWER = ("not_found", "offtopic", "chitchat", "help", "usage", "ambiguous")
 

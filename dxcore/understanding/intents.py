@@ -84,7 +84,8 @@ def parse_intent(text: str) -> Intent:
     if r.bounds is not None:
         return Intent(THRESHOLD, rest, bounds=r.bounds, counting=counting, **common)
     if r.has("average"):
-        return Intent(AVERAGE, rest, versus_mean=r.versus_mean, **common)
+        ends = r.n if r.has("top", "bottom") else None  # "tb cộng top 3 cấp sở": the mean of those three
+        return Intent(AVERAGE, rest, versus_mean=r.versus_mean, n=ends, from_bottom=r.has("bottom"), **common)
     if r.rank is not None:
         return Intent(RANK_N, rest, rank=r.rank, from_bottom=r.from_bottom, **common)
     top, bottom = r.has("top"), r.has("bottom") or r.from_bottom

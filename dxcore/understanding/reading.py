@@ -25,6 +25,10 @@ from dxcore.understanding.vocabulary import default_vocabulary
 Phrase = tuple[str, ...]
 
 _MARKUP_RE = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>|<[^<>]{0,300}>|[*_`~|#]+|&[a-z]+;|(?<!\w)@\w+")
+# A vowel or a question mark typed three times or more is drawn out ("mấyyyy", "???"); consonants are not
+# ("TTTT" is Thông tin và Truyền thông).
+_ELONGATED_RE = re.compile(r"([aăâeêioôơuưyáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ?!.])\1{2,}",
+                           re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)?|\w+|[%,&/+.-]")
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
@@ -116,9 +120,10 @@ def phrasing() -> Phrasing:
 
 
 def strip_markup(text: str) -> str:
-    """A question as words: HTML tags, markdown marks and invisible characters out, NFC."""
+    """A question as words: HTML tags, markdown marks and invisible characters out, NFC, drawn-out letters
+    ("mấyyyyy", "???") shortened."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _MARKUP_RE.sub(" ", text)
+    return _ELONGATED_RE.sub(r"\1", _MARKUP_RE.sub(" ", text))
 
 
 def _longest_first(phrases: Iterable[Phrase]) -> list[Phrase]:
@@ -213,7 +218,11 @@ def tokenize(text: str) -> tuple[list[str], list[str], bool, bool]:
     p = phrasing()
     if english:
         typed = _TOKEN_RE.findall(re.sub(r"'s\b", " s", text))
-        _, shown = _replace([w.lower() for w in typed], typed, p.gloss)
+        # A capitalised word inside the sentence is a name even when it is also an English filler ("Co Do").
+        names = {w.lower() for i, w in enumerate(typed) if i and w[:1].isupper() and not w.isupper()
+                 and (w.lower(),) in p.gloss and not p.gloss[(w.lower(),)][0]}
+        table = {k: v for k, v in p.gloss.items() if not (len(k) == 1 and k[0] in names)}
+        _, shown = _replace([w.lower() for w in typed], typed, table)
         tokens = [fold(w) for w in shown]
     else:
         tokens = _TOKEN_RE.findall(fold(text))
@@ -222,7 +231,47 @@ def tokenize(text: str) -> tuple[list[str], list[str], bool, bool]:
             shown = list(tokens)
     strict = types_diacritics(shown)  # judged on what was typed, before shorthand is spelled out
     tokens, shown = _replace(tokens, shown, p.shorthand, p.shorthand_typed)
+    tokens, shown = _numbers_in_words(tokens, shown)
     return tokens, shown, english, strict
+
+
+_DIGIT_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5, "sau": 6, "bay": 7, "tam": 8,
+                "chin": 9}
+_NUMBER_WORDS = frozenset(_DIGIT_WORDS) | {"muoi", "tram", "linh", "le"}
+
+
+def _numbers_in_words(tokens: list[str], shown: list[str]) -> tuple[list[str], list[str]]:
+    """Numbers written in words, as digits: "hạng mười bốn" → 14, "chín mươi bảy phần trăm" → 97. Only runs with
+    "mười/mươi/trăm" in them or a percent word after them, since "năm", "ba", "tư" alone are also other words."""
+    out, out_shown, i = [], [], 0
+    while i < len(tokens):
+        end = i
+        while end < len(tokens) and tokens[end] in _NUMBER_WORDS:
+            end += 1
+        run = tokens[i:end]
+        compound = any(t in ("muoi", "tram") for t in run)
+        percent = end < len(tokens) and tokens[end] in ("%", "phan", "percent")
+        if run and (run[0] in _DIGIT_WORDS or run[0] == "muoi") and (compound or percent):
+            out.append(str(_spelled_value(run)))
+            out_shown.append(out[-1])
+            i = end
+            continue
+        out.append(tokens[i])
+        out_shown.append(shown[i])
+        i += 1
+    return out, out_shown
+
+
+def _spelled_value(words: list[str]) -> int:
+    total = current = 0
+    for word in words:
+        if word == "muoi":
+            current = 10 if current == 0 else current * 10
+        elif word == "tram":
+            total, current = total + (current or 1) * 100, 0
+        elif word in _DIGIT_WORDS:
+            current += _DIGIT_WORDS[word]
+    return total + current
 
 
 # --- numbers ------------------------------------------------------------------------------------------------------
@@ -290,6 +339,7 @@ class Reading:
 _LEVEL_NOUNS = {"so": "so", "quan": "huyen", "huyen": "huyen", "xa": "xa", "phuong": "xa", "tinh": "tinh",
                 "bo": "bo"}
 _COUNTED_NOUNS = frozenset({"don", "so", "quan", "huyen", "xa", "phuong", "co", "dia", "tinh", "bo", "nganh"})
+_RANGE_WORDS = frozenset({"den", "toi", "-", "va", "and", "to"})
 _TOP_WORDS = {"top": "top", "bottom": "bottom", "dau": "top", "cuoi": "bottom", "cao": "top", "thap": "bottom"}
 _WEEKDAY_ORDINALS = frozenset({"hai", "ba", "tu", "nam", "sau", "bay"})  # "thứ Sáu" is also Friday
 _NAME_NUMBER_KINDS = frozenset({"phuong", "quan", "xa", "khu", "to", "ap", "khom"})
@@ -385,7 +435,7 @@ def read(text: str) -> Reading:
     folded = " ".join(tokens)
     r.level = level_of(folded)
     _read_tier_and_average(r, p, take, cue)
-    for name in ("method", "decisions", "compare", "full_list", "count", "top", "bottom", "which", "listing",
+    for name in ("method", "decisions", "top", "bottom", "compare", "full_list", "count", "which", "listing",
                  "domain"):
         spans = cue(name)
         if name == "compare":  # connectors ("và", "với", "hơn") split the units compared; the rest of the cue goes
@@ -483,16 +533,18 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
             continue
         after = percent_after(i)
         before = tokens[max(0, i - 4) : i]
-        # A range: "từ 70 đến 80%", "trong khoảng 70-80%".
-        if i + 2 < len(tokens) and tokens[i + 1] in ("den", "toi", "-", "va", "and", "to") \
-                and (high := _number(tokens[i + 2])) is not None and (after or percent_after(i + 2)):
+        # A range: "từ 70 đến 80%", "trong khoảng 70-80%", "từ 80% tới 90%".
+        joint = after if after is not None else i + 1
+        if joint + 1 < len(tokens) and tokens[joint] in _RANGE_WORDS \
+                and (high := _number(tokens[joint + 1])) is not None and (after or percent_after(joint + 1)):
             lead = ends_with(before, p.cues["between"])
-            end = percent_after(i + 2) or i + 3
+            end = percent_after(joint + 1) or joint + 2
             r.bounds = Bounds(value, True, high, True)
             take([(i - lead, end)])
             i = end
             continue
         if after is not None:
+            sides = []  # the longest cue wins: "thấp hơn 62%" is below, though "hơn" alone reads as above
             for name, bounds in (("at_least", Bounds(value, True)), ("above", Bounds(value)),
                                  ("at_most", Bounds(high=value, high_inclusive=True)), ("below", Bounds(high=value))):
                 lead = ends_with(before, p.cues[name])
@@ -500,13 +552,18 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
                               if tuple(tokens[after : after + len(ph)]) == ph), 0) if name in ("at_least", "at_most") \
                     else 0
                 if lead or trail:
-                    r.bounds = bounds
-                    take([(i - lead, after + trail)])
-                    break
+                    sides.append((lead + trail, lead, trail, bounds))
+            if sides:
+                _, lead, trail, r.bounds = max(sides, key=lambda side: side[0])
+                take([(i - lead, after + trail)])
             i = after
             continue
         lead = ends_with(before, p.cues["rank"])
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if before[-2:] in (["trong", "ca"], ["trong", "tong"]) or before[-1:] == ["trong"]:
+            take([(i, i + 1)])  # "trong cả 29 đơn vị": the field, not how many
+            i += 1
+            continue
         if lead and nxt not in _COUNTED_NOUNS and 0 < value < 10_000 and value == int(value):
             r.rank = int(value)
             take([(i - lead, i + 1)])
@@ -523,7 +580,8 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
             before = tokens[max(0, i - 3) : i]
             lead = ends_with(before, p.cues["rank"])
             if lead == 1 and before[-1] == "thu" and token in _WEEKDAY_ORDINALS \
-                    and not ends_with(before[:-1], p.cues["rank"]):
+                    and not ends_with(before[:-1], p.cues["rank"]) \
+                    and not (find(tokens, p.cues["from_bottom"]) or r.level or find(tokens, p.cues["which"])):
                 continue  # a bare "thứ hai … thứ bảy" is a weekday; "đứng thứ ba", "hạng ba" are ranks
             if lead:
                 r.rank = p.ordinals[token]

@@ -238,6 +238,7 @@ class _Query:
     sources: list[tuple[Hits, float]]  # each: units it matched, and how sure (shared index dicts, never copied)
     caps: dict[int, float] | None = None  # units whose word the user typed with other diacritics: at best a typo
     issuers: frozenset[str] = frozenset()  # the word is part of the place of these issuers ("Cần Thơ")
+    typed: str | None = None  # how the user typed it (lower case), where known
 
     def hit(self, entry_index: int) -> tuple[float, tuple[int, ...]] | None:
         best = None
@@ -453,6 +454,13 @@ class Resolver:
         asked = _find_phrases(tokens, self._asked)
         return self._expand(t for i, t in enumerate(tokens) if i not in asked)
 
+    def _lone(self, q: _Query) -> bool:
+        """A common chat syllable ("có", "thế"), unless typed as a name: capitalised, or with other diacritics."""
+        written = self.vocabulary.lone_words.get(q.token)
+        if written is None or q.token in self._proper:
+            return False
+        return q.typed is None or q.typed == q.token or q.typed in written
+
     def _typed_otherwise(self, token: str) -> bool:
         """Whether the user typed this word with diacritics that no question word of that spelling has ("đỏ" is
         not "đó")."""
@@ -514,7 +522,7 @@ class Resolver:
         for i, token in enumerate(tokens):
             sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals)
             query.append(_Query(token, self._weight(token, i, generic, typed, stand_in), sources,
-                                self._diacritic_caps(token, forms[i]), places.get(i, frozenset())))
+                                self._diacritic_caps(token, forms[i]), places.get(i, frozenset()), forms[i]))
         shortlist = self._shortlist(query, level, issuer)
         self._loose: dict[int, bool] = {}
         asked_kind = _leading_kind(tokens, self._kinds)
@@ -589,8 +597,8 @@ class Resolver:
                     in_order += pair
             previous, previous_weight = hit[1], q.weight
         share = explained / total if total else 0.0
-        named_by = {q.token for q in query if (q.weight > _TYPE or len(q.token) == 1) and q.hit(entry_index)}
-        if len(named_by) == 1 and named_by <= self.vocabulary.lone_words:
+        named_by = [q for q in query if (q.weight > _TYPE or len(q.token) == 1) and q.hit(entry_index)]
+        if len({q.token for q in named_by}) == 1 and self._lone(named_by[0]):
             share = min(share, _EXPLAINED - 0.01)  # "có" alone, "thế" alone: common words, never a name on their own
         coverage = sum(entry.weights[p] for p in covered) / entry.total_weight if entry.total_weight else 0.0
         if not telling and coverage < _EXPLAINED:

@@ -28,7 +28,7 @@ class Vocabulary:
     question_phrases: tuple[tuple[str, ...], ...]  # longest first; taken out of questions
     question_words: frozenset[str]  # weighed lightly
     question_written: dict[str, frozenset[str]]  # a question word → how it is written (diacritics kept)
-    lone_words: frozenset[str]  # syllables too common in chat to name a unit on their own
+    lone_words: dict[str, frozenset[str]]  # syllables too common in chat to name a unit alone → how written
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
@@ -47,7 +47,7 @@ class Vocabulary:
             question_phrases=tuple(sorted((p for p in phrases if len(p) > 1), key=len, reverse=True)),
             question_words=frozenset(p[0] for p in phrases if len(p) == 1),
             question_written=_written_forms(raw.get("question_phrases", [])),
-            lone_words=frozenset(fold(w) for w in raw.get("lone_words", [])),
+            lone_words=_written_forms(raw.get("lone_words", [])),
         )
 
 
