@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-import unicodedata
 
 import pytest
 from sqlalchemy import func, select
@@ -19,40 +17,11 @@ from dxcore.store.models import Alias
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import Catalog, load_resolver, record_pick
 from tests.conftest import FIXTURES
+from tests.matching import found
 from tests.test_cli import dxbot
 
 with open(FIXTURES / "ask-dev.tsv", encoding="utf-8") as fh:
     ASK_DEV = list(csv.DictReader(fh, delimiter="\t"))
-
-# The matching rule of ../shared/eval/README.md (score_conversation.py): NFC, casefold, old/new tone placement as
-# one, whitespace collapsed, and a whole word or number only, so that "4" is not found in "12/7/2024" or "4/9".
-_TONE = {pair[0] + new: old + pair[1]
-         for pair, marks, firsts in (("oa", "àáảãạ", "òóỏõọ"), ("oe", "èéẻẽẹ", "òóỏõọ"), ("uy", "ỳýỷỹỵ", "ùúủũụ"))
-         for new, old in zip(marks, firsts)}
-_TONE_RE = re.compile("|".join(map(re.escape, _TONE)))
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).casefold()
-    text = unicodedata.normalize("NFC", _TONE_RE.sub(lambda m: _TONE[m.group(0)], text))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _clear(hay: str, pos: int, step: int, edge: str) -> bool:
-    """Nothing at hay[pos] continues the word or number that ends (or starts) with `edge`."""
-    if not 0 <= pos < len(hay):
-        return True
-    if edge.isdigit():  # "4" must not match in "4/9", "1,4" or "2024"
-        beyond = pos + step
-        return not (hay[pos].isdigit() or (hay[pos] in ",./" and 0 <= beyond < len(hay) and hay[beyond].isdigit()))
-    return not (edge.isalnum() and (hay[pos].isalnum() or hay[pos] == "_"))
-
-
-def found(needle: str, text: str) -> bool:
-    needle, hay = _norm(needle), _norm(text)
-    starts = [m.start() for m in re.finditer(f"(?={re.escape(needle)})", hay)]  # overlapping occurrences too
-    return any(_clear(hay, i - 1, -1, needle[0]) and _clear(hay, i + len(needle), 1, needle[-1]) for i in starts)
-
 
 def test_the_matching_rule_takes_whole_words_and_numbers() -> None:
     answer = "Cấp huyện có 4/9 đơn vị xếp loại Khá.\nNguồn: Quyết định số 1568/QĐ-UBND ngày 12/7/2024"

@@ -14,10 +14,12 @@ import pytest
 from tests.conftest import ROOT, SEED
 
 
-def dxbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def dxbot(*args: str, cwd: Path, env: dict[str, str] | None = None,
+          stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "DXBOT_STATE_DIR": str(cwd / "state")}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env=base | {"PYTHONPATH": str(ROOT)} | (env or {}), timeout=120)
+                          env=base | {"PYTHONPATH": str(ROOT)} | (env or {}), timeout=120, input=stdin,
+                          encoding="utf-8")
 
 
 def test_run_without_token_says_how_to_get_one(tmp_path: Path) -> None:
