@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -68,20 +68,29 @@ async def _latency(units: int, questions: int) -> dict:
                               name if "{other}" not in template else None))
             else:
                 asked.append((rng.choice(OTHERS), None))
-        times, right, unit_questions = [], 0, 0
+        ids = {u.name: u.id for u in view.snapshot.units.values()}
+        times: list[float] = []
+        outcomes: Counter[str] = Counter()
         for question, expected in asked:
             started = time.perf_counter()
             answer = answer_text(view, question)
             times.append((time.perf_counter() - started) * 1000)
-            if expected is not None and answer.kind == "unit":
-                unit_questions += 1
-                right += answer.units[0] == next(u.id for u in view.snapshot.units.values() if u.name == expected)
-            elif expected is not None:
-                unit_questions += 1
+            if expected is not None:  # a question about one commune: right, asked back (choices), or wrong
+                if answer.kind != "unit":
+                    outcomes["asked back"] += 1
+                else:
+                    outcomes["right" if answer.units[0] == ids[expected] else "wrong"] += 1
         await db.close()
     p50, p99 = _percentiles(times)
     return {"units": units + 29, "questions": len(asked), "p50": p50, "p99": p99, "build": build,
-            "unit_right": right / max(unit_questions, 1), "unit_questions": unit_questions}
+            "outcomes": outcomes, "by_kind": _by_kind(asked, times)}
+
+
+def _by_kind(asked: list[tuple[str, str | None]], times: list[float]) -> dict[str, tuple[float, float]]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    for (question, _), took in zip(asked, times):
+        groups["compare" if question.startswith("so sánh") else "one unit" if _ else "other"].append(took)
+    return {kind: _percentiles(samples) for kind, samples in groups.items()}
 
 
 async def _pass_rates() -> dict[str, dict[str, tuple[int, int]]]:
@@ -128,9 +137,12 @@ def main() -> None:
         wrong = sum(c[2] for c in rates[name].values())
         totals.append(f"**{good}/{total} = {100 * good / total:.1f}%**, wrong unit {wrong}")
     print("| all | " + " | ".join(totals) + " |\n")
+    outcomes = latency["outcomes"]
     print(f"{latency['questions']} questions over {latency['units']:,} units: p50 {latency['p50']:.2f} ms, "
-          f"p99 {latency['p99']:.2f} ms; catalog build {latency['build']:.2f} s; unit questions answered with the "
-          f"right unit {100 * latency['unit_right']:.1f}% of {latency['unit_questions']}")
+          f"p99 {latency['p99']:.2f} ms; catalog build {latency['build']:.2f} s")
+    for kind, (p50, p99) in sorted(latency["by_kind"].items()):
+        print(f"  {kind}: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    print(f"questions about one commune: {dict(outcomes)} of {sum(outcomes.values())}")
 
 
 if __name__ == "__main__":

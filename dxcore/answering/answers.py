@@ -167,8 +167,19 @@ def _ranked_line(row: RankedRow, with_tier: bool = True) -> Text:
     return msg("ranked.line", rank=row.rank, name=row.name, percentage=Percent(row.percentage))
 
 
+LIST_LIMIT = 200  # rows of one level listed in a chat answer; the rest is counted, and /xuat gives every row
+
+
 def _shown(slices: list[RankingSlice]) -> list[int]:
-    return [row.unit_id for s in slices for row in s.rows]
+    return [row.unit_id for s in slices for row in s.rows[:LIST_LIMIT]]
+
+
+def _listed(rows: list[RankedRow], with_tier: bool = True) -> list[Text]:
+    """A level's rows as lines, at most LIST_LIMIT of them (a commune ranking may hold thousands)."""
+    lines: list[Text] = [_ranked_line(r, with_tier) for r in rows[:LIST_LIMIT]]
+    if len(rows) > LIST_LIMIT:
+        lines.append(msg("list.more", count=len(rows) - LIST_LIMIT))
+    return lines
 
 
 def tier_tally(pairs) -> Text:
@@ -206,7 +217,7 @@ def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Te
         title = msg("ranking.last_n" if bottom else "ranking.top_n", n=n)
     sections = [
         Section(msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total),
-                [_ranked_line(r) for r in s.rows], source_line(s.citation))
+                _listed(s.rows), source_line(s.citation))
         for s in slices
     ]
     return Answer("bottom" if bottom else "top", title, sections, note=note, units=_shown(slices))
@@ -217,7 +228,7 @@ def tier_list_answer(slices: list[RankingSlice], tier: str) -> Answer:
     for s in slices:
         heading = msg("tier_list.heading", level=Level(s.level), have=len(s.rows), total=s.total, tier=Tier(tier),
                       year=s.citation.evaluated_year)
-        lines = [_ranked_line(r, with_tier=False) for r in s.rows] or [msg("tier_list.none")]
+        lines = _listed(s.rows, with_tier=False) or [msg("tier_list.none")]
         sections.append(Section(heading, lines, source_line(s.citation)))
     return Answer("tier_list", msg("tier_list.title", tier=Tier(tier)), sections, units=_shown(slices))
 
@@ -413,7 +424,7 @@ def rank_answer(slices: list[RankingSlice], rank: int, *, from_bottom: bool) -> 
     for s in slices:
         heading = msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total)
         if s.rows:
-            lines = [_ranked_line(r) for r in s.rows]
+            lines = _listed(s.rows)
         elif rank > s.total:
             lines = [msg("rank_n.none", level=Level(s.level), year=s.citation.evaluated_year, total=s.total,
                          rank=rank)]
@@ -439,7 +450,7 @@ def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool, tier
     for s in slices:
         heading = msg("threshold.heading", level=Level(s.level), have=len(s.rows), total=s.total,
                       year=s.citation.evaluated_year)
-        sections.append(Section(heading, [_ranked_line(r) for r in s.rows] or [msg("tier_list.none")],
+        sections.append(Section(heading, _listed(s.rows) or [msg("tier_list.none")],
                                 source_line(s.citation)))
     title = msg("threshold.count_title" if counting else "threshold.title", condition=condition(bounds))
     if tier is not None:
@@ -497,7 +508,7 @@ def mean_side_answer(sides: list[tuple[RankingSlice, Decimal]], side: str) -> An
     for s, level_mean in sides:
         heading = msg(f"average.side_heading_{side}", level=Level(s.level), year=s.citation.evaluated_year,
                       mean=Percent(level_mean), have=len(s.rows), total=s.total)
-        sections.append(Section(heading, [_ranked_line(r) for r in s.rows] or [msg("tier_list.none")],
+        sections.append(Section(heading, _listed(s.rows) or [msg("tier_list.none")],
                                 source_line(s.citation)))
     return Answer("average", msg(f"average.side_title_{side}"), sections,
                   units=_shown([s for s, _ in sides]))
@@ -505,7 +516,7 @@ def mean_side_answer(sides: list[tuple[RankingSlice, Decimal]], side: str) -> An
 
 def full_list_answer(slices: list[RankingSlice]) -> Answer:
     sections = [Section(msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total),
-                        [_ranked_line(r) for r in s.rows], source_line(s.citation)) for s in slices]
+                        _listed(s.rows), source_line(s.citation)) for s in slices]
     return Answer("full_list", msg("full_list.title"), sections, units=_shown(slices))
 
 

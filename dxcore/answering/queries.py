@@ -8,9 +8,11 @@ the evaluated year, never the signing year.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -120,6 +122,19 @@ class RankingView:
         d = self.decision
         return Citation(d.issuer, d.number, d.signed_date, d.evaluated_year, self.appendix, self.level)
 
+    @cached_property
+    def tier_floors(self) -> dict[str, Decimal]:
+        """The lowest percentage that reached each tier (computed once: a ranking may hold thousands of rows)."""
+        floors: dict[str, Decimal] = {}
+        for row in self.rows:
+            floors[row.tier] = min(floors.get(row.tier, row.percentage), row.percentage)
+        return floors
+
+    @cached_property
+    def rank_sizes(self) -> Counter[int]:
+        """How many units share each rank."""
+        return Counter(row.rank for row in self.rows)
+
 
 @dataclass(frozen=True)
 class UnitView:
@@ -181,12 +196,9 @@ def latest_rankings(snapshot: Snapshot, level: str | None = None, year: int | No
     return sorted(latest.values(), key=lambda r: (r.decision.issuer, LEVEL_ORDER.get(r.level, 99), r.position))
 
 
-def _next_tier_gap(rows: list[RankedRow], mine: RankedRow) -> TierGap | None:
+def _next_tier_gap(ranking: RankingView, mine: RankedRow) -> TierGap | None:
     """The nearest better tier present in the ranking, measured against its lowest percentage."""
-    lowest: dict[str, Decimal] = {}
-    for r in rows:
-        if is_better(r.tier, mine.tier):
-            lowest[r.tier] = min(lowest.get(r.tier, r.percentage), r.percentage)
+    lowest = {tier: floor for tier, floor in ranking.tier_floors.items() if is_better(tier, mine.tier)}
     if not lowest:
         return None
     tier = max(lowest, key=lambda t: TIER_RANK[t])  # the least-good of the better tiers: the next step up
@@ -209,10 +221,10 @@ def unit_result(snapshot: Snapshot, unit_id: int, year: int | None = None) -> Un
         level=unit.level,
         row=mine,
         total=len(rows),
-        tied_with=sum(1 for r in rows if r.rank == mine.rank) - 1,
+        tied_with=ranking.rank_sizes[mine.rank] - 1,
         above=rows[index - 1] if index > 0 else None,
         below=rows[index + 1] if index + 1 < len(rows) else None,
-        next_tier=_next_tier_gap(rows, mine),
+        next_tier=_next_tier_gap(ranking, mine),
         citation=ranking.citation,
     )
 

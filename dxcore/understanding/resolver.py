@@ -423,7 +423,8 @@ class Resolver:
         weight = min((self._idf(w) for w in stand_in if w in self._doc_freq), default=None)
         return sources, weight
 
-    def _weight(self, token: str, position: int, generic: set[int], typed: set[int], stand_in: float | None) -> float:
+    def _weight(self, token: str, position: int, generic: set[int], typed: set[int], stand_in: float | None,
+                form: str | None = None) -> float:
         if position in generic:
             return _GENERIC
         if position in typed:
@@ -433,6 +434,8 @@ class Resolver:
             return _LIGHT
         if token in self.vocabulary.question_words and not self._typed_otherwise(token) and token not in self._proper:
             return _LIGHT if token not in self._doc_freq else 2 * _LIGHT
+        if self._chat_word(token, form):
+            return _LIGHT
         if token not in self._doc_freq and stand_in is not None:
             return stand_in
         return self._idf(token)
@@ -453,6 +456,14 @@ class Resolver:
         tokens = tuple(vocab.spellings.get(t, t) for t in re.findall(r"\w+", folded))
         asked = _find_phrases(tokens, self._asked)
         return self._expand(t for i, t in enumerate(tokens) if i not in asked)
+
+    def _chat_word(self, token: str, form: str | None) -> bool:
+        """A function word of chat ("thôi", "mình"): where no name has the word, or typed with its own diacritics
+        (typed without any, "thoi" may be Thới and keeps its weight)."""
+        written = self.vocabulary.chat_words.get(token)
+        if written is None or token in self._proper:
+            return False
+        return token not in self._doc_freq or (form is not None and form != token and form in written)
 
     def _lone(self, q: _Query) -> bool:
         """A common chat syllable ("có", "thế"), unless typed as a name: capitalised, or with other diacritics."""
@@ -485,9 +496,12 @@ class Resolver:
     def may_name(self, token: str, typed: str) -> bool:
         """Whether a word of a question may be part of a unit's name: not a question word, or a word of some
         name not typed as the question word ("có" is the question word; "co" may be Cờ)."""
+        typed = typed.casefold()
+        if token in self.vocabulary.chat_words:
+            return token in self._doc_freq and (typed == token or typed not in self.vocabulary.chat_words[token])
         if token not in self.vocabulary.question_words:
             return True
-        return token in self._doc_freq and typed.casefold() not in self.vocabulary.question_written.get(token, ())
+        return token in self._doc_freq and typed not in self.vocabulary.question_written.get(token, ())
 
     def alias_key(self, text: str) -> str:
         """What an alias is stored under: the question as the resolver reads it."""
@@ -521,7 +535,7 @@ class Resolver:
         query = []
         for i, token in enumerate(tokens):
             sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals)
-            query.append(_Query(token, self._weight(token, i, generic, typed, stand_in), sources,
+            query.append(_Query(token, self._weight(token, i, generic, typed, stand_in, forms[i]), sources,
                                 self._diacritic_caps(token, forms[i]), places.get(i, frozenset()), forms[i]))
         shortlist = self._shortlist(query, level, issuer)
         self._loose: dict[int, bool] = {}

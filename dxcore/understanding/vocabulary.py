@@ -29,6 +29,7 @@ class Vocabulary:
     question_words: frozenset[str]  # weighed lightly
     question_written: dict[str, frozenset[str]]  # a question word → how it is written (diacritics kept)
     lone_words: dict[str, frozenset[str]]  # syllables too common in chat to name a unit alone → how written
+    chat_words: dict[str, frozenset[str]]  # function words of chat → how written (see data/vocabulary.toml)
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
@@ -48,6 +49,7 @@ class Vocabulary:
             question_words=frozenset(p[0] for p in phrases if len(p) == 1),
             question_written=_written_forms(raw.get("question_phrases", [])),
             lone_words=_written_forms(raw.get("lone_words", [])),
+            chat_words=_written_forms(raw.get("chat_words", [])),
         )
 
 
