@@ -430,7 +430,9 @@ class Resolver:
         if position in typed:
             # A kind of body no stored unit is ("Bộ …" among Sở) is strong evidence against every match.
             return _TYPE if token in self._doc_freq else self._max_idf
-        if len(token) == 1:
+        if token.isdigit() and token not in self._doc_freq:
+            return _LIGHT  # a number no name has is a count or a date the reader left, not a name
+        if len(token) == 1 and not token.isdigit():  # a lone letter says little; a number ("Phường 3") a lot
             return _LIGHT
         if token in self.vocabulary.question_words and not self._typed_otherwise(token) and token not in self._proper:
             return _LIGHT if token not in self._doc_freq else 2 * _LIGHT
