@@ -147,3 +147,27 @@ async def polling_bot(db_url: str, *, deliver: bool = False, **settings: object)
                 await bot_app._post_stop(application)
             await application.shutdown()
             await bot_app.close_state(application)
+
+
+@asynccontextmanager
+async def inprocess_bot(db_url: str, **settings: object):
+    """The real Application on a seeded database, talking to the strict in-process Bot API: yields (application,
+    transport); any call the fake refused without the test expecting it fails the test at the end."""
+    from bot import app as bot_app
+    from dxcore.settings import Settings
+    from dxcore.store.decisions import load_shipped_if_empty
+    from tests.inprocess import InProcessTelegram
+
+    db = Database(db_url)
+    await db.prepare(load_shipped_if_empty)
+    await db.close()
+    transport = InProcessTelegram()
+    application = bot_app.build_application(Settings(token="123:abc", database_url=db_url, _env_file=None,
+                                                     **settings), transport)
+    await application.initialize()
+    try:
+        yield application, transport
+    finally:
+        await application.shutdown()
+        await bot_app.close_state(application)  # post_shutdown runs only under run_polling/run_webhook
+    transport.assert_no_unexpected_rejections()

@@ -12,9 +12,7 @@ from bot import app as bot_app
 from bot.handlers import common as telegram_io
 from bot.render import split_messages
 from dxcore.conversation import core as conversation_core
-from dxcore.settings import Settings
-from dxcore.store.db import Database
-from dxcore.store.decisions import load_shipped_if_empty
+from tests.conftest import inprocess_bot
 from tests.inprocess import BOT, InProcessTelegram, assert_telegram_html
 
 PRIVATE, GROUP, ADMIN = 4242, -100777, 99
@@ -22,21 +20,10 @@ PRIVATE, GROUP, ADMIN = 4242, -100777, 99
 
 @pytest.fixture
 async def tg(sqlite_url: str) -> AsyncIterator[tuple[Application, InProcessTelegram]]:
-    db = Database(sqlite_url)
-    await db.prepare(load_shipped_if_empty)
-    await db.close()
-    transport = InProcessTelegram()
-    settings = Settings(token="123:abc", database_url=sqlite_url, admin_ids=frozenset({ADMIN}), _env_file=None)
-    application = bot_app.build_application(settings, transport)
-    await application.initialize()
-    try:
-        yield application, transport
-    finally:
-        await application.shutdown()
-        await bot_app.close_state(application)  # post_shutdown runs only under run_polling/run_webhook
     # Every call goes through the strict fake Bot API: one Telegram would refuse fails the test, unless the test
     # declared it with transport.expect_rejection(method, description).
-    transport.assert_no_unexpected_rejections()
+    async with inprocess_bot(sqlite_url, admin_ids=frozenset({ADMIN})) as running:
+        yield running
 
 
 async def feed(application: Application, update: dict) -> None:

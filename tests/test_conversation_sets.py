@@ -17,13 +17,11 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot import app as bot_app
 from dxcore.answering.assistant import ask
-from dxcore.settings import Settings
 from dxcore.store.db import Database
 from dxcore.store.decisions import load_shipped_if_empty
 from dxcore.understanding.catalog import Catalog
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, inprocess_bot
 from tests.inprocess import BOT, InProcessTelegram
 from tests.matching import judge, load_set
 from tests.test_cli import dxbot
@@ -82,19 +80,8 @@ PRIVATE, GROUP = 4242, -100888
 
 @pytest.fixture
 async def tg(sqlite_url: str) -> AsyncIterator[tuple[Application, InProcessTelegram]]:
-    db = Database(sqlite_url)
-    await db.prepare(load_shipped_if_empty)
-    await db.close()
-    transport = InProcessTelegram()
-    settings = Settings(token="123:abc", database_url=sqlite_url, _env_file=None)
-    application = bot_app.build_application(settings, transport)
-    await application.initialize()
-    try:
-        yield application, transport
-    finally:
-        await application.shutdown()
-        await bot_app.close_state(application)
-        transport.assert_no_unexpected_rejections()
+    async with inprocess_bot(sqlite_url) as running:
+        yield running
 
 
 def _one_per_kind() -> list[dict]:

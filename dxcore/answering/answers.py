@@ -491,7 +491,7 @@ def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
     if overall is not None:
         lines.append(msg("average.all", count=overall[1], mean=Percent(overall[0])))
     lines.append(msg("average.how"))
-    citations = list(dict.fromkeys(m.citation for m in means))
+    citations = list(dict.fromkeys([m.citation for m in means] + ([unit[1].citation] if unit else [])))
     sections = [Section(None, lines)] + [Section(None, [], source_line(c, with_appendix=False))
                                          for c in dict.fromkeys(_decision_of(c) for c in citations)]
     return Answer("average", msg("average.title"), sections, units=[unit[0].unit_id] if unit else [])

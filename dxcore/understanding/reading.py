@@ -74,7 +74,7 @@ class Phrasing:
     """data/phrasing.toml and data/english.toml, folded into token phrases."""
 
     shorthand: dict[Phrase, tuple[Phrase, Phrase]]  # key → (its words folded, as written)
-    shorthand_typed: dict[Phrase, str]  # each key as written in the data (with its diacritics, lower case)
+    shorthand_typed: dict[Phrase, frozenset[str]]  # each key as written in the data (diacritics kept, lower case)
     courtesy: frozenset[Phrase]
     pronouns: frozenset[Phrase]
     intro_verbs: frozenset[Phrase]
@@ -98,7 +98,7 @@ class Phrasing:
         gloss = {tuple(_TOKEN_RE.findall(key.lower())): _both(value) for key, value in english["gloss"].items()}
         return cls(
             shorthand={tuple(_TOKEN_RE.findall(fold(k))): _both(v) for k, v in raw["shorthand"].items()},
-            shorthand_typed={tuple(_TOKEN_RE.findall(fold(k))): clean(k).casefold() for k in raw["shorthand"]},
+            shorthand_typed=_written_keys(raw["shorthand"]),
             courtesy=_phrases(raw["courtesy"]["phrases"]),
             pronouns=_phrases(intro["pronouns"]),
             intro_verbs=_phrases(intro["verbs"]),
@@ -165,13 +165,20 @@ _JOINERS = frozenset("&-/+.")
 _SYMBOLS = frozenset("&-/+.,%")
 
 
+def _written_keys(keys: Iterable[str]) -> dict[Phrase, frozenset[str]]:
+    written: dict[Phrase, set[str]] = {}
+    for key in keys:
+        written.setdefault(tuple(_TOKEN_RE.findall(fold(key))), set()).add(clean(key).casefold())
+    return {key: frozenset(forms) for key, forms in written.items()}
+
+
 def _both(text: str) -> tuple[Phrase, Phrase]:
     """A data text's words folded, and as written (diacritics kept)."""
     return tuple(_TOKEN_RE.findall(fold(text))), tuple(_TOKEN_RE.findall(clean(text).casefold()))
 
 
 def _replace(tokens: list[str], shown: list[str], table: dict[Phrase, tuple[Phrase, Phrase]],
-             typed: dict[Phrase, str] | None = None) -> tuple[list[str], list[str]]:
+             typed: dict[Phrase, frozenset[str]] | None = None) -> tuple[list[str], list[str]]:
     """Phrases of ``tokens`` replaced by their entries in ``table`` (longest first, whole tokens); ``shown``, the
     same tokens as typed (diacritics kept), follows along. With ``typed`` (a key → how it is written), a key
     written with diacritics ("gđ") stands only for itself typed so ("GD" of "GD&ĐT" is not "giám đốc"), and a
@@ -184,9 +191,10 @@ def _replace(tokens: list[str], shown: list[str], table: dict[Phrase, tuple[Phra
         end = spans.get(i)
         if end is not None and typed is not None:
             key = tuple(tokens[i:end])
-            written = typed.get(key, "")
+            forms = typed.get(key, frozenset())
             joined = (i and tokens[i - 1] in _JOINERS) or (end < len(tokens) and tokens[end] in _JOINERS)
-            if joined or (written != fold(written) and " ".join(shown[i:end]).casefold() != written):
+            plain = any(form == fold(form) for form in forms)
+            if joined or (not plain and " ".join(shown[i:end]).casefold() not in forms):
                 end = None
         if end is not None:
             folded, written = table[tuple(tokens[i:end])]
