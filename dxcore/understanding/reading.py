@@ -480,6 +480,12 @@ _TIER_PHRASES = frozenset(tuple(fold(w).split()) + (extra,) for w in TIER_WORDS.
     tuple(fold(a).split()) + tuple(fold(b).split()) for a in TIER_WORDS.values() for b in TIER_WORDS.values() if a != b)
 
 
+@cache
+def _tier_phrases() -> list[tuple[str, Phrases]]:
+    """Each tier's word as a phrase set, longest first ("trung bình" before a one-word tier)."""
+    return [(code, _phrases([word])) for code, word in sorted(TIER_WORDS.items(), key=lambda kv: -len(kv[1]))]
+
+
 def _after(tokens: Sequence[str], start: int, phrases: frozenset[Phrase]) -> bool:
     """Whether one of ``phrases`` ends right before ``start``."""
     return any(start >= len(ph) and tuple(tokens[start - len(ph) : start]) == ph for ph in phrases)
@@ -501,8 +507,8 @@ def _read_tier_and_average(r: Reading, p: Phrasing, take, cue) -> None:
                 if lead >= len(phrase) and tuple(tokens[lead - len(phrase) : lead]) == phrase:
                     r.versus_mean, start = side, lead - len(phrase)
         take([(start, end)])
-    for code, word in sorted(TIER_WORDS.items(), key=lambda kv: -len(kv[1])):
-        for start, end in find(tokens, _phrases([word]), r.taken, r.shown, r.strict):
+    for code, phrases in _tier_phrases():
+        for start, end in find(tokens, phrases, r.taken, r.shown, r.strict):
             if end < len(tokens) and tokens[end] == "nhat":
                 continue  # "tốt nhất" is a top question
             if code in _COMPARATIVE_TIERS and not (_after(tokens, start, tier_before)
