@@ -554,3 +554,9 @@ def chitchat_answer(kind: str) -> Answer:
 
 def offtopic_answer() -> Answer:
     return Answer("offtopic", msg("offtopic.title"), choices=help_answer().choices)
+
+
+def elsewhere_answer(place: str, issuers: list[str]) -> Answer:
+    """A question about another province's units: none are stored, and no namesake here is the one asked about."""
+    return Answer("not_found", msg("elsewhere.title", place=place, issuers=join(issuers)),
+                  [Section(None, [msg("not_found.hint")])])

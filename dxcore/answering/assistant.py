@@ -47,7 +47,7 @@ def unit_answer(view: CatalogView, unit_id: int, year: int | None = None) -> A.A
 
 
 # Kinds whose question may instead be about one named unit ("quận X có đứng cuối không", "Sở X có bao nhiêu %").
-_SECOND_READING = (I.COUNTS, I.TOP, I.BOTTOM, I.TIER_LIST, I.RANK_N, I.FULL_LIST, I.COMPARE)
+_SECOND_READING = (I.COUNTS, I.TOP, I.BOTTOM, I.TIER_LIST, I.RANK_N, I.FULL_LIST, I.COMPARE, I.THRESHOLD)
 CONNECTORS = ("so voi", "voi", "vs", "hay", "hoac", "hon", "kem", "thua", "va", ",")  # strongest first
 
 
@@ -62,6 +62,18 @@ def _no_data(view: CatalogView, intent: I.Intent) -> A.Answer:
 def names_unit(view: CatalogView, intent: I.Intent) -> bool:
     """Whether words are left that may name a unit: not only question words, unless they are words of names."""
     return any(view.resolver.may_name(token, typed) for token, typed in intent.named)
+
+
+_KIND_WORDS = frozenset({"so", "quan", "huyen", "xa", "phuong", "ban", "ubnd", "thi"})
+
+
+def _names_a_kind(view: CatalogView, intent: I.Intent) -> bool:
+    """A kind of body right before a word of some name or a number ("quận 1", "sở du lịch"): the question is about
+    one unit, even where none fits."""
+    named = intent.named
+    return any(w in _KIND_WORDS and (nxt.isdigit() or (view.resolver.is_name_word(nxt) and nxt not in _KIND_WORDS
+                                                       and view.resolver.may_name(nxt, typed)))
+               for (w, _), (nxt, typed) in zip(named, named[1:]))
 
 
 def _found(view: CatalogView, text: str, level: str | None, chat_id: int | None, *, sure: bool = False):
@@ -214,8 +226,19 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
     return answer
 
 
+def _elsewhere(view: CatalogView, intent: I.Intent) -> str | None:
+    """A place the question names that no stored issuer is and no stored unit's name holds ("Sở Y tế Hà Nội")."""
+    return next((typed for words, typed in intent.places if not view.resolver.knows_place(words)), None)
+
+
+_ABOUT_RESULTS = (I.UNIT, I.COMPARE, I.RANK_N, I.TOP, I.BOTTOM, I.TIER_LIST, I.COUNTS, I.THRESHOLD, I.AVERAGE,
+                  I.FULL_LIST, I.CHANGE)
+
+
 def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
     text, kind = intent.text, intent.kind
+    if kind in _ABOUT_RESULTS and (place := _elsewhere(view, intent)) is not None:
+        return A.elsewhere_answer(place, sorted({r.decision.issuer for r in view.snapshot.rankings}))
     if kind in (I.COMPARE, I.TOP, I.BOTTOM) and not intent.explicit and intent.reading is not None:
         # "Ninh Kiều, Cái Răng, Bình Thủy: quận nào cao nhất": the units named, compared
         units = mentioned_units(view, intent.reading.rest, intent.reading.rest_shown, chat_id)
@@ -225,8 +248,9 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         if kind == I.COMPARE:
             kind = I.UNIT
     if kind in _SECOND_READING and not intent.explicit and not intent.asks_which and names_unit(view, intent):
-        # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không": a unit named for sure is what is asked about.
-        if _found(view, text, None, chat_id, sure=True) is not None:
+        # "Sở X có bao nhiêu phần trăm", "quận X có đứng cuối không", "sở X có trên 60% không": a unit named is
+        # what is asked about; a unit-like name that fits no unit ("quận 1 top mấy") is not found, never a list.
+        if _found(view, text, None, chat_id) is not None or _names_a_kind(view, intent):
             intent, kind = replace(intent, kind=I.UNIT, level=None, tier=None), I.UNIT
     if kind == I.HELP:
         return A.help_answer()
@@ -276,6 +300,12 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
             return _answer_intent(view, replace(intent, kind=I.COUNTS, guessed=True), chat_id)
         return A.usage_answer("hang") if intent.explicit else A.help_answer()
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
+    if resolution.status != FOUND and intent.reading is not None and not intent.explicit:
+        # "sở tài chính và sở tài nguyên": two units named side by side, without a word of comparison
+        units = mentioned_units(view, intent.reading.rest, intent.reading.rest_shown, chat_id)
+        results = [r for u in units if (r := unit_result(view.snapshot, u, intent.year)) is not None]
+        if len(results) >= 2:
+            return A.compare_answer(results)
     if resolution.status == FOUND:
         answer = unit_answer(view, resolution.unit.id, intent.year)
         if resolution.loose or (resolution.candidates and resolution.candidates[0].score < SURE_SCORE):

@@ -38,6 +38,7 @@ class Intent:
     versus_mean: str | None = None  # "above" / "below" the mean
     asks_which: bool = False  # "đơn vị nào", "ai": the question wants units named, not one unit's card
     named: tuple[tuple[str, str], ...] = ()  # words left that may name a unit: (folded, as typed)
+    places: tuple[tuple[tuple[str, ...], str], ...] = ()  # places named: (folded words, as typed)
     asked: str = ""  # the question as typed, markup removed: quoted back when no unit is sure
     reading: Reading | None = field(default=None, compare=False, repr=False)
 
@@ -71,7 +72,8 @@ def parse_intent(text: str) -> Intent:
     r = read(text)
     rest = r.rest_text
     common = dict(level=r.level, year=r.year, tier=r.tier, relative_year=r.relative_year, reading=r,
-                  asks_which=r.has("which"), asked=" ".join(strip_markup(text).split()), named=tuple(r.named))
+                  asks_which=r.has("which"), asked=" ".join(strip_markup(text).split()), named=tuple(r.named),
+                  places=tuple(r.places))
     if r.small_talk in ("help", "empty") or (r.has("help") and not r.rest):
         return Intent(HELP, rest, reading=r)
     if r.small_talk:

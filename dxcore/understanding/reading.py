@@ -87,6 +87,7 @@ class Phrasing:
     ordinals: dict[str, int]
     gloss: dict[Phrase, Phrase]
     english_markers: frozenset[str]
+    places: Phrases
 
     @classmethod
     def load(cls) -> Phrasing:
@@ -94,6 +95,8 @@ class Phrasing:
             raw = tomllib.load(fh)
         with open(data_dir() / "english.toml", "rb") as fh:
             english = tomllib.load(fh)
+        with open(data_dir() / "places.toml", "rb") as fh:
+            places = tomllib.load(fh)["places"]
         intro, talk, cues = raw["self_introduction"], raw["small_talk"], raw["cues"]
         gloss = {tuple(_TOKEN_RE.findall(key.lower())): _both(value) for key, value in english["gloss"].items()}
         return cls(
@@ -111,6 +114,7 @@ class Phrasing:
             ordinals={fold(k): v for k, v in raw["ordinals"].items()},
             gloss=gloss,
             english_markers=frozenset(english["markers"]) | {k for key in gloss for k in key},
+            places=_phrases(places),
         )
 
 
@@ -161,7 +165,9 @@ def find(tokens: Sequence[str], phrases: frozenset[Phrase], taken: set[int] | No
     return spans
 
 
+_ENGLISH_KINDS = frozenset({"district", "department", "ward", "commune", "province", "ministry", "committee"})
 _JOINERS = frozenset("&-/+.")
+_ACRONYM_PART = re.compile(r"[bcdfghklmnpqrstvx]{2,3}")  # a run of initials (consonants only)
 _SYMBOLS = frozenset("&-/+.,%")
 
 
@@ -170,6 +176,11 @@ def _written_keys(keys: Iterable[str]) -> dict[Phrase, frozenset[str]]:
     for key in keys:
         written.setdefault(tuple(_TOKEN_RE.findall(fold(key))), set()).add(clean(key).casefold())
     return {key: frozenset(forms) for key, forms in written.items()}
+
+
+def _initials(token: str, table: dict) -> bool:
+    """A run of initials that is no shorthand itself ("LĐ" next to "TB" makes "TB" part of "LĐ-TB-XH")."""
+    return bool(_ACRONYM_PART.fullmatch(token)) and (token,) not in table
 
 
 def _both(text: str) -> tuple[Phrase, Phrase]:
@@ -192,9 +203,13 @@ def _replace(tokens: list[str], shown: list[str], table: dict[Phrase, tuple[Phra
         if end is not None and typed is not None:
             key = tuple(tokens[i:end])
             forms = typed.get(key, frozenset())
-            joined = (i and tokens[i - 1] in _JOINERS) or (end < len(tokens) and tokens[end] in _JOINERS)
+            as_typed = " ".join(shown[i:end]).casefold()
+            marked = as_typed in forms and as_typed != fold(as_typed)  # "cđs", "gđ" typed as written: meant so
+            joined = (i and tokens[i - 1] in _JOINERS) or (end < len(tokens) and tokens[end] in _JOINERS) \
+                or (not marked and ((i and _initials(tokens[i - 1], table))
+                                    or (end < len(tokens) and _initials(tokens[end], table))))  # "LĐ TB XH"
             plain = any(form == fold(form) for form in forms)
-            if joined or (not plain and " ".join(shown[i:end]).casefold() not in forms):
+            if joined or (not plain and as_typed not in forms):
                 end = None
         if end is not None:
             folded, written = table[tuple(tokens[i:end])]
@@ -214,7 +229,8 @@ def reads_as_english(text: str) -> bool:
         return False
     words = [w for w in re.findall(r"[a-z]+", text.lower().replace("'s", "")) if len(w) > 1]
     known = sum(1 for w in words if w in phrasing().english_markers)
-    return bool(words) and known >= 2 and known * 2 >= len(words)
+    kinds = any(w in _ENGLISH_KINDS for w in words)  # "O Mon district": a name and one English word
+    return bool(words) and (known >= 2 or kinds) and known * 2 >= len(words)
 
 
 def tokenize(text: str) -> tuple[list[str], list[str], bool, bool]:
@@ -225,6 +241,7 @@ def tokenize(text: str) -> tuple[list[str], list[str], bool, bool]:
     english = reads_as_english(text)
     p = phrasing()
     if english:
+        text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"rank \1", text)  # "the 5th ranked", "came 2nd"
         typed = _TOKEN_RE.findall(re.sub(r"'s\b", " s", text))
         # A capitalised word inside the sentence is a name even when it is also an English filler ("Co Do").
         names = {w.lower() for i, w in enumerate(typed) if i and w[:1].isupper() and not w.isupper()
@@ -329,6 +346,7 @@ class Reading:
     n: int | None = None
     cues: set[str] = field(default_factory=set)
     versus_mean: str | None = None  # "above" / "below" the mean ("dưới mức trung bình")
+    places: list[tuple[Phrase, str]] = field(default_factory=list)  # places named: (folded words, as typed)
     small_talk: str | None = None  # "greeting", "thanks", "ack": the whole message is small talk
     rest: list[str] = field(default_factory=list)
     rest_shown: list[str] = field(default_factory=list)
@@ -413,6 +431,13 @@ def read(text: str) -> Reading:
         r.relative_year = True
         take(relative)
 
+    # Places ("Hà Nội", "Bạc Liêu"): read before courtesy, whose words they may share when typed without diacritics
+    # ("hộ", "chị", "mình" in "ho chi minh").
+    # They stay in what the resolver reads: the issuer's own place narrows the search there.
+    for start, end in find(tokens, p.places, taken | soft, shown, strict):
+        r.places.append((tuple(tokens[start:end]), " ".join(shown[start:end])))
+        soft.update(range(start, end))
+
     # Self-introductions: pronoun + verb + roles out, the unit they name stays.
     for start, end in find(tokens, p.pronouns, taken, shown, strict):
         verbs = find(tokens[end:], p.intro_verbs, None, shown[end:], strict)
@@ -427,13 +452,13 @@ def read(text: str) -> Reading:
     _read_numbers(r, p, take, cue)  # before courtesy: "hạng nhì" is a rank, "nhỉ" courtesy, both fold to "nhi"
 
     # Small talk and help: only when nothing else is said.
-    courtesy = find(tokens, p.courtesy, taken, shown, strict)
-    kinds = {kind: find(tokens, phrases, taken, shown, strict)
+    courtesy = find(tokens, p.courtesy, taken | soft, shown, strict)
+    kinds = {kind: find(tokens, phrases, taken | soft, shown, strict)
              for kind, phrases in (("greeting", p.greetings), ("thanks", p.thanks), ("ack", p.acks), ("help", p.help))}
     talk = {i for spans in kinds.values() for s, e in spans for i in range(s, e)}
     leftover = [i for i in range(len(tokens)) if i not in taken and i not in talk
                 and not any(s <= i < e for s, e in courtesy)]
-    if not leftover and r.year is None:
+    if not leftover and r.year is None and r.rank is None and r.n is None and r.bounds is None:
         said = [k for k in ("help", "thanks", "greeting", "ack") if kinds[k]]
         r.small_talk = said[0] if said else ("empty" if not tokens else "ack")
     elif kinds["help"] and all(not tokens[i].isdigit() for i in leftover):
@@ -584,7 +609,7 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
         elif (prev := tokens[i - 1] if i else "") in _TOP_WORDS or nxt in _COUNTED_NOUNS or nxt in _TOP_WORDS:
             if 0 < value < 10_000 and value == int(value):
                 r.n = int(value)
-                take([(i - (1 if prev in _TOP_WORDS else 0), i + 1)])
+                take([(i, i + 1)])  # the word before ("top", "lọt top") is left for the cues
                 if side := _TOP_WORDS.get(prev) or _TOP_WORDS.get(nxt):
                     r.cues.add(side)
         i += 1

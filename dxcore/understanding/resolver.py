@@ -50,6 +50,7 @@ def _family(kind: tuple[str, ...]) -> object:
 
 # Thresholds of the decision, on a 0–100 score and the share of the query explained.
 _FOUND_SCORE, _FOUND_GAP, _EXPLAINED, _SUGGEST_SCORE = 62.0, 7.0, 0.8, 45.0
+_NAME_COVERED = 0.6  # of a name's weight, when the question names no kind of body
 
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
 _SYLLABLE_RE = re.compile(
@@ -383,9 +384,11 @@ class Resolver:
                     break
         return hits
 
-    def _hits(self, token: str, last: bool, capitals: bool) -> tuple[list[tuple[Hits, float]], float | None]:
+    def _hits(self, token: str, last: bool, capitals: bool,
+              typed: str | None = None) -> tuple[list[tuple[Hits, float]], float | None]:
         """Every unit a query word may stand for (which units, how sure), and for a word no name has, the weight of
-        the words it stood for: a typo of a rare word is as telling as the word."""
+        the words it stood for: a typo of a rare word is as telling as the word. A word typed with diacritics is a
+        word as typed ("bằng" is not a slip of "ban"), never a typo or an unfinished one."""
         exact = self._exact.get(token)
         if len(token) < 2:  # a lone letter ("Ô Môn", "Sở Y tế") matches only a word that is that letter
             return ([(exact, _EXACT)] if exact else []), None
@@ -404,14 +407,15 @@ class Resolver:
         stand_in: list[str] = []
         # Typos in words of four letters or more, and in shorter ones that cannot be a Vietnamese syllable ("mih",
         # "hog"): three-letter real words are too close to each other ("tân" is not "tài", "một" is not "môi").
-        if not exact and (len(token) >= 4 or (len(token) == 3 and not _SYLLABLE_RE.fullmatch(token))) \
+        as_typed = typed is not None and typed != token  # typed with diacritics: the word it is, not a slip
+        if not as_typed and not exact and (len(token) >= 4 or (len(token) == 3 and not _SYLLABLE_RE.fullmatch(token))) \
                 and not any(q >= _INITIALS for _, q in sources):
             limit = 1 if len(token) < 8 else 2
             quality = _TYPO
             for word, _, _ in process.extract(token, self._words, scorer=OSA.distance, score_cutoff=limit, limit=8):
                 sources.append((self._exact[word], quality))
                 stand_in.append(word)
-        if last and not sources:  # a word still being typed
+        if last and not sources and not as_typed:  # a word still being typed
             start = bisect.bisect_left(self._words, token)
             for word in self._words[start : start + 50]:
                 if not word.startswith(token):
@@ -465,7 +469,9 @@ class Resolver:
         written = self.vocabulary.chat_words.get(token)
         if written is None or token in self._proper:
             return False
-        return token not in self._doc_freq or (form is not None and form != token and form in written)
+        if token not in self._doc_freq:  # no name has it: light, unless typed as another word ("bạc" is not "bậc")
+            return form is None or form == token or form in written
+        return form is not None and form != token and form in written
 
     def _lone(self, q: _Query) -> bool:
         """A common chat syllable ("có", "thế"), unless typed as a name: capitalised, or with other diacritics."""
@@ -494,6 +500,14 @@ class Resolver:
                 for entry_index in entries:
                     caps[entry_index] = agreement
         return caps or None
+
+    def is_name_word(self, token: str) -> bool:
+        """Whether a folded word is a word of some stored unit's name (joining words aside)."""
+        return token in self._doc_freq and token not in _STOPWORDS
+
+    def knows_place(self, words: tuple[str, ...]) -> bool:
+        """Whether a place named in a question is a stored issuer's own place, or part of a stored unit's name."""
+        return words in self._places or bool(self._phrase_hits(words))
 
     def may_name(self, token: str, typed: str) -> bool:
         """Whether a word of a question may be part of a unit's name: not a question word, or a word of some
@@ -536,7 +550,8 @@ class Resolver:
                 places[i] = places.get(i, frozenset()) | frozenset(issuers)
         query = []
         for i, token in enumerate(tokens):
-            sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals)
+            sources, stand_in = self._hits(token, last=i == len(tokens) - 1, capitals=token in capitals,
+                                           typed=forms[i])
             query.append(_Query(token, self._weight(token, i, generic, typed, stand_in, forms[i]), sources,
                                 self._diacritic_caps(token, forms[i]), places.get(i, frozenset()), forms[i]))
         shortlist = self._shortlist(query, level, issuer)
@@ -599,6 +614,10 @@ class Resolver:
                     explained += q.weight  # "Sở Y tế Cần Thơ": the place of the unit's own issuer
                 previous = ()
                 continue
+            if len(hit[1]) > 1 and all(entry.tokens[p] == q.token for p in hit[1]):
+                # One word of the question stands for one word of the name ("thông tin" is not both "thông"s of
+                # "Thông tin và Truyền thông"): the one that follows the previous match, else the first.
+                hit = (hit[0], (next((p for p in hit[1] if p - 1 in previous), hit[1][0]),))
             # A word matched only inside "UBND" or "thành phố" of a name says as little as those words do.
             weight = q.weight if not hit[1] or any(entry.weights[p] > _GENERIC for p in hit[1]) \
                 else min(q.weight, _GENERIC)
@@ -619,6 +638,11 @@ class Resolver:
         coverage = sum(entry.weights[p] for p in covered) / entry.total_weight if entry.total_weight else 0.0
         if not telling and coverage < _EXPLAINED:
             share = min(share, _EXPLAINED / 2)  # "Sở T" says only "a Sở": no Sở is meant more than another
+        kind_named = any(q.weight == _TYPE and q.hit(entry_index) for q in query)
+        if not kind_named and coverage < _NAME_COVERED:
+            # Without "Sở", "quận", "UBND"…, words must make most of a name: "thông tin", "kế hoạch", "phát triển"
+            # are everyday words that happen to be half of one.
+            share = min(share, _EXPLAINED - 0.01)
         order = in_order / pairs if pairs else 1.0
         score = 100 * (0.65 * share + 0.2 * coverage + 0.15 * order)
         if asked_kind and entry.kind and asked_kind != entry.kind:
