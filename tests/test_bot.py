@@ -99,10 +99,14 @@ async def test_ambiguous_offers_buttons_and_a_tap_answers_and_teaches(tg) -> Non
 
 async def test_not_found_suggests_and_hints(tg) -> None:
     application, transport = tg
-    await feed(application, transport.message(PRIVATE, "Bộ Tài chính Hà Nội"))
+    await feed(application, transport.message(PRIVATE, "Bộ Tài chính"))
     (sent,) = transport.sent()
     assert "Không tìm thấy đơn vị" in sent["text"] and "ví dụ" in sent["text"]
     assert [row[0]["text"] for row in sent["reply_markup"]["inline_keyboard"]] == ["Sở Tài chính"]
+    transport.clear()
+    await feed(application, transport.message(PRIVATE, "Bộ Tài chính Hà Nội"))  # another place: no namesake offered
+    (sent,) = transport.sent()
+    assert "Không tìm thấy đơn vị nào của Hà Nội" in sent["text"] and "reply_markup" not in sent
 
 
 @pytest.mark.parametrize(("command", "expected", "absent"), [

@@ -37,7 +37,8 @@ async def test_another_provinces_unit_is_never_answered_with_a_namesake(answer, 
 
 
 @pytest.mark.parametrize("question", [
-    "cho xin thông tin", "thông tin thêm", "có thể xem không", "phát triển ra sao", "khoa học quá", "nội dung gì",
+    "cho xin thông tin", "thông tin thêm", "có thể xem không", "cho tôi xin thông tin kết quả chuyển đổi số",
+    "khoa học quá", "nội dung gì",
     "kiều bào", "có tốt không", "thế à", "xem kết quả ở đâu", "oke",
 ])
 async def test_everyday_words_that_are_half_a_name_name_no_unit(answer, question: str) -> None:
@@ -50,6 +51,7 @@ async def test_everyday_words_that_are_half_a_name_name_no_unit(answer, question
     ("cờ đỏ có lọt top 5 huyện không", "Xếp hạng: 8/9"),
     ("Sở Y tế Cần Thơ xếp hạng mấy", "Xếp hạng: 17/20"),
     ("sở lđ tb xh đc mấy %", "99,73%"),
+    ("thông tin về sở y tế", "Xếp hạng: 17/20"),
 ])
 async def test_a_unit_named_with_a_list_cue_is_answered_about_itself(answer, question: str, unit_line: str) -> None:
     result = await answer(question)

@@ -76,6 +76,18 @@ def _names_a_kind(view: CatalogView, intent: I.Intent) -> bool:
                for (w, _), (nxt, typed) in zip(named, named[1:]))
 
 
+def _chat_around_a_fragment(view: CatalogView, intent: I.Intent) -> bool:
+    """Words said around a few name-like words, with nothing that asks about results (no "bao nhiêu", "mấy", "%",
+    "xếp hạng", no level, year or kind of body): small talk that holds a name's half ("khoa học quá"). A message
+    that is only a name ("tài nguyên", "Sở Y tế") is a question about that unit."""
+    reading = intent.reading
+    if reading is None or intent.explicit or reading.asks or reading.has("domain") or intent.level \
+            or intent.year or intent.relative_year or any(token in _KIND_WORDS for token, _ in intent.named):
+        return False
+    naming = [token for token, typed in intent.named if view.resolver.may_name(token, typed)]
+    return len(naming) < len([t for t in reading.tokens if t not in ",.&-/+%"])
+
+
 def _found(view: CatalogView, text: str, level: str | None, chat_id: int | None, *, sure: bool = False):
     """The unit the text names, if the resolver finds one (``sure``: not through a typo or a loose match)."""
     resolution = view.resolver.resolve(text, level=level, chat_id=chat_id) if text.strip() else None
@@ -299,6 +311,8 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
             # "cấp sở", "năm 2024 thì sao": the summary of that level or year
             return _answer_intent(view, replace(intent, kind=I.COUNTS, guessed=True), chat_id)
         return A.usage_answer("hang") if intent.explicit else A.help_answer()
+    if _chat_around_a_fragment(view, intent):
+        return A.help_answer()  # "cho xin thông tin", "khoa học quá": everyday words, not a unit
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status != FOUND and intent.reading is not None and not intent.explicit:
         # "sở tài chính và sở tài nguyên": two units named side by side, without a word of comparison

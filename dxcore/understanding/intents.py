@@ -92,7 +92,7 @@ def parse_intent(text: str) -> Intent:
         return Intent(RANK_N, rest, rank=r.rank, from_bottom=r.from_bottom, **common)
     top, bottom = r.has("top"), r.has("bottom") or r.from_bottom
     if top or bottom:
-        which = r.has("which")
+        which = r.has("which") or r.has("superlative")  # "ai cao nhất", "điểm cao nhất là bao nhiêu": the one
         count = r.n if r.n else 1 if which else DEFAULT_TOP
         return Intent(BOTTOM if bottom else TOP, rest, n=max(1, min(count, 1000)),
                       guessed=r.n is None and not which, **common)

@@ -85,6 +85,7 @@ class Phrasing:
     help: frozenset[Phrase]
     cues: dict[str, frozenset[Phrase]]
     ordinals: dict[str, int]
+    ordinal_words: tuple[str, ...]  # as written, for their diacritics
     gloss: dict[Phrase, Phrase]
     english_markers: frozenset[str]
     places: Phrases
@@ -112,6 +113,7 @@ class Phrasing:
             help=_phrases(talk["help"]),
             cues={name: _phrases(values) for name, values in cues.items() if isinstance(values, list)},
             ordinals={fold(k): v for k, v in raw["ordinals"].items()},
+            ordinal_words=tuple(raw["ordinals"]),
             gloss=gloss,
             english_markers=frozenset(english["markers"]) | {k for key in gloss for k in key},
             places=_phrases(places),
@@ -276,7 +278,9 @@ def _numbers_in_words(tokens: list[str], shown: list[str]) -> tuple[list[str], l
         run = tokens[i:end]
         compound = any(t in ("muoi", "tram") for t in run)
         percent = end < len(tokens) and tokens[end] in ("%", "phan", "percent")
-        if run and (run[0] in _DIGIT_WORDS or run[0] == "muoi") and (compound or percent):
+        counted = len(run) == 1 and end < len(tokens) and tokens[end] in _COUNTED_NOUNS and run[0] != "nam" \
+            and not (i and tokens[i - 1] in ("thu", "hang"))  # "hai sở cao nhất", "ba huyện thấp nhất"
+        if run and (run[0] in _DIGIT_WORDS or run[0] == "muoi") and (compound or percent or counted):
             out.append(str(_spelled_value(run)))
             out_shown.append(out[-1])
             i = end
@@ -348,6 +352,7 @@ class Reading:
     versus_mean: str | None = None  # "above" / "below" the mean ("dưới mức trung bình")
     places: list[tuple[Phrase, str]] = field(default_factory=list)  # places named: (folded words, as typed)
     small_talk: str | None = None  # "greeting", "thanks", "ack": the whole message is small talk
+    asks: bool = False  # words that ask about results ("bao nhiêu", "mấy", "%", "thế nào")
     rest: list[str] = field(default_factory=list)
     rest_shown: list[str] = field(default_factory=list)
     named: list[tuple[str, str]] = field(default_factory=list)  # rest words that may name a unit: (folded, typed)
@@ -371,7 +376,7 @@ _WEEKDAY_ORDINALS = frozenset({"hai", "ba", "tu", "nam", "sau", "bay"})  # "th�
 _NAME_NUMBER_KINDS = frozenset({"phuong", "quan", "xa", "khu", "to", "ap", "khom"})
 _LEVEL_QUESTION = re.compile(r"(?<!\w)(so|quan|huyen|xa|phuong|tinh|bo)(?: (?:nganh|ban nganh))? (?:nao|gi)(?!\w)")
 _PLURAL_LEVEL = re.compile(
-    r"(?<!\w)(?:cac|nhung|may|bao nhieu|tat ca|toan bo|ca|\d+) (so|quan|huyen|xa|phuong|tinh|bo)(?!\w)")
+    r"(?<!\w)(?:cac|nhung|may|bao nhieu|tat ca|toan bo|ca|\d{1,3}) (so|quan|huyen|xa|phuong|tinh|bo)(?!\w)")
 _BOTH_LEVELS = re.compile(r"(?<!\w)(?:ca (?:2|hai|cac) cap|hai cap|cac cap|ca so (?:lan|va|voi) (?:quan|huyen)|"
                           r"ca (?:quan )?huyen (?:lan|va|voi) so|so va (?:quan|huyen)|(?:quan|huyen) va so)(?!\w)")
 # Levels as questions name them, beyond the document phrases levels.detect_level knows.
@@ -419,6 +424,8 @@ def read(text: str) -> Reading:
     # Words of the domain ("chuyển đổi số", "xếp hạng") are left for the resolver, which reads them in its own
     # phrases, but no cue may take them apart ("đổi số" is not "đội sổ").
     soft = {i for s, e in find(tokens, p.cues["protected"], taken, shown, strict) for i in range(s, e)}
+
+    r.asks = bool(find(tokens, p.cues["asks"], None, shown, strict))
 
     # Years: "năm 2023" is the evaluated year; "năm nay", "mới nhất" mean the latest results.
     for i, token in enumerate(tokens):
@@ -468,6 +475,7 @@ def read(text: str) -> Reading:
     folded = " ".join(tokens)
     r.level = level_of(folded)
     _read_tier_and_average(r, p, take, cue)
+    cue("superlative")  # read, not taken: the top and bottom cues take the same words
     for name in ("method", "decisions", "top", "bottom", "compare", "full_list", "count", "which", "listing",
                  "domain"):
         spans = cue(name)
@@ -614,13 +622,18 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
                     r.cues.add(side)
         i += 1
     # Ordinals after a rank word: "hạng nhì", "đứng thứ ba".
+    ordinals = _phrases(p.ordinal_words)
     for i, token in enumerate(tokens):
-        if r.rank is None and token in p.ordinals and i not in r.taken:
+        if r.rank is None and token in p.ordinals and i not in r.taken \
+                and find(tokens[i : i + 1], ordinals, None, r.shown[i : i + 1], r.strict):  # "tự" is not "tư"
             before = tokens[max(0, i - 3) : i]
+            if before[-2:] == ["theo", "thu"]:
+                continue  # "theo thứ tự": in order
             lead = ends_with(before, p.cues["rank"])
             if lead == 1 and before[-1] == "thu" and token in _WEEKDAY_ORDINALS \
                     and not ends_with(before[:-1], p.cues["rank"]) \
-                    and not (find(tokens, p.cues["from_bottom"]) or r.level or find(tokens, p.cues["which"])):
+                    and not (find(tokens, p.cues["from_bottom"]) or level_of(" ".join(tokens))
+                             or find(tokens, p.cues["which"])):
                 continue  # a bare "thứ hai … thứ bảy" is a weekday; "đứng thứ ba", "hạng ba" are ranks
             if lead:
                 r.rank = p.ordinals[token]

@@ -50,7 +50,6 @@ def _family(kind: tuple[str, ...]) -> object:
 
 # Thresholds of the decision, on a 0–100 score and the share of the query explained.
 _FOUND_SCORE, _FOUND_GAP, _EXPLAINED, _SUGGEST_SCORE = 62.0, 7.0, 0.8, 45.0
-_NAME_COVERED = 0.6  # of a name's weight, when the question names no kind of body
 
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
 _SYLLABLE_RE = re.compile(
@@ -638,11 +637,6 @@ class Resolver:
         coverage = sum(entry.weights[p] for p in covered) / entry.total_weight if entry.total_weight else 0.0
         if not telling and coverage < _EXPLAINED:
             share = min(share, _EXPLAINED / 2)  # "Sở T" says only "a Sở": no Sở is meant more than another
-        kind_named = any(q.weight == _TYPE and q.hit(entry_index) for q in query)
-        if not kind_named and coverage < _NAME_COVERED:
-            # Without "Sở", "quận", "UBND"…, words must make most of a name: "thông tin", "kế hoạch", "phát triển"
-            # are everyday words that happen to be half of one.
-            share = min(share, _EXPLAINED - 0.01)
         order = in_order / pairs if pairs else 1.0
         score = 100 * (0.65 * share + 0.2 * coverage + 0.15 * order)
         if asked_kind and entry.kind and asked_kind != entry.kind:
