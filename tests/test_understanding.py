@@ -73,3 +73,21 @@ def test_places_and_diacritics_are_read_as_typed() -> None:
     assert read("huyện tôi thua Vĩnh Thạnh").has("compare")  # "thua" typed so is not the courtesy "thưa"
     assert read("hạng mười bốn cấp sở").rank == 14 and read("trên chín mươi bảy phần trăm").bounds.low == 97
     assert read("thứ sáu tuần này họp").rank is None  # a weekday, not a rank
+
+
+@pytest.mark.parametrize(("question", "line"), [
+    ("bao nhiêu sở xếp loại khá trở lên", "Cấp sở có 17/20 đơn vị"),
+    ("bao nhiêu sở không đạt loại tốt", "Cấp sở có 12/20 đơn vị"),
+    ("số đơn vị đạt loại tốt hoặc khá", "Các cấp cộng lại có 21 đơn vị"),
+    ("bao nhiêu đơn vị dưới mức khá", "Các cấp cộng lại có 8 đơn vị"),
+])
+async def test_tiers_taken_together(answer, question: str, line: str) -> None:
+    assert line in (await answer(question)).render_plain()
+
+
+@pytest.mark.parametrize(("question", "first", "absent"), [
+    ("hai sở cao nhất", "99,73%", "98,31%"), ("điểm cao nhất cấp sở là bao nhiêu", "99,73%", "99,30%"),
+])
+async def test_superlatives_and_numbers_in_words(answer, question: str, first: str, absent: str) -> None:
+    text = (await answer(question)).render_plain()
+    assert first in text and absent not in text

@@ -36,6 +36,7 @@ from dxcore.answering.queries import (
 from dxcore.conversation.actions import Action, AskExample, Follow, Pick, Unfollow
 from dxcore.paths import data_dir
 from dxcore.understanding.resolver import Candidate
+from dxcore.understanding.tiers import TIER_RANK
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,27 @@ def tier_tally(pairs) -> Text:
     return join(msg("tally.item", tier=Tier(tier), count=count) for tier, count in pairs)
 
 
-def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None = None) -> Answer:
+TierChoice = str | frozenset[str] | None  # one tier, a set ("khá trở lên"), or none
+
+
+def tier_in(tier: TierChoice, code: str) -> bool:
+    return tier is None or (code == tier if isinstance(tier, str) else code in tier)
+
+
+def tier_text(tier: TierChoice) -> Text:
+    """A tier's name, or the names of a set of tiers, best first ("Tốt, Khá")."""
+    if isinstance(tier, str):
+        return Tier(tier)
+    return join(Tier(code) for code in sorted(tier or (), key=lambda code: TIER_RANK.get(code, 99)))
+
+
+def counts_answer(levels: list[LevelCounts], tier: TierChoice, note: str | None = None) -> Answer:
     sections = []
     for lc in levels:
         lines: list[Text] = []
         if tier is not None:
-            have = sum(c.count for c in lc.counts if c.tier == tier)
-            lines.append(msg("counts.of_tier", level=Level(lc.level), have=have, total=lc.total, tier=Tier(tier)))
+            have = sum(c.count for c in lc.counts if tier_in(tier, c.tier))
+            lines.append(msg("counts.of_tier", level=Level(lc.level), have=have, total=lc.total, tier=tier_text(tier)))
         # The decision's own wording of each tier ("Xếp loại Tốt") when Vietnamese; the tier's name in English.
         lines += [msg("counts.line", label=c.label, tier=Tier(c.tier), count=c.count) for c in lc.counts]
         lines.append(msg("counts.total", total=lc.total))
@@ -203,8 +218,8 @@ def counts_answer(levels: list[LevelCounts], tier: str | None, note: str | None 
         total = sum(lc.total for lc in levels)
         lines = [msg("counts.grand_total", total=total)]
         if tier is not None:
-            have = sum(c.count for lc in levels for c in lc.counts if c.tier == tier)
-            lines.append(msg("counts.grand_of_tier", have=have, total=total, tier=Tier(tier)))
+            have = sum(c.count for lc in levels for c in lc.counts if tier_in(tier, c.tier))
+            lines.append(msg("counts.grand_of_tier", have=have, total=total, tier=tier_text(tier)))
         sections.append(Section(None, lines))
     return Answer("counts", msg("counts.title"), sections, note=note)
 
@@ -223,14 +238,14 @@ def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Te
     return Answer("bottom" if bottom else "top", title, sections, note=note, units=_shown(slices))
 
 
-def tier_list_answer(slices: list[RankingSlice], tier: str) -> Answer:
+def tier_list_answer(slices: list[RankingSlice], tier: TierChoice) -> Answer:
     sections = []
     for s in slices:
-        heading = msg("tier_list.heading", level=Level(s.level), have=len(s.rows), total=s.total, tier=Tier(tier),
+        heading = msg("tier_list.heading", level=Level(s.level), have=len(s.rows), total=s.total, tier=tier_text(tier),
                       year=s.citation.evaluated_year)
         lines = _listed(s.rows, with_tier=False) or [msg("tier_list.none")]
         sections.append(Section(heading, lines, source_line(s.citation)))
-    return Answer("tier_list", msg("tier_list.title", tier=Tier(tier)), sections, units=_shown(slices))
+    return Answer("tier_list", msg("tier_list.title", tier=tier_text(tier)), sections, units=_shown(slices))
 
 
 def decisions_answer(decisions: list[DecisionInfo]) -> Answer:
@@ -445,7 +460,7 @@ def condition(bounds) -> Text:
     return msg("threshold.at_most" if bounds.high_inclusive else "threshold.below", value=Percent(high))
 
 
-def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool, tier: str | None = None) -> Answer:
+def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool, tier: TierChoice = None) -> Answer:
     sections = []
     for s in slices:
         heading = msg("threshold.heading", level=Level(s.level), have=len(s.rows), total=s.total,
@@ -454,7 +469,7 @@ def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool, tier
                                 source_line(s.citation)))
     title = msg("threshold.count_title" if counting else "threshold.title", condition=condition(bounds))
     if tier is not None:
-        title = title + msg("threshold.of_tier", tier=Tier(tier))
+        title = title + msg("threshold.of_tier", tier=tier_text(tier))
     return Answer("threshold", title, sections, units=_shown(slices))
 
 
@@ -464,7 +479,7 @@ class LevelMean:
     mean: Decimal
     count: int
     citation: Citation
-    tier: str | None = None
+    tier: str | frozenset[str] | None = None
     ends: int | None = None  # the mean of the first (or, ``bottom``, last) n only
     bottom: bool = False
 
@@ -483,7 +498,7 @@ def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
             lines.append(msg("average.bottom_n" if m.bottom else "average.top_n", level=Level(m.level), n=m.count,
                              year=m.citation.evaluated_year, mean=Percent(m.mean)))
         elif m.tier:
-            lines.append(msg("average.tier", level=Level(m.level), tier=Tier(m.tier), year=m.citation.evaluated_year,
+            lines.append(msg("average.tier", level=Level(m.level), tier=tier_text(m.tier), year=m.citation.evaluated_year,
                              mean=Percent(m.mean), count=m.count))
         else:
             lines.append(msg("average.level", level=Level(m.level), year=m.citation.evaluated_year,

@@ -20,7 +20,6 @@ from dxcore.answering.queries import (
     unit_history,
     unit_result,
     unit_years,
-    units_of_tier,
 )
 from dxcore.answering.reports import chart_answer, export_answer
 from dxcore.conversation.actions import ShowHistory
@@ -138,7 +137,7 @@ def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat
 def _selected(view: CatalogView, intent: I.Intent, admits=None) -> list[RankingSlice]:
     """Each level's latest ranking, its rows narrowed to the tier asked about and to what ``admits`` (a
     threshold), in ranking order."""
-    return [RankingSlice(r.level, [row for row in r.rows if (intent.tier is None or row.tier == intent.tier)
+    return [RankingSlice(r.level, [row for row in r.rows if A.tier_in(intent.tier, row.tier)
                                    and (admits is None or admits(row.percentage))], len(r.rows), r.citation)
             for r in latest_rankings(view.snapshot, intent.level, intent.year)]
 
@@ -303,7 +302,7 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
     if kind == I.TIER_LIST:
         if intent.tier is None:
             return A.usage_answer("xeploai")
-        slices = units_of_tier(view.snapshot, intent.tier, intent.level, intent.year)
+        slices = _selected(view, intent)
         return A.tier_list_answer(slices, intent.tier) if slices else _no_data(view, intent)
 
     if not text.strip() or (not intent.explicit and not names_unit(view, intent)):

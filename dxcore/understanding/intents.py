@@ -26,7 +26,7 @@ class Intent:
     text: str = ""  # what may name units: the question without the words the reading explained
     level: str | None = None
     year: int | None = None
-    tier: str | None = None
+    tier: str | frozenset[str] | None = None  # one tier code, or a set of them ("khá trở lên")
     n: int | None = None
     guessed: bool = False  # a default filled in (how many, which level): the answer says how it understood
     explicit: bool = False  # from a slash command: its kind is not open to a second reading

@@ -19,7 +19,7 @@ from functools import cache
 from dxcore.paths import data_dir
 from dxcore.understanding.levels import detect_level
 from dxcore.understanding.text import clean, fold
-from dxcore.understanding.tiers import TIER_WORDS
+from dxcore.understanding.tiers import TIER_RANK, TIER_WORDS
 from dxcore.understanding.vocabulary import default_vocabulary
 
 Phrase = tuple[str, ...]
@@ -343,7 +343,7 @@ class Reading:
     year: int | None = None
     relative_year: bool = False
     level: str | None = None
-    tier: str | None = None
+    tier: str | frozenset[str] | None = None  # one tier, or several ("tốt và khá", "khá trở lên")
     bounds: Bounds | None = None
     rank: int | None = None
     from_bottom: bool = False
@@ -540,6 +540,7 @@ def _read_tier_and_average(r: Reading, p: Phrasing, take, cue) -> None:
                 if lead >= len(phrase) and tuple(tokens[lead - len(phrase) : lead]) == phrase:
                     r.versus_mean, start = side, lead - len(phrase)
         take([(start, end)])
+    found: list[tuple[int, int, str]] = []
     for code, phrases in _tier_phrases():
         for start, end in find(tokens, phrases, r.taken, r.shown, r.strict):
             if end < len(tokens) and tokens[end] == "nhat":
@@ -547,9 +548,38 @@ def _read_tier_and_average(r: Reading, p: Phrasing, take, cue) -> None:
             if code in _COMPARATIVE_TIERS and not (_after(tokens, start, tier_before)
                                                    or _after(tokens, start, _TIER_PHRASES)):
                 continue  # "kém Thanh tra 1,73%", "trung bình cộng": a comparison or the mean, not the tier
-            if r.tier is None:
-                r.tier = code
+            found.append((start, end, code))
             take([(start, end)])
+    if not found:
+        return
+    found.sort()
+    codes = [code for _, _, code in found]
+    r.tier = codes[0] if len(set(codes)) == 1 else frozenset(codes)  # "tốt và khá", "tốt hoặc khá"
+    if len(set(codes)) == 1:
+        _tier_range(r, p, found[0], take)
+
+
+# Around one tier word, what makes it a range of tiers: "khá trở lên", "từ khá trở lên", "dưới mức khá",
+# "chưa đạt loại tốt", "trên mức trung bình". Folded words; the order of tiers is tiers.TIER_RANK (best first).
+_AT_OR_BETTER_AFTER = (("tro", "len"), ("or", "better"), ("or", "above"))
+_WORSE_BEFORE = (("duoi", "muc"), ("duoi", "loai"), ("duoi",), ("chua", "dat", "loai"), ("chua", "dat"),
+                 ("khong", "dat", "loai"), ("khong", "dat"), ("chua", "duoc", "loai"), ("khong", "duoc", "loai"),
+                 ("below",))
+_BETTER_BEFORE = (("tren", "muc"), ("tren", "loai"), ("above",))
+
+
+def _tier_range(r: Reading, p: Phrasing, span: tuple[int, int, str], take) -> None:
+    start, end, code = span
+    tokens, rank = r.tokens, TIER_RANK[code]
+    if tuple(tokens[end : end + 2]) in _AT_OR_BETTER_AFTER:
+        r.tier = frozenset(t for t, k in TIER_RANK.items() if k <= rank)
+        take([(end, end + 2)])
+        return
+    for before, better in [(b, False) for b in _WORSE_BEFORE] + [(b, True) for b in _BETTER_BEFORE]:
+        if tuple(tokens[max(0, start - len(before)) : start]) == before:
+            r.tier = frozenset(t for t, k in TIER_RANK.items() if (k < rank if better else k > rank))
+            take([(start - len(before), start)])
+            return
 
 
 def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
