@@ -390,7 +390,3 @@ async def ask(db: Database, catalog: Catalog, text: str | I.Intent, *, chat_id: 
     if isinstance(text, I.Intent):
         return answer_intent(view, text, chat_id)
     return answer_text(view, text, chat_id) or A.help_answer()
-
-
-async def answer_unit(db: Database, catalog: Catalog, unit_id: int, year: int | None = None) -> A.Answer:
-    return unit_answer(await catalog.current(db), unit_id, year)

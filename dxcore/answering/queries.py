@@ -297,13 +297,6 @@ def rank_at(snapshot: Snapshot, rank: int, level: str | None = None, year: int |
     return slices
 
 
-def scored_within(snapshot: Snapshot, admits, level: str | None = None, year: int | None = None, *,
-                  issuer: str | None = None) -> list[RankingSlice]:
-    """Each level's units whose percentage ``admits`` (a threshold, or a side of the mean)."""
-    return [RankingSlice(r.level, [row for row in r.rows if admits(row.percentage)], len(r.rows), r.citation)
-            for r in latest_rankings(snapshot, level, year, issuer)]
-
-
 def mean(values: list[Decimal]) -> Decimal | None:
     """The plain mean, rounded half-up to two decimals, as people compute it by hand."""
     if not values:

@@ -13,7 +13,7 @@ from dxcore.alerts.subscriptions import LOCAL  # noqa: F401 - the shell's chat k
 from dxcore.answering.answers import Answer
 from dxcore.answering.i18n import VI, Text
 
-PRIVATE, GROUP, SUPERGROUP, CHANNEL = "private", "group", "supergroup", "channel"
+PRIVATE, GROUP, SUPERGROUP = "private", "group", "supergroup"
 LOCAL_CHAT = 0  # the CLI shell's one chat (kind LOCAL): no messenger uses 0, and alerts never go to it
 
 
