@@ -98,12 +98,32 @@ def start_delivery(application: Application) -> None:
                             application.bot_data["catalog"], rate=settings.send_rate,
                             quiet=QuietHours.parse(settings.quiet_hours), admins=settings.admin_ids)
     stop = asyncio.Event()
-    application.bot_data["delivery"] = (stop, asyncio.create_task(_deliver(application, worker, stop)))
+    task = application.create_task(_deliver(application, worker, stop), name="delivery")
+    application.bot_data["delivery"] = (stop, task)
+
+
+RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds before the alert worker's next start after a failure
 
 
 async def _deliver(application: Application, worker: DeliveryWorker, stop: asyncio.Event) -> None:
-    await application.bot_data["alert_bot"].initialize()
-    await worker.run(stop)
+    """The alert worker, supervised: its start-up call (getMe) is retried and the worker restarted with one log
+    line whenever it fails, with growing pauses, until the bot stops; a network blip never ends alerts for good."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await application.bot_data["alert_bot"].initialize()
+            await worker.run(stop)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever ended it, alerts must go on
+            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
+            failures += 1
+            log.warning("alert worker stopped (%s: %s); starting it again in %s s", type(exc).__name__, exc, delay)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                pass
 
 
 async def _post_stop(application: Application) -> None:

@@ -111,3 +111,24 @@ async def test_unsubscribe_and_history(running) -> None:
     assert "Đã bỏ 1 đăng ký." in _text(everything)
     history = await _reply(fake, USER, "/lichsu sở y tế", fake.mark())
     assert "Năm 2023: hạng 17/20, 70,74%, Khá" in _text(history)
+
+
+async def test_the_alert_worker_recovers_from_a_failed_start(sqlite_url: str, seed_text: str, monkeypatch) -> None:
+    """getMe fails when the worker starts (a network blip): it is started again, and the alert still goes out."""
+    from bot import app as bot_app
+    from dxcore.alerts.subscriptions import ALL, Target
+    from tests.test_delivery import _publish_later, _subscribe
+
+    monkeypatch.setattr(bot_app, "RESTART_DELAYS", (0.05,))
+    async with polling_bot(sqlite_url) as (application, fake):
+        fake.fail_next("getMe", "500", times=2)
+        bot_app.start_delivery(application)
+        try:
+            db = application.bot_data["db"]
+            await _subscribe(db, USER, Target(ALL))
+            await _publish_later(db, seed_text)
+            alert = await fake.wait_for_async(lambda c: c.method == "sendMessage" and "đã được công bố" in _text(c))
+            assert str(alert.params["chat_id"]) == str(USER)
+            assert [r.method for r in fake.rejected] == ["getMe", "getMe"]
+        finally:
+            await bot_app._post_stop(application)
