@@ -98,7 +98,8 @@ def start_delivery(application: Application) -> None:
                             application.bot_data["catalog"], rate=settings.send_rate,
                             quiet=QuietHours.parse(settings.quiet_hours), admins=settings.admin_ids)
     stop = asyncio.Event()
-    task = application.create_task(_deliver(application, worker, stop), name="delivery")
+    # Not Application.create_task: PTB's stop() waits for those tasks, and this one ends only when post_stop sets stop.
+    task = asyncio.create_task(_deliver(application, worker, stop), name="delivery")
     application.bot_data["delivery"] = (stop, task)
 
 
