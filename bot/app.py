@@ -87,8 +87,7 @@ async def _post_init(application: Application) -> None:
 
 
 async def _forget_old_links(context: ContextTypes.DEFAULT_TYPE) -> None:
-    async with context.application.bot_data["db"].session() as session, session.begin():
-        await L.forget_old(session)
+    await context.application.bot_data["conversation"].forget_old_links()
 
 
 def start_delivery(application: Application) -> None:

@@ -20,13 +20,13 @@ from sqlalchemy.exc import ArgumentError
 from dxcore.answering.assistant import ask
 from dxcore.answering.formatting import format_date
 from dxcore.answering.i18n import LANGUAGES, VI
-from dxcore.answering.queries import list_decisions, load_snapshot
+from dxcore.answering.queries import list_decisions
 from dxcore.publishing.ingest import ingest_file
 from dxcore.publishing.watch import watch, watch_once
 from dxcore.settings import Settings
 from dxcore.store.db import Database
 from dxcore.store.decisions import cli_actor, load_shipped_if_empty
-from dxcore.understanding.catalog import Catalog, load_resolver
+from dxcore.understanding.catalog import Catalog
 from dxcore.understanding.levels import level_name
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -122,8 +122,8 @@ async def _watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _decisions(settings: Settings) -> int:
-    async with _store(settings, seed=True) as db, db.session() as session:
-        decisions = list_decisions(await load_snapshot(session))
+    async with _store(settings, seed=True) as db:
+        decisions = list_decisions((await Catalog().current(db)).snapshot)
     if not decisions:
         print("No decision is stored.")
     for d in decisions:
@@ -173,8 +173,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _resolve(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings, seed=True) as db, db.session() as session:
-        resolver = await load_resolver(session)
+    async with _store(settings, seed=True) as db:
+        resolver = (await Catalog().current(db)).resolver
     queries = args.queries or (line.rstrip("\n") for line in sys.stdin)
     for query in queries:  # one line out per line in, blank ones too, so scripts can zip them
         print(json.dumps(resolver.resolve(query).to_json(), ensure_ascii=False), flush=not args.queries)

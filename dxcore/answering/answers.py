@@ -273,7 +273,7 @@ def help_answer() -> Answer:
 
 def _labels(candidates: tuple[Candidate, ...]) -> list[Text]:
     """Unit names as printed, with what tells them apart in parentheses when the choices span several levels or
-    issuers ("Phường 3 (cấp xã)", "Sở Y tế (UBND tỉnh Y)")."""
+    issuers ("Phường 3 (cấp xã)", "Sở X (UBND tỉnh Y)")."""
     levels = len({c.unit.level for c in candidates}) > 1
     issuers = len({c.unit.issuer for c in candidates}) > 1
     labels: list[Text] = []

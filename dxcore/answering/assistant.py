@@ -78,7 +78,7 @@ def _names_a_kind(view: CatalogView, intent: I.Intent) -> bool:
 def _chat_around_a_fragment(view: CatalogView, intent: I.Intent) -> bool:
     """Words said around a few name-like words, with nothing that asks about results (no "bao nhiêu", "mấy", "%",
     "xếp hạng", no level, year or kind of body): small talk that holds a name's half ("khoa học quá"). A message
-    that is only a name ("tài nguyên", "Sở Y tế") is a question about that unit."""
+    that is only a name (a bare "Sở X" or half a name) is a question about that unit."""
     reading = intent.reading
     if reading is None or intent.explicit or reading.asks or reading.has("domain") or intent.level \
             or intent.year or intent.relative_year or any(token in _KIND_WORDS for token, _ in intent.named):
@@ -113,7 +113,7 @@ def _trimmed(tokens: list[str], shown: list[str]) -> str:
 
 
 def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat_id: int | None = None) -> list[int]:
-    """Two or more units named in one question ("Sở Y tế với Sở GD&ĐT", "Cờ Đỏ và Thới Lai"): the question split
+    """Two or more units named in one question ("Sở X với Sở Y", "huyện A và huyện B"): the question split
     at a connector into parts that each name one unit. Names may hold a connector themselves ("Kế hoạch và Đầu
     tư"), so every split is tried, strongest connectors first, and only one where every part resolves counts."""
     for connector in CONNECTORS:
@@ -238,7 +238,7 @@ def answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None = Non
 
 
 def _elsewhere(view: CatalogView, intent: I.Intent) -> str | None:
-    """A place the question names that no stored issuer is and no stored unit's name holds ("Sở Y tế Hà Nội")."""
+    """A place the question names that no stored issuer is and no stored unit's name holds ("Sở X" followed by another province's name)."""
     return next((typed for words, typed in intent.places if not view.resolver.knows_place(words)), None)
 
 
@@ -251,7 +251,7 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
     if kind in _ABOUT_RESULTS and (place := _elsewhere(view, intent)) is not None:
         return A.elsewhere_answer(place, sorted({r.decision.issuer for r in view.snapshot.rankings}))
     if kind in (I.COMPARE, I.TOP, I.BOTTOM) and not intent.explicit and intent.reading is not None:
-        # "Ninh Kiều, Cái Răng, Bình Thủy: quận nào cao nhất": the units named, compared
+        # "quận A, quận B, quận C: quận nào cao nhất": the units named, compared
         units = mentioned_units(view, intent.reading.rest, intent.reading.rest_shown, chat_id)
         results = [r for u in units if (r := unit_result(view.snapshot, u, intent.year)) is not None]
         if len(results) >= 2:

@@ -38,7 +38,7 @@ from dxcore.parsing import ParseOutcome, parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.publishing import publish as P
 from dxcore.store.db import Database
-from dxcore.store.links import LinkRecorder
+from dxcore.store.links import LinkRecorder, forget_old
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import Catalog, CatalogView, record_pick
 from dxcore.understanding.levels import LEVEL_ORDER
@@ -140,6 +140,11 @@ class Conversation:
         """The adapter sent (or edited) these messages to answer the question ``message_id``."""
         if self.links and answer_ids:
             self.links.add(place.chat_id, message_id, remember, answer_ids)
+
+    async def forget_old_links(self) -> int:
+        """Links to answers the messenger no longer lets the bot edit (run now and then)."""
+        async with self.db.session() as session, session.begin():
+            return await forget_old(session)
 
     async def _start(self, event: Said, payload: str) -> Outcome:
         """/start, or a deep link: ``u_<unit>[_<year>]`` a unit's answer, ``q_<base64>`` a question."""

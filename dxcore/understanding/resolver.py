@@ -6,7 +6,7 @@ abbreviations expanded, and indexed by word, by the initials of every run of its
 "NN-PTNT", "BQL KCX"), by words run together ("taichinh"), and for typos and unfinished words.
 
 A query's words are weighed by how much they tell units apart (rare words much, "Sở" or "quận" little, question
-words almost nothing); a word no stored unit has counts against every match ("Bộ", "Hà Nội"). A unit's score is
+words almost nothing); a word no stored unit has counts against every match ("Bộ", a place no stored unit has). A unit's score is
 mostly how much of the query it explains, partly how much of its own name the query covers. "found" needs a high
 score and a clear gap to the next unit; several close units are "ambiguous"; otherwise "not_found", with
 suggestions when any unit is plausible.
@@ -36,7 +36,7 @@ FOUND, AMBIGUOUS, NOT_FOUND = "found", "ambiguous", "not_found"
 _EXACT, _EXPANDED, _INITIALS, _COMPOUND, _TYPO, _SHORT_TYPO, _PREFIX = 1.0, 0.95, 0.95, 0.95, 0.8, 0.6, 0.7
 # Query word weights for words that say little about which unit.
 _LIGHT, _GENERIC, _TYPE = 0.05, 0.15, 0.4
-_STOPWORDS = frozenset({"va", "cac", "cua"})  # never initials ("KH&ĐT" is "kế hoạch và đầu tư")
+_STOPWORDS = frozenset({"va", "cac", "cua"})  # never initials ("KH&ĐT" stands for "kế hoạch và đầu tư", not "… v …")
 _SHORTLIST = 30  # units scored in full per question
 _TELLING = 1.0  # a word in more than about 60% of names does not pick units out
 _OTHER_KIND = 0.88  # "xã X" asked, "phường X" found: possible, but the score says so
@@ -389,7 +389,7 @@ class Resolver:
         the words it stood for: a typo of a rare word is as telling as the word. A word typed with diacritics is a
         word as typed ("bằng" is not a slip of "ban"), never a typo or an unfinished one."""
         exact = self._exact.get(token)
-        if len(token) < 2:  # a lone letter ("Ô Môn", "Sở Y tế") matches only a word that is that letter
+        if len(token) < 2:  # a lone letter ("Ô" of a name, "Y" of "Sở Y tế") matches only a word that is that letter
             return ([(exact, _EXACT)] if exact else []), None
         sources: list[tuple[Hits, float]] = [(exact, _EXACT)] if exact else []
         sources += [(self._phrase_hits(e), _EXPANDED) for e in self.vocabulary.abbreviations.get(token, ())]
@@ -464,7 +464,7 @@ class Resolver:
 
     def _chat_word(self, token: str, form: str | None) -> bool:
         """A function word of chat ("thôi", "mình"): where no name has the word, or typed with its own diacritics
-        (typed without any, "thoi" may be Thới and keeps its weight)."""
+        (typed without any, "thoi" may be a name's "Thới" and keeps its weight)."""
         written = self.vocabulary.chat_words.get(token)
         if written is None or token in self._proper:
             return False
@@ -610,7 +610,7 @@ class Resolver:
             hit = q.hit(entry_index)
             if not hit:
                 if entry.unit.issuer in q.issuers:
-                    explained += q.weight  # "Sở Y tế Cần Thơ": the place of the unit's own issuer
+                    explained += q.weight  # "Sở X" plus its own issuer's place name
                 previous = ()
                 continue
             if len(hit[1]) > 1 and all(entry.tokens[p] == q.token for p in hit[1]):
