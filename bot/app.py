@@ -165,12 +165,22 @@ async def close_state(application: Application) -> None:
         await application.bot_data["db"].close()
 
 
+class DxApplication(Application):
+    """PTB's Application, stopping promptly: stop() waits for every update in progress, so document reads (a
+    separate process each, up to 30 s) are ended first; their admins are told to send the file again."""
+
+    async def stop(self) -> None:
+        if conversation := self.bot_data.get("conversation"):
+            conversation.interrupt_reads()
+        await super().stop()
+
+
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
                       rate_limited: bool = True) -> Application:
     """``request`` replaces the HTTP transport (tests pass an in-process one). ``rate_limited=False`` drops the
     limiter that keeps sends under Telegram's 30 per second, to measure processing alone."""
     token = settings.token.get_secret_value() if settings.token else ""
-    builder = ApplicationBuilder()
+    builder = ApplicationBuilder().application_class(DxApplication)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limited:

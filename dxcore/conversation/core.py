@@ -7,9 +7,9 @@ decisions, and keeps chats current; it owns every transaction. Adapters only tra
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -34,8 +34,9 @@ from dxcore.conversation.events import (
     Toast,
     Uploaded,
 )
-from dxcore.parsing import ParseOutcome, parse_bytes
+from dxcore.parsing import ParsedDecision
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
+from dxcore.parsing.sandbox import DocumentReader, ReadFailed
 from dxcore.publishing import publish as P
 from dxcore.store.db import Database
 from dxcore.store.links import LinkRecorder, forget_old
@@ -46,7 +47,6 @@ from dxcore.understanding.levels import LEVEL_ORDER
 log = logging.getLogger("dxbot.conversation")
 
 REPEAT_WINDOW = timedelta(seconds=60)  # the same command in the same group within this gets a pointer, not an answer
-PARSE_SECONDS = 30  # an uploaded document is untrusted: reading it gets this long at most
 START_PAYLOAD_LIMIT = 64  # Telegram's limit on a /start parameter, from [A-Za-z0-9_-]
 INLINE_RESULTS = 10
 NOT_REDONE = {"start", "dangky", "huydangky"}
@@ -84,13 +84,19 @@ def decode_question(encoded: str) -> str | None:
 class Conversation:
     """One per process. ``fetch_file`` downloads an uploaded document by its reference (the adapter's); ``links``
     remembers which messages answered which question (None: edits are answered anew, no repeat pointers);
-    ``messenger`` prefixes user ids in the audit trail ("tg:42")."""
+    ``messenger`` prefixes user ids in the audit trail ("tg:42"); ``reader`` reads uploaded documents, each in a
+    child process killed at its time limit."""
 
     def __init__(self, db: Database, catalog: Catalog, seal: B.ButtonSeal, *, admins: frozenset[int] = frozenset(),
                  links: LinkRecorder | None = None, fetch_file: FileFetcher | None = None,
-                 messenger: str = "local") -> None:
+                 messenger: str = "local", reader: DocumentReader | None = None) -> None:
         self.db, self.catalog, self.seal, self.admins = db, catalog, seal, admins
         self.links, self.fetch_file, self.messenger = links, fetch_file, messenger
+        self.reader = reader or DocumentReader()
+
+    def interrupt_reads(self) -> None:
+        """The process is stopping: documents being read are dropped (their admins are told), none are started."""
+        self.reader.interrupt()
 
     async def view(self) -> CatalogView:
         return await self.catalog.current(self.db)
@@ -316,16 +322,6 @@ class Conversation:
     def _is_admin(self, person: Person) -> bool:
         return person.user_id is not None and person.user_id in self.admins
 
-    async def _read(self, file_ref: str, name: str) -> ParseOutcome | None:
-        """Download and parse a document, time-limited; None when it took too long."""
-        if self.fetch_file is None:
-            raise RuntimeError("this adapter cannot fetch files")
-        data = await self.fetch_file(file_ref)
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(parse_bytes, data, name), timeout=PARSE_SECONDS)
-        except TimeoutError:
-            return None
-
     async def uploaded(self, event: Uploaded) -> Outcome:
         place, person = event.place, event.person
         outcome = Outcome()
@@ -333,9 +329,13 @@ class Conversation:
             return outcome.send(notice(msg("publish.not_admin")))
         if event.size and event.size > MAX_DOCUMENT_BYTES:
             return outcome.send(notice(msg("publish.too_large", megabytes=MAX_DOCUMENT_BYTES // 2**20)))
-        parsed = await self._read(event.file_ref, event.file_name)
-        if parsed is None:
-            return outcome.send(notice(msg("publish.too_slow", seconds=PARSE_SECONDS)))
+        if self.fetch_file is None:
+            raise RuntimeError("this adapter cannot fetch files")
+        data = await self.fetch_file(event.file_ref)
+        try:
+            parsed = await self.reader.read(data, event.file_name)
+        except ReadFailed as failure:
+            return outcome.send(notice(msg(f"publish.{failure.reason}", seconds=round(self.reader.seconds))))
         if not parsed.ok:
             errors = [e.render(person.lang) for e in parsed.errors]
             shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])
@@ -346,8 +346,8 @@ class Conversation:
             status = await P.preview_status(session, parsed.decision)
             alerts = await P.audience_of_parsed(session, parsed.decision)
             pending_id = await P.hold_for_publish(session, parsed.decision, user_id=person.user_id,
-                                                  chat_id=place.chat_id, file_id=event.file_ref,
-                                                  file_name=event.file_name)
+                                                  chat_id=place.chat_id, file_name=event.file_name,
+                                                  file_hash=hashlib.sha256(data).hexdigest())
         answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in parsed.warnings], alerts, status)
         if status not in ("conflict", "published"):
             answer.choices = [A.Choice(msg("publish.publish"), B.Publish(pending_id)),
@@ -372,11 +372,10 @@ class Conversation:
         if isinstance(action, B.CancelPublish):
             outcome.changes.append(f"cancelled:{action.pending_id}")
             return say(msg("publish.cancelled"))
-        parsed = await self._read(pending.file_id, pending.file_name)
-        if parsed is None or not parsed.ok or parsed.decision.content_hash() != pending.content_hash:
-            return say(msg("publish.reread_failed"))
+        decision = ParsedDecision.from_json(pending.parsed)  # exactly what the preview showed
         async with self.db.session() as session, session.begin():
-            published = await P.store_and_publish(session, parsed.decision, actor=f"{self.messenger}:{event.person.user_id}")
+            published = await P.store_and_publish(session, decision, actor=f"{self.messenger}:{event.person.user_id}",
+                                                  file_hash=pending.file_hash)
         if published is None:
             return say(msg("publish.conflict"))
         self.catalog.invalidate()

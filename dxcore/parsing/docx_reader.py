@@ -17,7 +17,7 @@ from dxcore.parsing.text_reader import split_cells
 from dxcore.understanding.text import clean
 
 # A decision is a few hundred kilobytes of XML even with thousands of rows; more is a zip bomb, not a decision.
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 
 _P, _TBL, _TR, _TC, _BR = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:br")
 # Content controls and custom XML wrap ordinary content; Word shows what is inside them as if unwrapped.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -134,6 +136,44 @@ class ParsedDecision:
     def content_hash(self) -> str:
         payload = json.dumps(self.canonical(), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
+
+    def to_json(self) -> str:
+        """Everything parsed, locations included: a previewed decision is published from this, not read again."""
+        return json.dumps(_plain(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> ParsedDecision:
+        return _typed(cls, json.loads(text))
+
+
+def _plain(value: object) -> object:
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal | date):
+        return str(value)  # Decimal keeps its printed digits; a date its ISO form
+    return value
+
+
+def _typed(kind: object, value: object) -> object:
+    """``_plain`` undone, led by the dataclasses' annotations."""
+    if value is None:
+        return None
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return _typed(next(k for k in typing.get_args(kind) if k is not type(None)), value)
+    if typing.get_origin(kind) in (list, tuple):
+        item = typing.get_args(kind)[0]
+        items = [_typed(item, v) for v in value]
+        return items if typing.get_origin(kind) is list else tuple(items)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if isinstance(kind, type) and is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{name: _typed(hints[name], v) for name, v in value.items()})
+    return value
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dxcore.understanding.text import clean
 
 # Words further apart than this many character heights are separate cells of one visual line: two header
 # columns side by side, or a label and its value aligned with tabs. Justified text never stretches a space this far.
+MAX_PAGES = 300  # a decision's appendices fill tens of pages; more is not a decision, and costs ~0.15 s a page
 _CELL_GAP_HEIGHTS = 1.5
 
 
@@ -80,6 +81,8 @@ def read_pdf(data: bytes, name: str) -> list[Block]:
     """Read a PDF with a text layer; raises DocumentError (one sentence, without the file name) for anything else."""
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PAGES:  # counted from the page tree, before any page is parsed
+                raise DocumentError(msg("document.too_many_pages", pages=len(pdf.pages), limit=MAX_PAGES))
             blocks: list[Block] = []
             table_count = 0
             has_text = False
@@ -89,6 +92,8 @@ def read_pdf(data: bytes, name: str) -> list[Block]:
                 blocks.extend(page_blocks)
                 table_count += page_tables
                 page.close()  # drop the parsed objects: a long appendix would otherwise stay in memory whole
+    except DocumentError:
+        raise
     except Exception as exc:  # noqa: BLE001 - pdfminer raises a zoo of types (PSEOF, KeyError, TypeError…) on bad input
         # pdfplumber wraps some pdfminer errors, not all; the wrapped one is the first argument.
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc

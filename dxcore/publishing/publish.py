@@ -96,10 +96,11 @@ async def preview_status(session: AsyncSession, decision: ParsedDecision) -> str
 
 
 async def hold_for_publish(session: AsyncSession, decision: ParsedDecision, *, user_id: int, chat_id: int,
-                           file_id: str, file_name: str) -> int:
-    """Keep what an admin previewed, for the Publish button (any replica, after a restart too)."""
-    pending = PendingPublish(user_id=user_id, chat_id=chat_id, file_id=file_id, file_name=file_name,
-                             content_hash=decision.content_hash(), created_at=datetime.now(UTC))
+                           file_name: str, file_hash: str) -> int:
+    """Keep what an admin previewed, as parsed, for the Publish button (any replica, after a restart too)."""
+    pending = PendingPublish(user_id=user_id, chat_id=chat_id, file_name=file_name, file_hash=file_hash,
+                             content_hash=decision.content_hash(), parsed=decision.to_json(),
+                             created_at=datetime.now(UTC))
     session.add(pending)
     await session.flush()
     return pending.id
@@ -113,9 +114,10 @@ async def take_held(session: AsyncSession, pending_id: int) -> PendingPublish | 
     return pending
 
 
-async def store_and_publish(session: AsyncSession, decision: ParsedDecision, *, actor: str) -> PublishOutcome | None:
+async def store_and_publish(session: AsyncSession, decision: ParsedDecision, *, actor: str,
+                            file_hash: str | None = None) -> PublishOutcome | None:
     """Store and publish in the caller's transaction; None when another content holds the same number."""
-    stored = await store_decision(session, decision, actor=actor)
+    stored = await store_decision(session, decision, actor=actor, file_hash=file_hash)
     if stored.status is IngestStatus.CONFLICT:
         return None
     return await publish(session, stored.decision_id, actor=actor)

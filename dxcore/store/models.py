@@ -201,7 +201,7 @@ class Delivery(Base):
 
 
 class PendingPublish(Base):
-    """A decision file an admin sent and was shown a preview of; Publish or Cancel refers to it by id (replicas
+    """A decision an admin sent and was shown a preview of, as parsed; Publish or Cancel refers to it by id (replicas
     share it through the database, and it survives a restart)."""
 
     __tablename__ = "pending_publish"
@@ -209,9 +209,10 @@ class PendingPublish(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(TelegramId)
     chat_id: Mapped[int] = mapped_column(TelegramId)
-    file_id: Mapped[str] = mapped_column(String(300))
     file_name: Mapped[str] = mapped_column(String(300))
+    file_hash: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
+    parsed: Mapped[str] = mapped_column(Text)  # ParsedDecision.to_json(): Publish stores exactly what was previewed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -1,0 +1,91 @@
+"""Untrusted documents are read in a child process that is killed at its time limit.
+
+A thread cannot be stopped: a PDF that takes minutes would keep a core busy and hold the interpreter lock long after
+its caller gave up, and keep the process from stopping. A child process is killed outright, and also limits itself
+(CPU seconds and memory) so that it ends even if its parent dies first.
+
+The child is this module run as a script: it reads ``<name length>\\n<name><document>`` on stdin and writes the
+pickled ParseOutcome on stdout. Only this process ever unpickles what its own child wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+import resource
+import signal
+import sys
+
+from dxcore.parsing import ParseOutcome, parse_bytes
+
+log = logging.getLogger("dxbot.parsing")
+
+PARSE_SECONDS = 30.0  # a document with a text layer gets this long, start-up of the child included
+MEMORY_BYTES = 2 * 1024**3  # address space of the child: far above any real decision, far below this machine
+
+
+class ReadFailed(Exception):
+    """The document was not read: ``reason`` is "too_slow", "interrupted" (the bot is stopping) or "crashed"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DocumentReader:
+    """Reads documents in child processes, at most ``seconds`` each; ``interrupt()`` ends every read in progress
+    (the bot is stopping), and reads asked for afterwards fail at once."""
+
+    def __init__(self, seconds: float = PARSE_SECONDS) -> None:
+        self.seconds = seconds
+        self._children: set[asyncio.subprocess.Process] = set()
+        self._interrupted = False
+
+    async def read(self, data: bytes, name: str) -> ParseOutcome:
+        if self._interrupted:
+            raise ReadFailed("interrupted")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", __name__, str(int(self.seconds) + 1),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        self._children.add(child)
+        try:
+            encoded = name.encode()
+            out, err = await asyncio.wait_for(child.communicate(b"%d\n" % len(encoded) + encoded + data),
+                                              timeout=self.seconds)
+        except TimeoutError:
+            raise ReadFailed("too_slow") from None
+        finally:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+            self._children.discard(child)
+        if self._interrupted:
+            raise ReadFailed("interrupted")
+        if child.returncode != 0:
+            # Killed by its own CPU limit, out of memory, or a bug in a reader library: one line, no document text.
+            log.warning("document reader for %r exited with %s: %s", name, child.returncode,
+                        err.decode(errors="replace").strip().splitlines()[-1:] or "no message")
+            raise ReadFailed("too_slow" if -child.returncode in (signal.SIGXCPU, signal.SIGKILL) else "crashed")
+        return pickle.loads(out)
+
+    def interrupt(self) -> None:
+        self._interrupted = True
+        for child in list(self._children):
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+
+
+def _child(seconds: int) -> None:
+    # Limits of its own: a child whose parent was killed still ends, and cannot take the machine's memory.
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    stdin = sys.stdin.buffer
+    name = stdin.read(int(stdin.readline())).decode()
+    outcome = parse_bytes(stdin.read(), name)
+    sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]))

@@ -1,0 +1,146 @@
+"""Uploaded decisions are read in a child process with caps and a time limit: over the fake Bot API, a zip bomb and
+a 2,000-page PDF are refused, a slow document is stopped at its limit while other chats are answered, Publish stores
+what the preview showed without reading the file again, and SIGTERM during a read ends `dxbot run`."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import signal
+import zipfile
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from dxcore.parsing import ParsedDecision, parse_bytes
+from dxcore.parsing.sandbox import DocumentReader, ReadFailed
+from tests.conftest import polling_bot, start_bot
+from tests.fakebot import FakeBotApi
+from tests.fakebot import call_buttons as _buttons
+from tests.fakebot import call_text as _text
+from tests.test_delivery import later_decision
+
+ADMIN, USER = 900, 5
+
+
+def zip_bomb() -> bytes:
+    """A DOCX-shaped zip whose document.xml unpacks to 60 MB (it compresses to about 60 KB)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("word/document.xml", b" " * (60 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def long_pdf(pages: int) -> bytes:
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for page in range(pages):
+        pdf.add_page()
+        pdf.cell(text=f"Trang {page + 1}")
+    return bytes(pdf.output())
+
+
+def slow_document(rows: int) -> bytes:
+    """A text decision that takes the parser about 0.07 ms a row on this machine: 100,000 rows take seconds."""
+    head = "ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ\nSố: 77/QĐ-UBND\nQUYẾT ĐỊNH\nPhụ lục I\nXếp hạng\tĐơn vị\tTỷ lệ\tXếp loại\n"
+    body = "".join(f"{i}\tUBND xã Thạnh Lợi {i}\t{50 + i % 50},{i % 100:02d}%\tKhá\n" for i in range(1, rows + 1))
+    return (head + body).encode()
+
+
+def test_parsed_decision_survives_json_exactly(seed_text: str) -> None:
+    decision = parse_bytes(seed_text.encode(), "seed.txt").decision
+    again = ParsedDecision.from_json(decision.to_json())
+    assert again == decision and again.content_hash() == decision.content_hash()
+
+
+async def test_the_reader_returns_what_parsing_in_process_returns(seed_text: str) -> None:
+    outcome = await DocumentReader().read(seed_text.encode(), "seed.txt")
+    assert outcome.ok and outcome == parse_bytes(seed_text.encode(), "seed.txt")
+
+
+async def test_a_read_past_its_limit_is_killed_and_interrupt_ends_reads_at_once() -> None:
+    reader = DocumentReader(seconds=1.0)
+    with pytest.raises(ReadFailed) as failed:
+        await reader.read(slow_document(100_000), "cham.txt")
+    assert failed.value.reason == "too_slow" and not reader._children
+
+    reader = DocumentReader()
+    reading = asyncio.create_task(reader.read(slow_document(100_000), "cham.txt"))
+    while not reader._children:
+        await asyncio.sleep(0.01)
+    reader.interrupt()
+    with pytest.raises(ReadFailed) as failed:
+        await asyncio.wait_for(reading, timeout=10)
+    assert failed.value.reason == "interrupted"
+    with pytest.raises(ReadFailed):  # a stopping process starts no more reads
+        await reader.read(b"x", "x.txt")
+
+
+async def _upload(fake: FakeBotApi, data: bytes, name: str):
+    mark = fake.mark()
+    fake.push_document(ADMIN, data, name)
+    return await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(ADMIN),
+                                     since=mark, timeout=30)
+
+
+async def test_zip_bomb_and_long_pdf_are_refused(sqlite_url: str) -> None:
+    async with polling_bot(sqlite_url, admin_ids=frozenset({ADMIN})) as (application, fake):
+        bomb = await _upload(fake, zip_bomb(), "bom.docx")
+        assert "giải nén ra hơn 50 MB" in _text(bomb) and "chưa lưu gì" in _text(bomb)
+        pdf = await _upload(fake, long_pdf(2000), "dai.pdf")
+        assert "có 2000 trang, nhiều hơn giới hạn 300 trang" in _text(pdf)
+
+
+async def test_others_are_answered_while_a_document_is_read_and_it_stops_at_its_limit(sqlite_url: str) -> None:
+    async with polling_bot(sqlite_url, admin_ids=frozenset({ADMIN})) as (application, fake):
+        application.bot_data["conversation"].reader.seconds = 4.0
+        mark = fake.mark()
+        fake.push_document(ADMIN, slow_document(150_000), "cham.txt")
+        await fake.wait_for_async("getFile", since=mark, timeout=10)
+        fake.push_message(USER, "so y te hang may")
+        answer = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(USER),
+                                           since=mark, timeout=10)
+        assert "17/20" in _text(answer)
+        stopped = await fake.wait_for_async(lambda c: c.method == "sendMessage"
+                                            and str(c.params["chat_id"]) == str(ADMIN), since=mark, timeout=20)
+        assert "quá 4 giây nên đã dừng" in _text(stopped)
+        assert fake.calls.index(answer) < fake.calls.index(stopped)  # answered while the document was still read
+
+
+async def test_publish_stores_the_previewed_decision_without_reading_the_file_again(sqlite_url: str,
+                                                                                  seed_text: str) -> None:
+    async with polling_bot(sqlite_url, admin_ids=frozenset({ADMIN})) as (application, fake):
+        preview = await _upload(fake, later_decision(seed_text), "qd-2001.txt")
+        publish = next(b for b in _buttons(preview) if b["text"] == "Công bố")
+        mark = fake.mark()
+        fake.push_callback(ADMIN, preview.result["message_id"], publish["callback_data"], user_id=ADMIN)
+        done = await fake.wait_for_async("editMessageText", since=mark, timeout=10)
+        assert "Đã công bố" in _text(done)
+        assert not [c for c in fake.calls[mark:] if c.method == "getFile"]
+        mark = fake.mark()
+        fake.push_message(USER, "so y te hang may")
+        answer = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(USER),
+                                           since=mark, timeout=10)
+        assert "5/20" in _text(answer)
+
+
+def test_sigterm_while_a_document_is_read_ends_the_process(tmp_path: Path) -> None:
+    with FakeBotApi() as fake:
+        process = start_bot(fake, tmp_path, DXBOT_ADMIN_IDS=str(ADMIN))
+        try:
+            fake.wait_for("deleteWebhook", timeout=30)
+            mark = fake.mark()
+            fake.push_document(ADMIN, slow_document(300_000), "cham.txt")  # about 20 s of parsing
+            fake.wait_for("getFile", since=mark, timeout=20)
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        told = [c for c in fake.calls[mark:] if c.method == "sendMessage" and str(c.params["chat_id"]) == str(ADMIN)]
+    err = (tmp_path / "bot-0.err").read_text()
+    assert process.returncode == 0, err
+    assert [_text(c) for c in told] and "khởi động lại" in _text(told[-1]), err
