@@ -250,3 +250,24 @@ async def test_the_shell_never_presses_choices_of_an_earlier_answer(db: Database
     assert "Sở Kế hoạch và Đầu tư (cấp sở" not in printed[-1]
     async with db.session() as session:
         assert await session.scalar(select(func.count(Alias.id))) == 0
+
+
+async def test_a_remembered_answer_is_sealed_for_each_chat_and_never_changed(core: Conversation) -> None:
+    """The answer cache serves the same question in every chat: each chat still gets buttons sealed for itself,
+    and sealing one chat's copy leaves the shared answer as it was."""
+    here, there = await _ask(core, PRIVATE, PRIVATE, "Sở KH"), await _ask(core, OTHER_PRIVATE, OTHER_PRIVATE, "Sở KH")
+    assert [word(c.label) for c in here.choices] == [word(c.label) for c in there.choices]
+    assert all(SEAL.open(c.payload, PRIVATE).action for c in here.choices)
+    assert not any(SEAL.open(c.payload, PRIVATE).action for c in there.choices)  # sealed for the other chat
+    view = await core.view()
+    (shared,) = [a for a in core.answers._answers.values() if a is not None and a.kind == "ambiguous"]
+    assert shared is not here and shared is not there and all(c.payload == "" for c in shared.choices)
+    assert view is await core.view()
+
+
+async def test_a_new_decision_is_answered_at_once_despite_the_answer_cache(core: Conversation, seed_text: str) -> None:
+    assert "17/20" in (await _ask(core, PRIVATE, PRIVATE, "so y te hang may")).render_plain()
+    async with core.db.session() as session, session.begin():
+        await store_decision(session, parse_bytes(later_decision(seed_text), "qd-2001.txt").decision, actor="test")
+    core.catalog.invalidate()
+    assert "5/20" in (await _ask(core, PRIVATE, PRIVATE, "so y te hang may")).render_plain()

@@ -12,9 +12,10 @@ import binascii
 import hashlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from dxcore.alerts import subscriptions as S
 from dxcore.answering import answers as A
@@ -50,6 +51,7 @@ REPEAT_WINDOW = timedelta(seconds=60)  # the same command in the same group with
 START_PAYLOAD_LIMIT = 64  # Telegram's limit on a /start parameter, from [A-Za-z0-9_-]
 INLINE_RESULTS = 10
 NOT_REDONE = {"start", "dangky", "huydangky"}
+ANSWERS_KEPT = 4096  # answers remembered per catalog view (they are read-only and shared by every chat)
 MAX_ALIAS_KEY = 300  # the alias table's text column; a longer question is answered but not learned  # edited, these commands are not carried out again
 
 FileFetcher = Callable[[str], Awaitable[bytes]]
@@ -93,6 +95,7 @@ class Conversation:
         self.db, self.catalog, self.seal, self.admins = db, catalog, seal, admins
         self.links, self.fetch_file, self.messenger = links, fetch_file, messenger
         self.reader = reader or DocumentReader()
+        self.answers = AnswerCache()
 
     def interrupt_reads(self) -> None:
         """The process is stopping: documents being read are dropped (their admins are told), none are started."""
@@ -125,7 +128,7 @@ class Conversation:
             if earlier := await self.links.recent_answer(place.chat_id, asked, REPEAT_WINDOW):
                 return Outcome(brief=True).send(notice(msg("bot.repeat")), reply_to=earlier)
         view = await self.view()
-        answer = answer_text(view, event.question, chat_id=place.chat_id)
+        answer = self.answers.answer(view, event.question, place.chat_id)
         if answer is None:  # a command that is not a question
             if event.edited:
                 return Outcome()
@@ -178,8 +181,9 @@ class Conversation:
             tag = self.seal.question_tag(place.chat_id, action.unit_id, key) if key else B.NOT_TAUGHT
             return replace(action, epoch=view.epoch, tag=tag)
 
-        answer.choices = [replace(c, payload=self.seal.seal(bound(c.action), place.chat_id)) for c in answer.choices]
-        return answer
+        # A copy: the answer may be the cached one, shared by every chat.
+        return replace(answer, choices=[replace(c, payload=self.seal.seal(bound(c.action), place.chat_id))
+                                        for c in answer.choices])
 
     # --- buttons ------------------------------------------------------------------------------------------------
 
@@ -422,6 +426,37 @@ class Conversation:
             start = (f"u_{unit.id}" + (f"_{year}" if year else "")) if unit else encode_question(question)
             cards.append(Card(f"{answer.kind}:{len(cards)}", answer, start))
         return cards[:INLINE_RESULTS]
+
+
+class AnswerCache:
+    """Answers by question, for one catalog view: leaders ask the same few things, in many chats, and a group
+    often asks again what was just asked. An answer depends only on the view, the text, today's date (relative
+    years) and, when the chat has taught the resolver a name, the chat; it is sealed per chat after the lookup."""
+
+    def __init__(self, size: int = ANSWERS_KEPT) -> None:
+        self.size = size
+        self._view: object | None = None
+        self._taught_chats: frozenset[int] = frozenset()
+        self._answers: OrderedDict[tuple, A.Answer | None] = OrderedDict()
+
+    def answer(self, view: CatalogView, question: str, chat_id: int | None) -> A.Answer | None:
+        if view is not self._view or self._generation != _generation(view):
+            self._view, self._generation = view, _generation(view)
+            self._taught_chats = frozenset(chat for chat, _ in view.resolver.chat_aliases)
+            self._answers.clear()
+        key = (" ".join(question.split()), chat_id if chat_id in self._taught_chats else None, date.today())
+        if key in self._answers:
+            self._answers.move_to_end(key)
+            return self._answers[key]
+        answer = self._answers[key] = answer_text(view, question, chat_id=chat_id)
+        if len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+        return answer
+
+
+def _generation(view: CatalogView) -> tuple[int, int]:
+    """Changes when names are learned into the view in place (no new view is built for a pick)."""
+    return len(view.resolver.aliases), len(view.resolver.chat_aliases)
 
 
 def _offers_picks(answer: A.Answer) -> bool:
