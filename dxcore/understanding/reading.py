@@ -85,7 +85,7 @@ class Phrasing:
     help: frozenset[Phrase]
     cues: dict[str, frozenset[Phrase]]
     ordinals: dict[str, int]
-    ordinal_words: tuple[str, ...]  # as written, for their diacritics
+    ordinal_phrases: Phrases  # as written, for their diacritics
     gloss: dict[Phrase, Phrase]
     english_markers: frozenset[str]
     places: Phrases
@@ -113,7 +113,7 @@ class Phrasing:
             help=_phrases(talk["help"]),
             cues={name: _phrases(values) for name, values in cues.items() if isinstance(values, list)},
             ordinals={fold(k): v for k, v in raw["ordinals"].items()},
-            ordinal_words=tuple(raw["ordinals"]),
+            ordinal_phrases=_phrases(raw["ordinals"]),
             gloss=gloss,
             english_markers=frozenset(english["markers"]) | {k for key in gloss for k in key},
             places=_phrases(places),
@@ -652,7 +652,7 @@ def _read_numbers(r: Reading, p: Phrasing, take, cue) -> None:
                     r.cues.add(side)
         i += 1
     # Ordinals after a rank word: "hạng nhì", "đứng thứ ba".
-    ordinals = _phrases(p.ordinal_words)
+    ordinals = p.ordinal_phrases
     for i, token in enumerate(tokens):
         if r.rank is None and token in p.ordinals and i not in r.taken \
                 and find(tokens[i : i + 1], ordinals, None, r.shown[i : i + 1], r.strict):  # "tự" is not "tư"

@@ -72,6 +72,7 @@ def _place_tone(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(letters))
 
 
+@lru_cache(maxsize=65536)  # questions repeat their words: most calls are for a word seen before
 def clean(text: str) -> str:
     """NFC, one tone-mark placement, plain spaces and dashes, collapsed whitespace."""
     text = unicodedata.normalize("NFC", text).translate(_SPACES).translate(_DASHES)
@@ -106,6 +107,7 @@ def strip_diacritics(text: str) -> str:
     return text.translate(_STRIP)
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Case-folded, without diacritics: what a phone user without a Vietnamese keyboard types."""
     return strip_diacritics(name_key(text))
