@@ -8,6 +8,7 @@ the evaluated year, never the signing year.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,11 +160,16 @@ class Snapshot:
                 self.by_unit.setdefault(row.unit_id, []).append((ranking, index))
 
 
+_PARTITION = 250  # result rows per step of load_snapshot: a few milliseconds
+
+
 def _newest_first(decision: DecisionView) -> tuple:
     return (-decision.evaluated_year, -decision.signed_date.toordinal(), -decision.id)
 
 
 async def load_snapshot(session: AsyncSession) -> Snapshot:
+    """Every stored result, read in partitions of a few hundred rows so that a caller on an event loop leaves it
+    free between them (10,000 rows cost about 0.2 s in all)."""
     decisions = {
         d.id: DecisionView(d.id, d.issuer, d.number, d.signed_date, d.evaluated_year, d.title, d.loaded_at,
                            d.published_at, d.signer, d.signer_title, tuple(d.basis or ()))
@@ -173,13 +179,20 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
         r.id: RankingView(r.id, r.level, r.position, r.appendix, r.stated_counts, decisions[r.decision_id], [])
         for r in await session.scalars(select(Ranking))
     }
-    rows = await session.execute(
+    rows = await session.stream(
         select(Result.ranking_id, Result.unit_id, Result.printed_name, Result.rank, Result.percentage, Result.tier)
         .order_by(Result.ranking_id, Result.position)
     )
-    for ranking_id, unit_id, name, rank, percentage, tier in rows:
-        rankings[ranking_id].rows.append(RankedRow(unit_id, name, rank, percentage, tier))
-    units = {u.id: UnitView(u.id, u.name, u.level, u.issuer) for u in await session.scalars(select(Unit))}
+    async for part in rows.partitions(_PARTITION):
+        for ranking_id, unit_id, name, rank, percentage, tier in part:
+            rankings[ranking_id].rows.append(RankedRow(unit_id, name, rank, percentage, tier))
+        await asyncio.sleep(0)
+    units = {}
+    stored = await session.stream(select(Unit.id, Unit.name, Unit.level, Unit.issuer))
+    async for part in stored.partitions(_PARTITION):
+        for unit_id, name, level, issuer in part:
+            units[unit_id] = UnitView(unit_id, name, level, issuer)
+        await asyncio.sleep(0)
     ordered = sorted(rankings.values(), key=lambda r: (_newest_first(r.decision), r.position))
     return Snapshot(ordered, units)
 
