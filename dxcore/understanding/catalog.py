@@ -308,8 +308,9 @@ class Catalog:
         self._signature: _Signature | None = None
         self._checked = -math.inf
         self._task: asyncio.Task | None = None
-        self._asked = 0  # refreshes asked for by callers that wait (each must begin after it was asked) …
-        self._served = 0  # … and the latest one a finished refresh began after
+        self._begun = 0  # refreshes begun, numbered from 1 …
+        self._served = 0  # … the latest of them that finished …
+        self._owed = 0  # … and the one every caller waits for (invalidate)
         self._full = False  # the next refresh rereads everything
         self._learned: list[AliasRow] = []  # picks taken while a refresh runs: taken again by what it builds
 
@@ -317,37 +318,36 @@ class Catalog:
         """The view; starts a background check when one is due. Waits only when there is no view yet, when a
         caller asked for the store's changes to be read (``invalidate``), or with ``check_every=0``."""
         if self.check_every <= 0:
-            self._asked += 1
-        if self._view is None or self._served < self._asked:
-            return await self._refreshed(db.session)
+            return await self._refreshed(db.session, self._begun + 1)
+        if self._view is None or self._served < self._owed:
+            return await self._refreshed(db.session, self._owed)
         if time.monotonic() - self._checked >= self.check_every and self._task is None:
             self._start(db.session)
         return self._view
 
     async def get(self, session: AsyncSession) -> CatalogView:
         """The view, read through the caller's session when it must be read now."""
-        if self._view is not None and self._served >= self._asked and self.check_every > 0:
+        if self._view is not None and self._served >= self._owed and self.check_every > 0:
             return self._view
 
         @asynccontextmanager
         async def borrowed() -> AsyncIterator[AsyncSession]:
             yield session
 
-        self._asked += self.check_every <= 0
-        return await self._refreshed(borrowed)
+        return await self._refreshed(borrowed, self._begun + 1 if self.check_every <= 0 else self._owed)
 
     def invalidate(self) -> None:
         """The store changed, possibly in a way the signature does not show (a chat's aliases moved to its new id):
         the next call reads everything again and waits for it (built in steps: the loop stays free). Prefer
         ``await changed(db)``, which waits in the caller that made the change."""
-        self._asked += 1
+        self._owed = self._begun + 1
         self._full = True
 
     async def changed(self, db: Database) -> CatalogView:
         """The store changed (a decision stored or published, a chat migrated): read it all again now, built in
         steps while other callers keep getting the old view, and return the new view once it is swapped in."""
-        self.invalidate()
-        return await self._refreshed(db.session)
+        self._full = True
+        return await self._refreshed(db.session, self._begun + 1)
 
     def learned(self, row: AliasRow) -> None:
         """A pick this process committed (``record_pick``'s row): applied to the index at once, exactly as a
@@ -368,15 +368,16 @@ class Catalog:
         if not task.cancelled() and task.exception() is not None:  # a waiting caller got it too, if any
             log.warning("catalog refresh failed: %r", task.exception())
 
-    async def _refreshed(self, session: Opener) -> CatalogView:
-        wanted = self._asked
+    async def _refreshed(self, session: Opener, wanted: int) -> CatalogView:
+        """The view once refresh number ``wanted`` (or a later one) has finished."""
         while self._view is None or self._served < wanted:
             task = self._task or self._start(session)
             await asyncio.shield(task)  # a caller that gives up does not stop the refresh others wait for
         return self._view
 
     async def _refresh(self, session: Opener) -> None:
-        asked, full = self._asked, self._full
+        self._begun += 1
+        number, full = self._begun, self._full
         self._full = False
         self._checked = time.monotonic()
         try:
@@ -400,7 +401,7 @@ class Catalog:
                         rows = await _alias_rows(s)
                     await self._reread_aliases(rows)
             self._signature = signature
-            self._served = max(self._served, asked)
+            self._served = max(self._served, number)
         except BaseException:
             self._full = self._full or full  # still owed
             raise
