@@ -128,7 +128,7 @@ class Conversation:
             if earlier := await self.links.recent_answer(place.chat_id, asked, REPEAT_WINDOW):
                 return Outcome(brief=True).send(notice(msg("bot.repeat")), reply_to=earlier)
         view = await self.view()
-        answer = self.answers.answer(view, event.question, place.chat_id)
+        answer = self.answers.answer(view, self.catalog.generation, event.question, place.chat_id)
         if answer is None:  # a command that is not a question
             if event.edited:
                 return Outcome()
@@ -239,8 +239,9 @@ class Conversation:
             await event.acknowledge(None)
             if event.person.user_id is not None and key and len(key) <= MAX_ALIAS_KEY:
                 async with self.db.session() as session, session.begin():
-                    await record_pick(session, key, pick.unit_id, chat_id=place.chat_id, user_id=event.person.user_id)
-                self.catalog.invalidate()  # this process at once; other replicas within their check interval
+                    row = await record_pick(session, key, pick.unit_id, chat_id=place.chat_id,
+                                            user_id=event.person.user_id)
+                self.catalog.learned(row)  # in place, this process at once; other replicas at their next check
                 outcome.changes.append(f"learned:{pick.unit_id}")
         else:
             await event.acknowledge(None)
@@ -382,7 +383,7 @@ class Conversation:
                                                   file_hash=pending.file_hash)
         if published is None:
             return say(msg("publish.conflict"))
-        self.catalog.invalidate()
+        await self.catalog.changed(self.db)  # built in steps; other chats keep the old view until it is ready
         outcome.changes.append(f"published:{published.decision_id}")
         return say(msg("publish.done", alerts=published.alerts) if published.published else msg("publish.already"))
 
@@ -401,7 +402,7 @@ class Conversation:
         """A group upgraded to a supergroup gets a new id: what the bot keeps per chat moves with it."""
         async with self.db.session() as session, session.begin():
             await S.migrate_chat(session, event.place.chat_id, event.new_chat_id)
-        self.catalog.invalidate()
+        await self.catalog.changed(self.db)  # the chat's learned names moved to its new id: the signature cannot tell
         return Outcome(changes=[f"migrated:{event.new_chat_id}"])
 
     # --- inline mode --------------------------------------------------------------------------------------------
@@ -436,12 +437,14 @@ class AnswerCache:
     def __init__(self, size: int = ANSWERS_KEPT) -> None:
         self.size = size
         self._view: object | None = None
+        self._generation = -1
         self._taught_chats: frozenset[int] = frozenset()
         self._answers: OrderedDict[tuple, A.Answer | None] = OrderedDict()
 
-    def answer(self, view: CatalogView, question: str, chat_id: int | None) -> A.Answer | None:
-        if view is not self._view or self._generation != _generation(view):
-            self._view, self._generation = view, _generation(view)
+    def answer(self, view: CatalogView, generation: int, question: str, chat_id: int | None) -> A.Answer | None:
+        """``generation``: the catalog's, which changes whenever names are learned into the view in place."""
+        if view is not self._view or generation != self._generation:
+            self._view, self._generation = view, generation
             self._taught_chats = frozenset(chat for chat, _ in view.resolver.chat_aliases)
             self._answers.clear()
         key = (" ".join(question.split()), chat_id if chat_id in self._taught_chats else None, date.today())
@@ -452,11 +455,6 @@ class AnswerCache:
         if len(self._answers) > self.size:
             self._answers.popitem(last=False)
         return answer
-
-
-def _generation(view: CatalogView) -> tuple[int, int]:
-    """Changes when names are learned into the view in place (no new view is built for a pick)."""
-    return len(view.resolver.aliases), len(view.resolver.chat_aliases)
 
 
 def _offers_picks(answer: A.Answer) -> bool:

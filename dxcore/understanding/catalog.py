@@ -313,6 +313,7 @@ class Catalog:
         self._owed = 0  # … and the one every caller waits for (invalidate)
         self._full = False  # the next refresh rereads everything
         self._learned: list[AliasRow] = []  # picks taken while a refresh runs: taken again by what it builds
+        self.generation = 0  # changes whenever what the view answers may change (anything remembering answers asks)
 
     async def current(self, db: Database) -> CatalogView:
         """The view; starts a background check when one is due. Waits only when there is no view yet, when a
@@ -356,6 +357,7 @@ class Catalog:
             self._learned.append(row)
         if self._book is not None and self._book.add(row, read=False):
             self._book.derive(row.text_key)
+            self.generation += 1
 
     # --- refreshing ---------------------------------------------------------------------------------------------
 
@@ -396,6 +398,7 @@ class Catalog:
                 for row in new:
                     if book.add(row):
                         book.derive(row.text_key)
+                        self.generation += 1
                 if book.count != signature.aliases[0]:  # rows went (a unit's removal, a row written out of id order)
                     async with session() as s:
                         rows = await _alias_rows(s)
@@ -417,6 +420,7 @@ class Catalog:
         self._take_learned(book)
         book.attach(resolver)
         self._view, self._book = CatalogView(snapshot, resolver), book
+        self.generation += 1
 
     async def _reread_aliases(self, rows: list[AliasRow]) -> None:
         book = _AliasBook(self._book.curated)
@@ -424,6 +428,7 @@ class Catalog:
         self._take_learned(book)
         book.attach(self._view.resolver)
         self._book = book
+        self.generation += 1
 
     def _take_learned(self, book: _AliasBook) -> None:
         """Picks learned while the new book was read and built (already in it, or newer than what it read)."""
