@@ -6,8 +6,9 @@ loop shows as late answers; a 5 ms ticker's worst lateness is the longest stall.
   idle        questions only
   publish (another process)  a subprocess stores a second 10,000-unit decision; this process's catalog notices it
               at its next check (every 3 s) and rebuilds
-  publish (this process)     a third one stored and published here (store_and_publish on this loop), then the catalog
-              update the core makes after publishing
+  publish (this process)     a third one as an admin publishes it: the upload read in a child process
+              (DocumentReader), the held preview turned back into a decision (a thread), stored and published on
+              this loop, then the catalog update the core makes after publishing
   100 picks   a pick every 30 ms (record_pick in its own transaction, then the catalog update the core makes)
 
 Run: .venv/bin/python bench/bench_load.py [--units 10000] [--rate 40]
@@ -35,7 +36,8 @@ from bench_ingest import synthetic_decision  # noqa: E402
 from dxcore.conversation.actions import ButtonSeal  # noqa: E402
 from dxcore.conversation.core import Conversation  # noqa: E402
 from dxcore.conversation.events import Person, Place, Said  # noqa: E402
-from dxcore.parsing import parse_bytes  # noqa: E402
+from dxcore.parsing import ParsedDecision, parse_bytes  # noqa: E402
+from dxcore.parsing.sandbox import DocumentReader  # noqa: E402
 from dxcore.publishing.publish import store_and_publish  # noqa: E402
 from dxcore.store.db import Database  # noqa: E402
 from dxcore.store.decisions import load_shipped_if_empty, store_decision  # noqa: E402
@@ -124,7 +126,7 @@ async def _run(units: int, rate: float) -> list[tuple[str, dict]]:
         db = Database(url)
         await db.prepare(load_shipped_if_empty)
         await _store(url, synthetic_decision(units))
-        third = parse_bytes(later_decision(units, 2026), "third.txt")
+        third = later_decision(units, 2026)
         catalog = Catalog()  # the production check interval
         core = Conversation(db, catalog, ButtonSeal.for_token(None))
         view = await catalog.current(db)
@@ -157,8 +159,10 @@ async def _run(units: int, rate: float) -> list[tuple[str, dict]]:
         print(results[-1], file=sys.stderr)
 
         async def here() -> None:
+            read = await DocumentReader().read(third, "third.txt")
+            decision = await asyncio.to_thread(ParsedDecision.from_json, read.decision_json)
             async with db.session() as session, session.begin():
-                await store_and_publish(session, third.decision, actor="bench")
+                await store_and_publish(session, decision, actor="bench")
             await _changed(catalog, db)
 
         results.append(("publish (this process)", await load.during(here)))

@@ -56,8 +56,9 @@ def test_parsed_decision_survives_json_exactly(seed_text: str) -> None:
 
 
 async def test_the_reader_returns_what_parsing_in_process_returns(seed_text: str) -> None:
-    outcome = await DocumentReader().read(seed_text.encode(), "seed.txt")
-    assert outcome.ok and outcome == parse_bytes(seed_text.encode(), "seed.txt")
+    read = await DocumentReader().read(seed_text.encode(), "seed.txt")
+    assert read.outcome.ok and read.outcome == parse_bytes(seed_text.encode(), "seed.txt")
+    assert ParsedDecision.from_json(read.decision_json) == read.outcome.decision
 
 
 async def test_a_read_past_its_limit_is_killed_and_interrupt_ends_reads_at_once() -> None:

@@ -7,6 +7,7 @@ decisions, and keeps chats current; it owns every transaction. Adapters only tra
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -338,9 +339,10 @@ class Conversation:
             raise RuntimeError("this adapter cannot fetch files")
         data = await self.fetch_file(event.file_ref)
         try:
-            parsed = await self.reader.read(data, event.file_name)
+            read = await self.reader.read(data, event.file_name)
         except ReadFailed as failure:
             return outcome.send(notice(msg(f"publish.{failure.reason}", seconds=round(self.reader.seconds))))
+        parsed = read.outcome
         if not parsed.ok:
             errors = [e.render(person.lang) for e in parsed.errors]
             shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])
@@ -352,7 +354,8 @@ class Conversation:
             alerts = await P.audience_of_parsed(session, parsed.decision)
             pending_id = await P.hold_for_publish(session, parsed.decision, user_id=person.user_id,
                                                   chat_id=place.chat_id, file_name=event.file_name,
-                                                  file_hash=hashlib.sha256(data).hexdigest())
+                                                  file_hash=hashlib.sha256(data).hexdigest(),
+                                                  decision_json=read.decision_json)
         answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in parsed.warnings], alerts, status)
         if status not in ("conflict", "published"):
             answer.choices = [A.Choice(msg("publish.publish"), B.Publish(pending_id)),
@@ -377,7 +380,8 @@ class Conversation:
         if isinstance(action, B.CancelPublish):
             outcome.changes.append(f"cancelled:{action.pending_id}")
             return say(msg("publish.cancelled"))
-        decision = ParsedDecision.from_json(pending.parsed)  # exactly what the preview showed
+        # Exactly what the preview showed; off the loop, which 10,000 rows would hold for about 70 ms.
+        decision = await asyncio.to_thread(ParsedDecision.from_json, pending.parsed)
         async with self.db.session() as session, session.begin():
             published = await P.store_and_publish(session, decision, actor=f"{self.messenger}:{event.person.user_id}",
                                                   file_hash=pending.file_hash)

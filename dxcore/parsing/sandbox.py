@@ -17,6 +17,7 @@ import pickle
 import resource
 import signal
 import sys
+from dataclasses import dataclass
 
 from dxcore.parsing import ParseOutcome, parse_bytes
 
@@ -34,6 +35,15 @@ class ReadFailed(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class DocumentRead:
+    """What the child made of a document: the outcome, and for a valid decision its JSON for the held preview
+    (made in the child: converting 10,000 rows takes tens of milliseconds the event loop need not spend)."""
+
+    outcome: ParseOutcome
+    decision_json: str | None
+
+
 class DocumentReader:
     """Reads documents in child processes, at most ``seconds`` each; ``interrupt()`` ends every read in progress
     (the bot is stopping), and reads asked for afterwards fail at once."""
@@ -43,7 +53,7 @@ class DocumentReader:
         self._children: set[asyncio.subprocess.Process] = set()
         self._interrupted = False
 
-    async def read(self, data: bytes, name: str) -> ParseOutcome:
+    async def read(self, data: bytes, name: str) -> DocumentRead:
         if self._interrupted:
             raise ReadFailed("interrupted")
         child = await asyncio.create_subprocess_exec(
@@ -84,8 +94,12 @@ def _child(seconds: int) -> None:
     stdin = sys.stdin.buffer
     name = stdin.read(int(stdin.readline())).decode()
     outcome = parse_bytes(stdin.read(), name)
-    sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    read = DocumentRead(outcome, outcome.decision.to_json() if outcome.ok else None)
+    sys.stdout.buffer.write(pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":
-    _child(int(sys.argv[1]))
+    # Through the module's own name, so that what is pickled refers to dxcore.parsing.sandbox, not __main__.
+    from dxcore.parsing.sandbox import _child as child
+
+    child(int(sys.argv[1]))

@@ -96,10 +96,11 @@ async def preview_status(session: AsyncSession, decision: ParsedDecision) -> str
 
 
 async def hold_for_publish(session: AsyncSession, decision: ParsedDecision, *, user_id: int, chat_id: int,
-                           file_name: str, file_hash: str) -> int:
-    """Keep what an admin previewed, as parsed, for the Publish button (any replica, after a restart too)."""
+                           file_name: str, file_hash: str, decision_json: str | None = None) -> int:
+    """Keep what an admin previewed, as parsed (``decision_json``: its ``to_json()`` when already made), for the
+    Publish button (any replica, after a restart too)."""
     pending = PendingPublish(user_id=user_id, chat_id=chat_id, file_name=file_name, file_hash=file_hash,
-                             content_hash=decision.content_hash(), parsed=decision.to_json(),
+                             content_hash=decision.content_hash(), parsed=decision_json or decision.to_json(),
                              created_at=datetime.now(UTC))
     session.add(pending)
     await session.flush()
