@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -15,21 +13,20 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.limits import seconds_of
 from bot.render import render
 from dxcore.alerts.delivery import BLOCKED, FAILED, MIGRATED, RETRY, SENT, SendResult
 from dxcore.answering.answers import Answer
 from dxcore.answering.i18n import VI
 
 
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 class TelegramSender:
-    """Sends without PTB's rate limiter: the worker's own budget paces alerts and honours RetryAfter."""
+    """A bot with a rate limiter (the app's: the process's send budget at alert priority) paces every message
+    itself; without one, the worker paces each alert. Either way RetryAfter pauses the budget."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self.paces_itself = getattr(bot, "rate_limiter", None) is not None
 
     async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool, lang: str = VI) -> SendResult:
         first: int | None = None
@@ -41,7 +38,7 @@ class TelegramSender:
                 )
                 first = first or message.message_id
         except RetryAfter as exc:
-            return SendResult(RETRY, retry_after=_seconds(exc.retry_after), error=str(exc))
+            return SendResult(RETRY, retry_after=seconds_of(exc.retry_after), error=str(exc))
         except Forbidden as exc:  # blocked by the user, or removed from the group
             return SendResult(BLOCKED, error=str(exc))
         except ChatMigrated as exc:

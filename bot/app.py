@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from telegram import (
-    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -24,13 +23,13 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -42,11 +41,20 @@ from bot.alerts import TelegramSender
 from bot.handlers import buttons, chat_life, inline, publishing, questions
 from bot.handlers.common import lang_of
 from bot.handlers.gate import gate
+from bot.limits import BudgetLimiter, ChatOrderedProcessor, FloodControl
 from dxcore.alerts.delivery import DeliveryWorker, QuietHours
 from dxcore.answering import answers as A
 from dxcore.answering.i18n import LANGUAGES, VI, msg, word
 from dxcore.conversation.actions import FAMILIES, VERSION, ButtonSeal
 from dxcore.conversation.core import Conversation
+from dxcore.conversation.limits import (
+    ALERT,
+    REPLY,
+    Cooldown,
+    FloodGuard,
+    FloodLimit,
+    SendBudget,
+)
 from dxcore.settings import Settings
 from dxcore.store import links as L
 from dxcore.store.db import Database
@@ -94,7 +102,7 @@ def start_delivery(application: Application) -> None:
     """The outbox worker runs inside the bot: it sends alerts enqueued by any process (CLI, watch, replicas)."""
     settings: Settings = application.bot_data["settings"]
     worker = DeliveryWorker(application.bot_data["db"], TelegramSender(application.bot_data["alert_bot"]),
-                            application.bot_data["catalog"], rate=settings.send_rate,
+                            application.bot_data["catalog"], budget=application.bot_data["budget"],
                             quiet=QuietHours.parse(settings.quiet_hours), admins=settings.admin_ids)
     stop = asyncio.Event()
     # Not Application.create_task: PTB's stop() waits for those tasks, and this one ends only when post_stop sets stop.
@@ -177,14 +185,20 @@ class DxApplication(Application):
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
                       rate_limited: bool = True) -> Application:
-    """``request`` replaces the HTTP transport (tests pass an in-process one). ``rate_limited=False`` drops the
-    limiter that keeps sends under Telegram's 30 per second, to measure processing alone."""
+    """``request`` replaces the HTTP transport (tests pass an in-process one). ``rate_limited=False`` lets replies
+    go out unpaced, to measure processing alone (alerts stay paced)."""
     token = settings.token.get_secret_value() if settings.token else ""
-    builder = ApplicationBuilder().application_class(DxApplication)
+    # One send budget for everything this process sends with the token: replies first, then alerts. Replicas
+    # share Telegram's limit, so each takes its part of DXBOT_SEND_RATE (README: "Sending limits").
+    budget = SendBudget(settings.send_rate / settings.replicas)
+    limit = FloodLimit.parse(settings.flood)
+    flood = FloodControl(FloodGuard(limit)) if limit is not None else None
+    builder = (ApplicationBuilder().application_class(DxApplication)
+               .concurrent_updates(ChatOrderedProcessor(flood=flood)))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(BudgetLimiter(budget, REPLY, max_retries=3))
     application = (
         builder
         .token(token)
@@ -197,9 +211,10 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
         .post_shutdown(_post_shutdown)
         .build()
     )
-    # Alerts go through a bot of their own, without PTB's limiter: the delivery worker paces them.
-    alert_bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
-                    request=request)
+    # Alerts go through a bot of their own (the worker starts and restarts it), on the same budget at alert
+    # priority; a RetryAfter reaches the outbox at once, which schedules that alert again.
+    alert_bot = ExtBot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url, request=request,
+                       rate_limiter=BudgetLimiter(budget, ALERT, max_retries=0))
     db = Database(settings.effective_database_url)
     catalog, links = Catalog(), L.LinkRecorder(db)
 
@@ -209,7 +224,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     conversation = Conversation(db, catalog, ButtonSeal.for_token(token), admins=settings.admin_ids, links=links,
                                 fetch_file=fetch_file, messenger="tg")
     application.bot_data.update(db=db, catalog=catalog, links=links, settings=settings, alert_bot=alert_bot,
-                                conversation=conversation)
+                                conversation=conversation, budget=budget, cooldown=Cooldown(),
+                                flood=flood)
 
     application.add_handler(TypeHandler(Update, gate), group=-1)
     fresh, edited = filters.UpdateType.MESSAGE, filters.UpdateType.EDITED_MESSAGE

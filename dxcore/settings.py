@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dxcore.conversation.limits import FloodLimit
+
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -23,7 +25,9 @@ class Settings(BaseSettings):
     file_base_url: str = "https://api.telegram.org/file/bot"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     quiet_hours: str = "21:00-07:00"
-    send_rate: float = 25.0
+    send_rate: float = Field(25.0, gt=0)  # every message sent with the token, replies and alerts together
+    replicas: int = Field(1, ge=1)  # webhook replicas sharing the token: each sends at send_rate / replicas
+    flood: str = "20/10s"
     webhook_secret: SecretStr | None = None
     test_database_url: str = DEFAULT_TEST_DATABASE_URL
 
@@ -55,6 +59,12 @@ class Settings(BaseSettings):
         from dxcore.alerts.delivery import QuietHours  # the one parser of the format
 
         QuietHours.parse(value)
+        return value
+
+    @field_validator("flood")
+    @classmethod
+    def _check_flood(cls, value: str) -> str:
+        FloodLimit.parse(value)  # the one parser of the format
         return value
 
     @property

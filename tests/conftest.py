@@ -109,7 +109,9 @@ def seed_text() -> str:
 def start_bot(fake, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
     """`dxbot run` as a real process against the fake Bot API; its output goes to files in ``tmp_path``."""
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
-                   "PTB_TIMEDELTA": "true", "DXBOT_STATE_DIR": str(tmp_path / "state"), **fake.env(), **env}
+                   "PTB_TIMEDELTA": "true", "DXBOT_STATE_DIR": str(tmp_path / "state"),
+                   "DXBOT_FLOOD": "off",  # tests not about flooding send as fast as they like
+                   **fake.env(), **env}
     runs = len(list(tmp_path.glob("bot-*.err")))
     with (tmp_path / f"bot-{runs}.out").open("w") as out, (tmp_path / f"bot-{runs}.err").open("w") as err:
         return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *args], cwd=tmp_path, env=environment,
@@ -119,7 +121,8 @@ def start_bot(fake, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
 @asynccontextmanager
 async def polling_bot(db_url: str, *, deliver: bool = False, **settings: object):
     """The real Application polling the fake Bot API over HTTP, on a seeded database: yields (application, fake).
-    ``deliver`` runs the alert worker too, as run_polling's post_init would."""
+    ``deliver`` runs the alert worker too, as run_polling's post_init would. Flood control is off unless a test
+    asks for it (``flood="3/60s"``)."""
     from bot import app as bot_app
     from dxcore.settings import Settings
     from dxcore.store.decisions import load_shipped_if_empty
@@ -130,7 +133,7 @@ async def polling_bot(db_url: str, *, deliver: bool = False, **settings: object)
     await db.close()
     with FakeBotApi() as fake:
         config = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
-                          database_url=db_url, quiet_hours="off", _env_file=None, **settings)
+                          database_url=db_url, quiet_hours="off", _env_file=None, **{"flood": "off", **settings})
         application = bot_app.build_application(config)
         await application.initialize()
         await application.start()
@@ -163,7 +166,7 @@ async def inprocess_bot(db_url: str, **settings: object):
     await db.close()
     transport = InProcessTelegram()
     application = bot_app.build_application(Settings(token="123:abc", database_url=db_url, _env_file=None,
-                                                     **settings), transport)
+                                                     **{"flood": "off", **settings}), transport)
     await application.initialize()
     try:
         yield application, transport

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.handlers.common import addressed_text
+from bot.handlers.common import addressed_text, in_group, lang_of
+from dxcore.answering.i18n import msg, word
+from dxcore.conversation.limits import Verdict
+
+log = logging.getLogger("dxbot")
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Texts not addressed to this bot stop here: "/cmd@otherbot", and in groups anything that neither commands,
-    mentions nor replies to it (privacy mode lets a few through, e.g. when the bot is an administrator)."""
+    mentions nor replies to it (privacy mode lets a few through, e.g. when the bot is an administrator). So does
+    whatever flood control (DXBOT_FLOOD) refuses: the update that goes over the limit gets one short notice, the
+    user's next ones nothing until the block ends (a button press only stops its spinner)."""
     message = update.message or update.edited_message
     if message is not None and message.text is not None and addressed_text(message, context.bot) is None:
         raise ApplicationHandlerStop
+    flood = context.application.bot_data.get("flood")
+    if flood is None:
+        return
+    verdict = flood.take(update)
+    if verdict is Verdict.ADMIT:
+        return
+    try:
+        if verdict is Verdict.NOTICE:
+            await _notice(update, flood.guard.block_seconds)
+        elif update.callback_query is not None:
+            await update.callback_query.answer()
+    except TelegramError as exc:
+        log.info("could not tell a flooding user so: %s", exc)
+    raise ApplicationHandlerStop
+
+
+async def _notice(update: Update, seconds: float) -> None:
+    text = word(msg("limits.flood", seconds=round(seconds)), lang_of(update.effective_user))
+    if update.callback_query is not None:
+        await update.callback_query.answer(text)
+        return
+    message = update.message or update.edited_message
+    if message is not None:
+        await message.reply_text(text, parse_mode=None, do_quote=in_group(message))

@@ -32,6 +32,7 @@ from dxcore.alerts.message import alert_answer
 from dxcore.alerts.subscriptions import migrate_chat, set_active
 from dxcore.answering.answers import Answer, receipt_answer
 from dxcore.answering.i18n import VI
+from dxcore.conversation.limits import ALERT, SendBudget
 from dxcore.store.db import Database
 from dxcore.store.models import Chat, Decision, Delivery, Subscription
 from dxcore.understanding.catalog import Catalog
@@ -54,6 +55,9 @@ class SendResult:
 
 
 class Sender(Protocol):
+    """Sends one alert (one or more messages). A sender whose every message already goes through the worker's
+    budget (``paces_itself = True``, like the Telegram bot's limiter) is not paced again by the worker."""
+
     async def send(self, chat_id: int, thread_id: int, answer: Answer, *, silent: bool,
                    lang: str = VI) -> SendResult: ...
 
@@ -98,42 +102,6 @@ class QuietHours:
         if resume <= local:
             resume += timedelta(days=1)
         return resume.astimezone(UTC)
-
-
-class RateBudget:
-    """A token bucket for all sends together (a short burst absorbs the pauses between sends, the long-run rate
-    never exceeds ``per_second``), plus Telegram's 20 per minute in each group."""
-
-    def __init__(self, per_second: float, group_per_minute: int = 20, burst_seconds: float = 0.05) -> None:
-        self.rate = per_second
-        self.capacity = max(1.0, per_second * burst_seconds)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self.blocked_until = 0.0
-        self.group_interval = 60.0 / group_per_minute
-        self._group_next: dict[int, float] = {}
-        self._lock = asyncio.Lock()
-
-    async def pause(self, seconds: float) -> None:
-        """Telegram said "retry after": nothing goes out before then, to any chat."""
-        async with self._lock:
-            self.blocked_until = max(self.blocked_until, time.monotonic() + seconds)
-            self.tokens = 0.0
-
-    async def acquire(self, chat_id: int) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                ready = max(self.blocked_until, self._group_next.get(chat_id, 0.0) if chat_id < 0 else 0.0)
-                if self.tokens >= 1.0 and now >= ready:
-                    self.tokens -= 1.0
-                    if chat_id < 0:
-                        self._group_next[chat_id] = now + self.group_interval
-                    return
-                wait = max(ready - now, (1.0 - self.tokens) / self.rate)
-                await asyncio.sleep(wait)
 
 
 @dataclass(frozen=True)
@@ -227,12 +195,14 @@ class SenderRole:
 
 class DeliveryWorker:
     def __init__(self, db: Database, sender: Sender, catalog: Catalog, *, rate: float = 25.0,
-                 quiet: QuietHours | None = None, clock: Clock = utc_now, batch: int = 5,
-                 max_attempts: int = 8, worker_id: str | None = None,
+                 budget: SendBudget | None = None, quiet: QuietHours | None = None, clock: Clock = utc_now,
+                 batch: int = 5, max_attempts: int = 8, worker_id: str | None = None,
                  admins: frozenset[int] = frozenset()) -> None:
         self.admins = admins
         self.db, self.sender, self.catalog = db, sender, catalog
-        self.budget = RateBudget(rate)
+        # The process's one budget, shared with replies (which go first); a budget of its own otherwise.
+        self.budget = budget or SendBudget(rate)
+        self.paced_by_sender = bool(getattr(sender, "paces_itself", False))
         self.quiet = quiet or QuietHours(None, None)
         self.clock = clock
         self.batch = batch
@@ -342,7 +312,7 @@ class DeliveryWorker:
     async def _send(self, job: Job, content: Content | None) -> SendResult:
         if content is None:
             return SendResult(FAILED, error="no subscription left")
-        await self.budget.acquire(job.chat_id)
+        await self._pace(job.chat_id)
         try:
             result = await self.sender.send(job.chat_id, job.thread_id, content.answer, silent=content.silent,
                                             lang=content.lang)
@@ -350,8 +320,12 @@ class DeliveryWorker:
             log.exception("sending alert %s failed", job.id)
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
         if result.kind == RETRY and result.retry_after:
-            await self.budget.pause(result.retry_after)
+            self.budget.pause(result.retry_after)
         return result
+
+    async def _pace(self, chat_id: int) -> None:
+        if not self.paced_by_sender:
+            await self.budget.acquire(ALERT, group=chat_id if chat_id < 0 else None)  # < 0: a group or channel
 
     async def _send_batch(self, role: SenderRole) -> int:
         """Claim a few chunks ahead, send one at a time at the budget's pace, record each chunk as it completes:
@@ -395,7 +369,7 @@ class DeliveryWorker:
                 select(Chat.id, Chat.language).where(Chat.id.in_(self.admins)))).all())
         receipt = receipt_answer(number, counts, migrated or 0)
         for admin in sorted(self.admins):
-            await self.budget.acquire(admin)
+            await self._pace(admin)
             await self.sender.send(admin, 0, receipt, silent=True, lang=languages.get(admin, VI))
 
     async def run_once(self, max_seconds: float = 30.0, stop: asyncio.Event | None = None) -> int:
