@@ -222,10 +222,9 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
         return bytes(await (await application.bot.get_file(file_id)).download_as_bytearray())
 
     conversation = Conversation(db, catalog, ButtonSeal.for_token(token), admins=settings.admin_ids, links=links,
-                                fetch_file=fetch_file, messenger="tg")
+                                fetch_file=fetch_file, messenger="tg", cooldown=Cooldown())
     application.bot_data.update(db=db, catalog=catalog, links=links, settings=settings, alert_bot=alert_bot,
-                                conversation=conversation, budget=budget, cooldown=Cooldown(),
-                                flood=flood)
+                                conversation=conversation, budget=budget, flood=flood)
 
     application.add_handler(TypeHandler(Update, gate), group=-1)
     fresh, edited = filters.UpdateType.MESSAGE, filters.UpdateType.EDITED_MESSAGE

@@ -271,3 +271,20 @@ async def test_a_new_decision_is_answered_at_once_despite_the_answer_cache(core:
         await store_decision(session, parse_bytes(later_decision(seed_text), "qd-2001.txt").decision, actor="test")
     core.catalog.invalidate()
     assert "5/20" in (await _ask(core, PRIVATE, PRIVATE, "so y te hang may")).render_plain()
+
+
+async def test_one_chart_and_one_export_per_chat_within_the_cooldown(db: Database) -> None:
+    from dxcore.conversation.limits import Cooldown
+
+    await load_shipped_if_empty(db)
+    now = [0.0]
+    core = Conversation(db, Catalog(check_every=0), SEAL, cooldown=Cooldown(10, clock=lambda: now[0]))
+    assert (await _ask(core, PRIVATE, 1, "/bieudo cấp huyện")).attachments
+    again = await _ask(core, PRIVATE, 1, "/bieudo cấp sở")
+    assert not again.attachments and "đợi 10 giây" in again.render_plain()
+    assert (await _ask(core, PRIVATE, 1, "/xuat")).attachments  # an export is counted apart from charts
+    assert (await _ask(core, OTHER_PRIVATE, 2, "/bieudo cấp huyện")).attachments  # other chats are not held
+    now[0] = 10.5
+    assert (await _ask(core, PRIVATE, 1, "/bieudo cấp huyện")).attachments
+    local = Conversation(db, Catalog(check_every=0), SEAL)  # the CLI's core: never held
+    assert all([(await _ask(local, PRIVATE, 1, "/bieudo cấp huyện")).attachments for _ in range(3)])

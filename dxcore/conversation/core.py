@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import math
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,7 @@ from dxcore.conversation.events import (
     Toast,
     Uploaded,
 )
+from dxcore.conversation.limits import CHART, EXPORT, Cooldown
 from dxcore.parsing import ParsedDecision
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.parsing.sandbox import DocumentReader, ReadFailed
@@ -88,15 +90,18 @@ class Conversation:
     """One per process. ``fetch_file`` downloads an uploaded document by its reference (the adapter's); ``links``
     remembers which messages answered which question (None: edits are answered anew, no repeat pointers);
     ``messenger`` prefixes user ids in the audit trail ("tg:42"); ``reader`` reads uploaded documents, each in a
-    child process killed at its time limit."""
+    child process killed at its time limit; ``cooldown`` spaces charts and exports per chat (None: never, as for
+    the CLI)."""
 
     def __init__(self, db: Database, catalog: Catalog, seal: B.ButtonSeal, *, admins: frozenset[int] = frozenset(),
                  links: LinkRecorder | None = None, fetch_file: FileFetcher | None = None,
-                 messenger: str = "local", reader: DocumentReader | None = None) -> None:
+                 messenger: str = "local", reader: DocumentReader | None = None,
+                 cooldown: Cooldown | None = None) -> None:
         self.db, self.catalog, self.seal, self.admins = db, catalog, seal, admins
         self.links, self.fetch_file, self.messenger = links, fetch_file, messenger
         self.reader = reader or DocumentReader()
         self.answers = AnswerCache()
+        self.cooldown = cooldown
 
     def interrupt_reads(self) -> None:
         """The process is stopping: documents being read are dropped (their admins are told), none are started."""
@@ -137,6 +142,8 @@ class Conversation:
             if not place.is_group or "@" in event.question.split()[0]:
                 return Outcome(brief=place.is_group).send(notice(msg("bot.unknown_command")), quote=place.is_group)
             return Outcome()
+        if too_soon := self._too_soon(place, answer):
+            return outcome.send(too_soon, quote=place.is_group)
         answer = self._sealed(answer, place, view, I.split_command(event.question)[1] if teach else None)
         quote = place.is_group or _offers_picks(answer)
         if event.edited:
@@ -167,6 +174,15 @@ class Conversation:
                 return outcome.send(self._sealed(answer, place, view, None))
         welcome = A.Answer("help", msg("bot.welcome"), choices=A.help_answer().choices)
         return outcome.send(self._sealed(welcome, place, view, None))
+
+    def _too_soon(self, place: Place, answer: A.Answer) -> A.Answer | None:
+        """A chart or an export asked for again within the chat's cooldown: the notice to send instead (drawing
+        and sending files is what a chat's repeated taps would make expensive)."""
+        if self.cooldown is None or not answer.attachments:
+            return None
+        what = EXPORT if any(a.kind == "document" for a in answer.attachments) else CHART
+        wait = self.cooldown.claim(place.chat_id, what)
+        return notice(msg(f"limits.{what}", seconds=math.ceil(wait))) if wait else None
 
     def _sealed(self, answer: A.Answer, place: Place, view: CatalogView, question: str | None) -> A.Answer:
         """The answer's buttons, each payload sealed for this chat; picks bound to this catalog and to the question
@@ -212,7 +228,8 @@ class Conversation:
             if action.unit_id not in view.snapshot.units:
                 return await self._refuse(event, B.OUTDATED)
             make = unit_history_answer if isinstance(action, B.ShowHistory) else unit_chart_answer
-            return Outcome(brief=place.is_group).send(make(view, action.unit_id))
+            answer = make(view, action.unit_id)
+            return Outcome(brief=place.is_group).send(self._too_soon(place, answer) or answer)
         if isinstance(action, B.Follow | B.Unfollow):
             return await self._subscription_button(event, action)
         if isinstance(action, B.Publish | B.CancelPublish):
