@@ -7,7 +7,7 @@ loop shows as late answers; a 5 ms ticker's worst lateness is the longest stall.
   publish (another process)  a subprocess stores a second 10,000-unit decision; this process's catalog notices it
               at its next check (every 3 s) and rebuilds
   publish (this process)     a third one as an admin publishes it: the upload read in a child process
-              (DocumentReader), the held preview turned back into a decision (a thread), stored and published on
+              (DocumentReader), the held preview turned back into a decision (in steps), stored and published on
               this loop, then the catalog update the core makes after publishing
   100 picks   a pick every 30 ms (record_pick in its own transaction, then the catalog update the core makes)
 
@@ -39,6 +39,7 @@ from dxcore.conversation.events import Person, Place, Said  # noqa: E402
 from dxcore.parsing import ParsedDecision, parse_bytes  # noqa: E402
 from dxcore.parsing.sandbox import DocumentReader  # noqa: E402
 from dxcore.publishing.publish import store_and_publish  # noqa: E402
+from dxcore.steps import paced  # noqa: E402
 from dxcore.store.db import Database  # noqa: E402
 from dxcore.store.decisions import load_shipped_if_empty, store_decision  # noqa: E402
 from dxcore.understanding.catalog import Catalog, record_pick  # noqa: E402
@@ -160,7 +161,7 @@ async def _run(units: int, rate: float) -> list[tuple[str, dict]]:
 
         async def here() -> None:
             read = await DocumentReader().read(third, "third.txt")
-            decision = await asyncio.to_thread(ParsedDecision.from_json, read.decision_json)
+            decision = await paced(ParsedDecision.from_json_in_steps(read.decision_json))
             async with db.session() as session, session.begin():
                 await store_and_publish(session, decision, actor="bench")
             await _changed(catalog, db)

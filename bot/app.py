@@ -168,6 +168,7 @@ async def _post_shutdown(application: Application) -> None:
 async def close_state(application: Application) -> None:
     """Write what is still pending and close the database (run_* calls this at shutdown; tests call it)."""
     try:
+        await application.bot_data["catalog"].close()
         await application.bot_data["links"].close()
     finally:
         await application.bot_data["db"].close()

@@ -142,11 +142,14 @@ async def _ask_lines(args: argparse.Namespace, settings: Settings) -> int:
         lines.pop()  # the newline that ends the last line
     catalog = Catalog()
     async with _store(settings, seed=True) as db:
-        for question in lines:
-            answer = await ask(db, catalog, question.rstrip("\r"))
-            line = {"question": question, "lang": args.lang, "kind": answer.kind,
-                    "text": answer.render_plain(args.lang), "units": answer.units}
-            print(json.dumps(line, ensure_ascii=True), flush=True)
+        try:
+            for question in lines:
+                answer = await ask(db, catalog, question.rstrip("\r"))
+                line = {"question": question, "lang": args.lang, "kind": answer.kind,
+                        "text": answer.render_plain(args.lang), "units": answer.units}
+                print(json.dumps(line, ensure_ascii=True), flush=True)
+        finally:
+            await catalog.close()  # a refresh begun in the background must not outlive the store
     return EXIT_OK
 
 

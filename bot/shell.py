@@ -80,10 +80,13 @@ class LocalChat:
 async def run_shell(db: Database, lang: str = VI) -> None:
     chat = LocalChat(db, lambda text: print(text, end="\n\n"), lang)
     print(f"dxbot shell ({getpass.getuser()}): gõ câu hỏi, Enter để trả lời; gõ số để chọn; Ctrl-D để thoát.")
-    while True:
-        try:
-            line = await asyncio.to_thread(input, PROMPT)
-        except EOFError:
-            print()
-            return
-        await chat.type(line)
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, PROMPT)
+            except EOFError:
+                print()
+                return
+            await chat.type(line)
+    finally:
+        await chat.conversation.catalog.close()

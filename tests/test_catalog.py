@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from dxcore.answering.queries import load_snapshot
 from dxcore.parsing import parse_bytes
+from dxcore.steps import run_all
 from dxcore.store.db import Database
 from dxcore.store.decisions import load_shipped_if_empty, store_decision
 from dxcore.store.models import Alias
@@ -79,7 +80,7 @@ async def test_the_index_built_in_steps_is_the_constructors(seeded: Database) ->
     units += [UnitRef(10_000 + i, f"UBND xã Tân Phú {i} (huyện Cờ Đỏ)", "xa", "UBND thành phố Cần Thơ")
               for i in range(300)]
     steps = Resolver.in_steps(units)
-    assert _index(C._run_all(steps)) == _index(Resolver(units))
+    assert _index(run_all(steps)) == _index(Resolver(units))
 
 
 async def test_picks_applied_in_place_equal_a_full_read(seeded: Database) -> None:
@@ -159,3 +160,13 @@ async def test_a_pick_learned_while_a_new_view_is_built_is_kept(seeded: Database
     assert during
     assert catalog._view.resolver is not resolver
     assert _aliases(catalog) == await _full(seeded) and _aliases(catalog)[1][(7, key)] == unit
+
+
+async def test_close_stops_a_refresh_in_the_background(seeded: Database) -> None:
+    catalog = Catalog(check_every=FOREVER)
+    old = await catalog.current(seeded)
+    catalog._checked = -FOREVER
+    assert await catalog.current(seeded) is old and catalog._task is not None  # a check has begun
+    task = catalog._task
+    await catalog.close()
+    assert task.done()

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.answering.queries import Snapshot, load_snapshot
 from dxcore.paths import data_dir
+from dxcore.steps import paced, run_all
 from dxcore.store.db import Database
 from dxcore.store.models import Alias, Decision, Unit
 from dxcore.understanding.resolver import Resolver, UnitRef
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 LEARNED_QUORUM = 3  # different users who must pick the same unit before a learned alias serves everyone
 LEARNED_CHATS = 2  # … in at least this many different chats
-_SLICE = 0.004  # seconds of building between two turns of the event loop
 _PARTITION = 500  # rows read per step
 
 
@@ -213,33 +213,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run_all(steps: Generator[None, None, Any]) -> Any:
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
-async def _paced(steps: Generator[None, None, Any]) -> Any:
-    """Run a stepwise build, giving the event loop a turn whenever _SLICE has passed since the last one."""
-    since = time.perf_counter()
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-        if time.perf_counter() - since >= _SLICE:
-            await asyncio.sleep(0)
-            since = time.perf_counter()
-
-
 async def load_resolver(session: AsyncSession, vocabulary: Vocabulary | None = None) -> Resolver:
     """The resolver with every alias, read and built at once (the catalog builds the same in steps)."""
     units = await _units(session)
     resolver = Resolver([UnitRef(u.id, u.name, u.level, u.issuer) for u in units], vocabulary)
     book = _AliasBook(_curated(units, resolver))
-    _run_all(book.fill(await _alias_rows(session)))
+    run_all(book.fill(await _alias_rows(session)))
     book.attach(resolver)
     return resolver
 
@@ -359,6 +338,12 @@ class Catalog:
             self._book.derive(row.text_key)
             self.generation += 1
 
+    async def close(self) -> None:
+        """At shutdown: a refresh in the background is stopped (the store it reads is about to close)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
     # --- refreshing ---------------------------------------------------------------------------------------------
 
     def _start(self, session: Opener) -> asyncio.Task:
@@ -413,10 +398,10 @@ class Catalog:
             self._learned.clear()
 
     async def _rebuild(self, snapshot: Snapshot, units: list[_StoredUnit], rows: list[AliasRow]) -> None:
-        resolver = await _paced(Resolver.in_steps([UnitRef(u.id, u.name, u.level, u.issuer) for u in units],
+        resolver = await paced(Resolver.in_steps([UnitRef(u.id, u.name, u.level, u.issuer) for u in units],
                                                   self.vocabulary))
         book = _AliasBook(_curated(units, resolver))
-        await _paced(book.fill(rows))
+        await paced(book.fill(rows))
         self._take_learned(book)
         book.attach(resolver)
         self._view, self._book = CatalogView(snapshot, resolver), book
@@ -424,7 +409,7 @@ class Catalog:
 
     async def _reread_aliases(self, rows: list[AliasRow]) -> None:
         book = _AliasBook(self._book.curated)
-        await _paced(book.fill(rows))
+        await paced(book.fill(rows))
         self._take_learned(book)
         book.attach(self._view.resolver)
         self._book = book
