@@ -19,7 +19,8 @@ import signal
 import sys
 from dataclasses import dataclass
 
-from dxcore.parsing import ParseOutcome, parse_bytes
+from dxcore.parsing import ParsedDecision, ParseOutcome, parse_bytes
+from dxcore.steps import paced
 
 log = logging.getLogger("dxbot.parsing")
 
@@ -37,11 +38,10 @@ class ReadFailed(Exception):
 
 @dataclass(frozen=True)
 class DocumentRead:
-    """What the child made of a document: the outcome, and for a valid decision its JSON for the held preview
-    (made in the child: converting 10,000 rows takes tens of milliseconds the event loop need not spend)."""
+    """What the child made of a document: the outcome, and the decision's JSON, kept for the held preview."""
 
     outcome: ParseOutcome
-    decision_json: str | None
+    decision_json: str
 
 
 class DocumentReader:
@@ -78,7 +78,9 @@ class DocumentReader:
             log.warning("document reader for %r exited with %s: %s", name, child.returncode,
                         err.decode(errors="replace").strip().splitlines()[-1:] or "no message")
             raise ReadFailed("too_slow" if -child.returncode in (signal.SIGXCPU, signal.SIGKILL) else "crashed")
-        return pickle.loads(out)
+        errors, warnings, decision_json = pickle.loads(out)
+        decision = await paced(ParsedDecision.from_json_in_steps(decision_json))
+        return DocumentRead(ParseOutcome(decision, errors, warnings), decision_json)
 
     def interrupt(self) -> None:
         self._interrupted = True
@@ -94,8 +96,8 @@ def _child(seconds: int) -> None:
     stdin = sys.stdin.buffer
     name = stdin.read(int(stdin.readline())).decode()
     outcome = parse_bytes(stdin.read(), name)
-    read = DocumentRead(outcome, outcome.decision.to_json() if outcome.ok else None)
-    sys.stdout.buffer.write(pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
+    found = (outcome.errors, outcome.warnings, outcome.decision.to_json())
+    sys.stdout.buffer.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":
