@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,9 @@ def cli_actor() -> str:
         return "cli:unknown"
 
 
+BATCH_ROWS = 500  # rows per bulk statement: preparing 10,000 at once held the event loop for about 60 ms
+
+
 async def _unit_ids(session: AsyncSession, decision: ParsedDecision, newest: bool) -> dict[tuple[str, str], int]:
     """Find or create the unit of every row (in bulk: levels may have thousands of rows); a newer decision's
     printing becomes the unit's display name."""
@@ -50,7 +54,9 @@ async def _unit_ids(session: AsyncSession, decision: ParsedDecision, newest: boo
         names[unit_id] = name
     new_units, renamed = {}, []
     for level in decision.levels:
-        for row in level.rows:
+        for i, row in enumerate(level.rows):
+            if i % BATCH_ROWS == BATCH_ROWS - 1:
+                await asyncio.sleep(0)  # a turn for the event loop: 10,000 names take tens of milliseconds
             key = (level.code, name_key(row.name))
             printed = clean(row.name)
             if key not in ids:
@@ -63,9 +69,6 @@ async def _unit_ids(session: AsyncSession, decision: ParsedDecision, newest: boo
     for batch in _batches(renamed):
         await session.execute(update(Unit), batch)
     return ids
-
-
-BATCH_ROWS = 500  # rows per bulk statement: preparing 10,000 at once held the event loop for about 60 ms
 
 
 def _batches(rows: list[dict]) -> list[list[dict]]:
@@ -93,20 +96,19 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
         )
         session.add(ranking)
         await session.flush()
-        results = [
-            {
-                "ranking_id": ranking.id,
-                "unit_id": unit_ids[(level.code, name_key(row.name))],
-                "position": i,
-                "rank": row.rank,
-                "percentage": row.percentage,
-                "tier": row.tier,
-                "printed_name": clean(row.name),
-            }
-            for i, row in enumerate(level.rows)
-        ]
-        for batch in _batches(results):
-            await session.execute(insert(Result), batch)
+        for start in range(0, len(level.rows), BATCH_ROWS):
+            await session.execute(insert(Result), [
+                {
+                    "ranking_id": ranking.id,
+                    "unit_id": unit_ids[(level.code, name_key(row.name))],
+                    "position": i,
+                    "rank": row.rank,
+                    "percentage": row.percentage,
+                    "tier": row.tier,
+                    "printed_name": clean(row.name),
+                }
+                for i, row in enumerate(level.rows[start : start + BATCH_ROWS], start=start)
+            ])
 
 
 async def store_decision(
