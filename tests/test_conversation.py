@@ -280,11 +280,21 @@ async def test_one_chart_and_one_export_per_chat_within_the_cooldown(db: Databas
     now = [0.0]
     core = Conversation(db, Catalog(check_every=0), SEAL, cooldown=Cooldown(10, clock=lambda: now[0]))
     assert (await _ask(core, PRIVATE, 1, "/bieudo cấp huyện")).attachments
-    again = await _ask(core, PRIVATE, 1, "/bieudo cấp sở")
-    assert not again.attachments and "đợi 10 giây" in again.render_plain()
+    held = await core.said(Said(Place(PRIVATE, "private"), _person(1), "/bieudo cấp sở", message_id=1))
+    (again,) = held.replies
+    assert not again.answer.attachments and "đợi 10 giây" in again.answer.render_plain()
+    assert held.remember is None  # not the answer to "/bieudo cấp sở": asked again later, it must draw the chart
     assert (await _ask(core, PRIVATE, 1, "/xuat")).attachments  # an export is counted apart from charts
     assert (await _ask(core, OTHER_PRIVATE, 2, "/bieudo cấp huyện")).attachments  # other chats are not held
     now[0] = 10.5
     assert (await _ask(core, PRIVATE, 1, "/bieudo cấp huyện")).attachments
     local = Conversation(db, Catalog(check_every=0), SEAL)  # the CLI's core: never held
     assert all([(await _ask(local, PRIVATE, 1, "/bieudo cấp huyện")).attachments for _ in range(3)])
+
+
+async def test_the_answer_cache_keeps_line_breaks_which_split_a_long_message(core: Conversation) -> None:
+    preamble = "Hôm qua lãnh đạo Sở Văn hóa, Thể thao và Du lịch có hỏi mình về kết quả năm nay"
+    one_line = await _ask(core, PRIVATE, PRIVATE, f"{preamble} top 3 cấp huyện")
+    two_sentences = await _ask(core, OTHER_PRIVATE, OTHER_PRIVATE, f"{preamble}\n\ntop 3 cấp huyện")
+    assert two_sentences.kind == "top"
+    assert two_sentences.kind != one_line.kind  # the same words, read differently: never one cached answer

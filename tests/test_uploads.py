@@ -145,3 +145,20 @@ def test_sigterm_while_a_document_is_read_ends_the_process(tmp_path: Path) -> No
     err = (tmp_path / "bot-0.err").read_text()
     assert process.returncode == 0, err
     assert [_text(c) for c in told] and "khởi động lại" in _text(told[-1]), err
+
+
+async def test_the_child_gets_no_secrets_and_may_only_answer_with_the_parse_model(monkeypatch) -> None:
+    """A reader library exploited by a crafted file runs in the child: it must find no token there, and what it
+    writes back must not be able to run code in the bot."""
+    import pickle
+
+    from dxcore.parsing import sandbox
+
+    monkeypatch.setenv("DXBOT_TOKEN", "123:secret")
+    monkeypatch.setenv("DXBOT_DATABASE_URL", "postgresql+asyncpg://u:password@db/dxbot")
+    assert {"DXBOT_TOKEN", "DXBOT_DATABASE_URL"}.isdisjoint(sandbox.child_environment())
+    assert "PATH" in sandbox.child_environment()
+
+    evil = pickle.dumps(([], [], __import__("os").system))  # a callable smuggled in the answer
+    with pytest.raises(pickle.UnpicklingError):
+        sandbox._ModelUnpickler(io.BytesIO(evil)).load()

@@ -142,8 +142,8 @@ class Conversation:
             if not place.is_group or "@" in event.question.split()[0]:
                 return Outcome(brief=place.is_group).send(notice(msg("bot.unknown_command")), quote=place.is_group)
             return Outcome()
-        if too_soon := self._too_soon(place, answer):
-            return outcome.send(too_soon, quote=place.is_group)
+        if too_soon := self._too_soon(place, answer):  # not remembered: asking again later must get the file
+            return Outcome(brief=place.is_group).send(too_soon, quote=place.is_group)
         answer = self._sealed(answer, place, view, I.split_command(event.question)[1] if teach else None)
         quote = place.is_group or _offers_picks(answer)
         if event.edited:
@@ -404,9 +404,18 @@ class Conversation:
                                                   file_hash=pending.file_hash)
         if published is None:
             return say(msg("publish.conflict"))
-        await self.catalog.changed(self.db)  # built in steps; other chats keep the old view until it is ready
+        await self._catalog_changed()
         outcome.changes.append(f"published:{published.decision_id}")
         return say(msg("publish.done", alerts=published.alerts) if published.published else msg("publish.already"))
+
+    async def _catalog_changed(self) -> None:
+        """After a change already committed: the catalog rebuilt in steps (other chats keep the old view until it is
+        ready). A failed rebuild must not turn the committed change into an error: the next question rebuilds."""
+        try:
+            await self.catalog.changed(self.db)
+        except Exception:  # noqa: BLE001 - logged; the store is right, only this process's view is behind
+            log.exception("the catalog could not be rebuilt after a change; the next question will rebuild it")
+            self.catalog.invalidate()
 
     # --- chat life ----------------------------------------------------------------------------------------------
 
@@ -423,7 +432,7 @@ class Conversation:
         """A group upgraded to a supergroup gets a new id: what the bot keeps per chat moves with it."""
         async with self.db.session() as session, session.begin():
             await S.migrate_chat(session, event.place.chat_id, event.new_chat_id)
-        await self.catalog.changed(self.db)  # the chat's learned names moved to its new id: the signature cannot tell
+        await self._catalog_changed()  # the chat's learned names moved to its new id: the signature cannot tell
         return Outcome(changes=[f"migrated:{event.new_chat_id}"])
 
     # --- inline mode --------------------------------------------------------------------------------------------
@@ -468,7 +477,8 @@ class AnswerCache:
             self._view, self._generation = view, generation
             self._taught_chats = frozenset(chat for chat, _ in view.resolver.chat_aliases)
             self._answers.clear()
-        key = (" ".join(question.split()), chat_id if chat_id in self._taught_chats else None, date.today())
+        # The text as sent (only its ends trimmed): line breaks split a long message into sentences.
+        key = (question.strip(), chat_id if chat_id in self._taught_chats else None, date.today())
         if key in self._answers:
             self._answers.move_to_end(key)
             return self._answers[key]

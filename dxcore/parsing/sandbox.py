@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
+import os
 import pickle
 import resource
 import signal
@@ -26,6 +28,25 @@ log = logging.getLogger("dxbot.parsing")
 
 PARSE_SECONDS = 30.0  # a document with a text layer gets this long, start-up of the child included
 MEMORY_BYTES = 2 * 1024**3  # address space of the child: far above any real decision, far below this machine
+
+
+# What the child inherits of the environment: enough to import this package and its data, none of the bot's secrets.
+CHILD_ENVIRONMENT = ("PATH", "PYTHONPATH", "DXBOT_DATA_DIR", "LANG", "LC_ALL", "TMPDIR", "HOME")
+# Classes a child's answer may hold (its problems); anything else in the pickle is refused.
+_ALLOWED = {("dxcore.parsing.model", "Problem"), ("dxcore.parsing.model", "Location"),
+            ("dxcore.answering.i18n", "Msg"), ("dxcore.answering.i18n", "Joined"),
+            ("decimal", "Decimal"), ("datetime", "date")}
+
+
+def child_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name in CHILD_ENVIRONMENT}
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a document's problems")
+        return super().find_class(module, name)
 
 
 class ReadFailed(Exception):
@@ -58,9 +79,12 @@ class DocumentReader:
             raise ReadFailed("interrupted")
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", __name__, str(int(self.seconds) + 1),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=child_environment())
         self._children.add(child)
         try:
+            if self._interrupted:  # interrupt() ran while the child was being started
+                raise ReadFailed("interrupted")
             encoded = name.encode()
             out, err = await asyncio.wait_for(child.communicate(b"%d\n" % len(encoded) + encoded + data),
                                               timeout=self.seconds)
@@ -78,7 +102,11 @@ class DocumentReader:
             log.warning("document reader for %r exited with %s: %s", name, child.returncode,
                         err.decode(errors="replace").strip().splitlines()[-1:] or "no message")
             raise ReadFailed("too_slow" if -child.returncode in (signal.SIGXCPU, signal.SIGKILL) else "crashed")
-        errors, warnings, decision_json = pickle.loads(out)
+        try:
+            errors, warnings, decision_json = _ModelUnpickler(io.BytesIO(out)).load()
+        except (pickle.UnpicklingError, ValueError, TypeError, EOFError) as exc:
+            log.warning("document reader for %r answered something else than a parse: %s", name, exc)
+            raise ReadFailed("crashed") from None
         decision = await paced(ParsedDecision.from_json_in_steps(decision_json))
         return DocumentRead(ParseOutcome(decision, errors, warnings), decision_json)
 

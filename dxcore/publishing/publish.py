@@ -4,9 +4,9 @@ enqueued in the same transaction (the outbox; dxcore.alerts.delivery sends them)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.alerts.subscriptions import ALL, LEVEL, LOCAL, UNIT
@@ -24,6 +24,8 @@ from dxcore.store.models import (
     Unit,
 )
 from dxcore.understanding.text import name_key
+
+HELD_FOR = timedelta(days=7)  # how long an admin's preview can still be published
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,12 @@ async def hold_for_publish(session: AsyncSession, decision: ParsedDecision, *, u
                            file_name: str, file_hash: str, decision_json: str | None = None) -> int:
     """Keep what an admin previewed, as parsed (``decision_json``: its ``to_json()`` when already made), for the
     Publish button (any replica, after a restart too)."""
+    now = datetime.now(UTC)
+    # Previews nobody acted on are dropped after a while: each holds its whole decision.
+    await session.execute(delete(PendingPublish).where(PendingPublish.created_at < now - HELD_FOR))
     pending = PendingPublish(user_id=user_id, chat_id=chat_id, file_name=file_name, file_hash=file_hash,
                              content_hash=decision.content_hash(), parsed=decision_json or decision.to_json(),
-                             created_at=datetime.now(UTC))
+                             created_at=now)
     session.add(pending)
     await session.flush()
     return pending.id
