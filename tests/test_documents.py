@@ -58,7 +58,7 @@ def test_docx_header_table_stt_column_and_merged_title(docs: dict[str, Path]) ->
         "UBND thành phố Cần Thơ", "1568/QĐ-UBND", "2024-07-12", 2023,
     )
     first = d.levels[0].rows[0]
-    assert (first.rank, first.name, first.percentage) == (1, "Sở Lao động - Thương binh và Xã hội", Decimal("99.73"))
+    assert (first.rank, first.name, first.score) == (1, "Sở Lao động - Thương binh và Xã hội", Decimal("99.73"))
     assert str(first.loc).startswith("seed.docx:table ") and ", row " in str(first.loc)
 
 
@@ -66,7 +66,7 @@ def test_docx_tie_shares_the_rank(docs: dict[str, Path]) -> None:
     outcome = parse_file(docs["tie.docx"])
     assert outcome.ok, [str(e) for e in outcome.errors]
     rows = outcome.decision.levels[0].rows
-    assert [(r.rank, r.percentage) for r in rows[6:9]] == [(7, Decimal("87.46")), (7, Decimal("87.46")), (9, Decimal("83.76"))]
+    assert [(r.rank, r.score) for r in rows[6:9]] == [(7, Decimal("87.46")), (7, Decimal("87.46")), (9, Decimal("83.76"))]
 
 
 def test_pdf_wrapped_names_are_whole(docs: dict[str, Path]) -> None:

@@ -25,9 +25,9 @@ def test_seed_parses_exactly() -> None:
         "Xếp loại Tốt", "Xếp loại Khá", "Xếp loại Trung bình", "Xếp loại Yếu",
     ]
     y_te = d.levels[0].rows[16]
-    assert (y_te.rank, y_te.name, y_te.percentage, y_te.tier) == (17, "Sở Y tế", Decimal("70.74"), "kha")
+    assert (y_te.rank, y_te.name, y_te.score, y_te.tier) == (17, "Sở Y tế", Decimal("70.74"), "kha")
     last = d.levels[1].rows[-1]
-    assert (last.rank, last.name, last.percentage, last.tier) == (9, "UBND huyện Thới Lai", Decimal("60.18"), "trung_binh")
+    assert (last.rank, last.name, last.score, last.tier) == (9, "UBND huyện Thới Lai", Decimal("60.18"), "trung_binh")
     assert str(y_te.loc) == f"{SEED.name}:92"
 
 
@@ -94,7 +94,7 @@ def test_headed_pipe_table_document() -> None:
     assert d.title == "Về việc công bố kết quả xếp hạng mức độ chuyển đổi số năm 2024 của các cơ quan, địa phương"
     (xa,) = d.levels
     assert xa.code == "xa"
-    assert [(r.rank, r.percentage, r.tier) for r in xa.rows] == [
+    assert [(r.rank, r.score, r.tier) for r in xa.rows] == [
         (1, Decimal("95.5"), "xuat_sac"), (2, Decimal("88.25"), "tot"), (2, Decimal("88.25"), "tot"), (4, Decimal("71"), "kha"),
     ]
     assert [(c.tier, c.count) for c in xa.stated_counts] == [("xuat_sac", 1), ("tot", 2), ("kha", 1)]

@@ -75,7 +75,7 @@ async def test_different_content_is_refused_unless_replace(db: Database) -> None
 
     changed = parse_file(SEED).decision
     changed.levels[0].rows[16].name = "Sở Y Tế"  # same unit (case), printed differently
-    changed.levels[0].rows[0].percentage = Decimal("99.740")
+    changed.levels[0].rows[0].score = Decimal("99.740")
     async with db.session() as session, session.begin():
         refused = await store_decision(session, changed, actor="test")
     assert refused.status is IngestStatus.CONFLICT

@@ -74,14 +74,26 @@ class Problem:
         return self.render(EN)
 
 
+SCORE_KINDS = ("percent", "points", "index")  # 0–100 %; points out of the ranking's maximum; an index 0–1
+
+
+@dataclass
+class SubScore:
+    """One sub-index (pillar, criterion) of a row, under the ranking's ``subscore_names`` at the same position."""
+
+    value: Decimal | None
+    printed: str
+
+
 @dataclass
 class ParsedRow:
     rank: int | None
     name: str
-    percentage: Decimal | None
-    tier: str | None  # tier code; None when the printed word is not a tier
+    score: Decimal | None  # exactly as printed (its digits kept), in the ranking's score kind; None: rank only
+    tier: str | None  # tier code; None when the printed word is not a tier (or the ranking prints none)
     tier_printed: str
     loc: Location
+    subscores: list[SubScore] = field(default_factory=list)
 
 
 @dataclass
@@ -94,12 +106,18 @@ class StatedCount:
 
 @dataclass
 class ParsedLevel:
+    """One ranking: a level's table, or one group of it (a block, "Nhóm …", the communes of one district)."""
+
     code: str
     appendix: str  # "Phụ lục I", or the heading that introduced the table
     loc: Location
     rows: list[ParsedRow] = field(default_factory=list)
     stated_counts: list[StatedCount] = field(default_factory=list)
     counts_loc: Location | None = None
+    group: str | None = None  # as printed ("Khối cơ quan Trung ương", "Nhóm sở có TTHC"); None: the whole level
+    score_kind: str | None = "percent"  # one of SCORE_KINDS; None: the table prints ranks only
+    score_max: Decimal | None = None  # points: the maximum printed for this ranking (100, 800, 1000)
+    subscore_names: list[str] = field(default_factory=list)  # sub-index columns, as printed
 
 
 @dataclass
@@ -128,8 +146,14 @@ class ParsedDecision:
             "levels": [
                 {
                     "level": lv.code,
-                    "rows": [[r.rank, r.name, str(r.percentage), r.tier] for r in lv.rows],
+                    "rows": [[r.rank, r.name, str(r.score), r.tier] + ([[str(x.value) for x in r.subscores]]
+                                                                       if r.subscores else []) for r in lv.rows],
                     "counts": [[c.tier, c.count] for c in lv.stated_counts],
+                    # Only what differs from a percentage table of a whole level: stored hashes stay valid.
+                    **({"group": lv.group} if lv.group else {}),
+                    **({"score": [lv.score_kind, str(lv.score_max)]} if lv.score_kind != "percent" or lv.score_max
+                       else {}),
+                    **({"subscores": lv.subscore_names} if lv.subscore_names else {}),
                 }
                 for lv in self.levels
             ],

@@ -31,19 +31,19 @@ def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
     if not rows:
         problems.append(Problem(level.loc, msg("problem.table_empty", level=title)))
         return
-    complete = all(r.percentage is not None for r in rows)
-    ascending = sorted(r.percentage for r in rows if r.percentage is not None)
+    complete = all(r.score is not None for r in rows)
+    ascending = sorted(r.score for r in rows if r.score is not None)
     for position, row in enumerate(rows):
-        if row.percentage is None:
+        if row.score is None:
             continue
-        if not 0 <= row.percentage <= 100:
-            problems.append(Problem(row.loc, msg("problem.percentage_range", percentage=_pct(row.percentage))))
-        above = rows[position - 1].percentage if position else None
-        if above is not None and row.percentage > above:
-            problems.append(Problem(row.loc, msg("problem.percentage_increases", percentage=_pct(row.percentage),
+        if not 0 <= row.score <= 100:
+            problems.append(Problem(row.loc, msg("problem.percentage_range", percentage=_pct(row.score))))
+        above = rows[position - 1].score if position else None
+        if above is not None and row.score > above:
+            problems.append(Problem(row.loc, msg("problem.percentage_increases", percentage=_pct(row.score),
                                                  above=_pct(above))))
         if row.rank is not None and complete:
-            expected = 1 + len(ascending) - bisect_right(ascending, row.percentage)
+            expected = 1 + len(ascending) - bisect_right(ascending, row.score)
             if row.rank != expected:
                 problems.append(Problem(row.loc, msg("problem.rank_wrong", rank=row.rank, expected=expected,
                                                      higher=expected - 1)))
@@ -60,14 +60,14 @@ def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
 
 def _check_tier_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
     """A lower percentage never has a better tier than any higher percentage in the same ranking."""
-    graded = sorted((r for r in rows if r.tier and r.percentage is not None), key=lambda r: -r.percentage)
+    graded = sorted((r for r in rows if r.tier and r.score is not None), key=lambda r: -r.score)
     worst_higher: str | None = None  # the worst tier among strictly higher percentages
-    for _, group in groupby(graded, key=lambda r: r.percentage):
+    for _, group in groupby(graded, key=lambda r: r.score):
         group = list(group)
         for row in group:
             if worst_higher and is_better(row.tier, worst_higher):
                 problems.append(Problem(row.loc, msg("problem.tier_order", tier=tier_word(row.tier),
-                                                     percentage=_pct(row.percentage), worse=tier_word(worst_higher))))
+                                                     percentage=_pct(row.score), worse=tier_word(worst_higher))))
         for row in group:
             if worst_higher is None or is_better(worst_higher, row.tier):
                 worst_higher = row.tier
@@ -104,10 +104,10 @@ def validate(decision: ParsedDecision) -> tuple[list[Problem], list[Problem]]:
     if thresholds:
         for level in decision.levels:
             for row in level.rows:
-                if row.tier and row.percentage is not None:
-                    expected = thresholds.expected_tier(row.percentage)
+                if row.tier and row.score is not None:
+                    expected = thresholds.expected_tier(row.score)
                     if expected and expected != row.tier:
                         warnings.append(Problem(row.loc, msg(
-                            "problem.threshold", name=row.name, percentage=_pct(row.percentage),
+                            "problem.threshold", name=row.name, percentage=_pct(row.score),
                             tier=tier_word(row.tier), issuer=thresholds.issuer, expected=tier_word(expected))))
     return errors, warnings

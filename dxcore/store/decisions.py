@@ -103,7 +103,7 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
                     "unit_id": unit_ids[(level.code, name_key(row.name))],
                     "position": i,
                     "rank": row.rank,
-                    "percentage": row.percentage,
+                    "percentage": row.score,
                     "tier": row.tier,
                     "printed_name": clean(row.name),
                 }

@@ -9,7 +9,7 @@ from dxcore.understanding.text import fold
 
 # Code → display name, in the order levels are listed when a decision has several. The names are the message
 # catalog's (data/messages/words.toml), so answers and documents' summaries say the same.
-LEVEL_NAMES: dict[str, str] = {code: catalog()[f"level.{code}"][VI] for code in ("bo", "tinh", "so", "huyen", "xa")}
+LEVEL_NAMES: dict[str, str] = {code: catalog()[f"level.{code}"][VI] for code in ("bo", "tinh", "so", "tw", "huyen", "xa")}
 LEVEL_ORDER = {code: i for i, code in enumerate(LEVEL_NAMES)}
 
 # Folded phrases → code; most specific first. Matched on word boundaries.
@@ -31,6 +31,7 @@ _PHRASES: list[tuple[str, str]] = [
     (r"(?:cac |khoi )?so,? ban,? nganh", "so"),
     (r"khoi (?:cac )?so", "so"),
     (r"co quan chuyen mon", "so"),
+    (r"(?:khoi |cac )*co quan (?:thuoc )?trung uong", "tw"),
     (r"(?:cac )?bo,? co quan ngang bo", "bo"),
     (r"(?:cac )?tinh,? thanh pho truc thuoc trung uong", "tinh"),
 ]

@@ -14,7 +14,7 @@ from dxcore.understanding.text import fold, name_key
 # Best first. The words are the message catalog's (data/messages/words.toml): as documents print them, and as
 # Vietnamese answers say them.
 TIER_WORDS: dict[str, str] = {code: catalog()[f"tier.{code}"][VI]
-                              for code in ("xuat_sac", "tot", "kha", "trung_binh", "yeu", "kem")}
+                              for code in ("xuat_sac", "tot", "kha", "trung_binh_kha", "trung_binh", "yeu", "kem")}
 TIER_RANK = {code: i for i, code in enumerate(TIER_WORDS)}
 _BY_FOLDED = {fold(word): code for code, word in TIER_WORDS.items()}
 
