@@ -155,7 +155,7 @@ async def test_alerts_are_written_in_the_subscribers_language(seeded: Database, 
     await DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, clock=lambda: NOON).run_once()
     by_chat = {chat: text for chat, _, text, _ in sender.sent}
     assert by_chat[1].startswith("Digital transformation results for 2024 are out")
-    assert "Sở Y tế: rank 5/20 (↑ 12), 95.90% (+25.16 points), Fair → Good" in by_chat[1]
+    assert "Sở Y tế: rank 5/20 (↑ 12), 95.90% (+25.16 percentage points), Fair → Good" in by_chat[1]
     assert "Sở Y tế: hạng 5/20 (↑ 12 hạng), 95,90% (+25,16 điểm %), Khá → Tốt" in by_chat[2]
 
 

@@ -44,7 +44,7 @@ async def _unit_id(db: Database, name: str) -> int:
 async def test_unit_result_with_neighbours_gap_and_citation(seeded: Database) -> None:
     snap = await _snapshot(seeded)
     result = unit_result(snap, await _unit_id(seeded, "Ban Dân tộc"))
-    assert (result.row.rank, result.total, result.row.percentage, result.row.tier) == (7, 20, Decimal("87.46"), "tot")
+    assert (result.row.rank, result.total, result.row.score, result.row.tier) == (7, 20, Decimal("87.46"), "tot")
     assert result.above.name == "Sở Tư pháp" and result.below.name == "Sở Ngoại vụ"
     assert result.next_tier is None  # already in the best tier present
     c = result.citation
@@ -53,7 +53,7 @@ async def test_unit_result_with_neighbours_gap_and_citation(seeded: Database) ->
     y_te = unit_result(snap, await _unit_id(seeded, "Sở Y tế"))
     assert (y_te.row.rank, y_te.total, y_te.tied_with) == (17, 20, 0)
     # Measured against the lowest Tốt in the same ranking (Sở Ngoại vụ, 86,91%), not a guessed threshold.
-    assert (y_te.next_tier.tier, y_te.next_tier.lowest_percentage, y_te.next_tier.points) == (
+    assert (y_te.next_tier.tier, y_te.next_tier.lowest, y_te.next_tier.points) == (
         "tot", Decimal("86.91"), Decimal("16.17"),
     )
 
@@ -99,8 +99,8 @@ async def test_latest_decision_wins_and_years_select(seeded: Database, seed_text
     missing = unit_result(snap, unit_id, year=2019)
     years = unit_years(snap, unit_id)
     decisions = list_decisions(snap)
-    assert (latest.row.percentage, latest.citation.number, latest.name) == (Decimal("71"), "2001/QĐ-UBND", "Sở Y Tế")
-    assert (old.row.percentage, old.citation.number) == (Decimal("70.74"), "1568/QĐ-UBND")
+    assert (latest.row.score, latest.citation.number, latest.name) == (Decimal("71"), "2001/QĐ-UBND", "Sở Y Tế")
+    assert (old.row.score, old.citation.number) == (Decimal("70.74"), "1568/QĐ-UBND")
     assert missing is None and years == [2024, 2023]
     assert [d.number for d in decisions] == ["2001/QĐ-UBND", "1568/QĐ-UBND"]
     assert decisions[1].levels == [("so", 20), ("huyen", 9)]

@@ -47,7 +47,7 @@ async def test_seed_is_loaded_once_with_exact_percentages(db: Database) -> None:
         assert await session.scalar(select(func.count()).select_from(Result)) == 29
         decision = await session.scalar(select(Decision))
         assert decision.published_at is None  # loaded, never published
-        percentages = set(await session.scalars(select(Result.percentage)))
+        percentages = set(await session.scalars(select(Result.score)))
         assert Decimal("70.74") in percentages and Decimal("99.73") in percentages
         audit = await session.scalar(select(Audit))
         assert audit.actor == "system:seed" and audit.decision_id == decision.id
@@ -80,7 +80,7 @@ async def test_different_content_is_refused_unless_replace(db: Database) -> None
         refused = await store_decision(session, changed, actor="test")
     assert refused.status is IngestStatus.CONFLICT
     async with db.session() as session:
-        kept = await session.scalar(select(Result.percentage).where(Result.position == 0).limit(1))
+        kept = await session.scalar(select(Result.score).where(Result.position == 0).limit(1))
         assert kept == Decimal("99.73")
 
     async with db.session() as session, session.begin():

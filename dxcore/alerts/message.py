@@ -7,11 +7,15 @@ from dxcore.alerts.subscriptions import ALL, LEVEL, UNIT
 from dxcore.answering.answers import (
     Answer,
     Section,
+    gap_of,
     level_label,
+    ranking_label,
+    score_of,
     source_line,
+    tier_of,
     tier_tally,
 )
-from dxcore.answering.i18n import Day, Level, Number, Percent, Text, Tier, join, msg
+from dxcore.answering.i18n import Day, Text, Tier, join, msg
 from dxcore.answering.queries import RankingView, Snapshot, tier_counts
 
 Follow = tuple[str, str, int]  # (scope, level, unit id), as in Subscription
@@ -30,21 +34,22 @@ def _previous(snapshot: Snapshot, ranking: RankingView, unit_id: int):
 def change_line(snapshot: Snapshot, ranking: RankingView, row_index: int) -> Text:
     row = ranking.rows[row_index]
     rank: Text = msg("alert.rank", rank=row.rank, total=len(ranking.rows))
-    percentage: Text = msg("alert.percentage", percentage=Percent(row.percentage), change="")
-    tier: Text = msg("alert.tier", tier=Tier(row.tier))
+    score = score_of(row)
+    percentage: Text | None = msg("alert.percentage", percentage=score, change="") if score else None
+    tier: Text | None = msg("alert.tier", tier=tier_of(row)) if tier_of(row) else None
     before = _previous(snapshot, ranking, row.unit_id)
     if before is None:
-        return msg("alert.first_time", name=row.name, parts=join((rank, percentage, tier)))
+        return msg("alert.first_time", name=row.name, parts=join(p for p in (rank, percentage, tier) if p))
     moved = before.rank - row.rank
     rank = rank + (msg("alert.moved_up" if moved > 0 else "alert.moved_down", places=abs(moved)) if moved
                    else msg("alert.kept_rank"))
-    delta = row.percentage - before.percentage
+    delta = row.score - before.score if score and before.score is not None and before.scale == row.scale else None
     if delta:
-        percentage = msg("alert.percentage", percentage=Percent(row.percentage),
-                         change=msg("alert.points", sign="+" if delta > 0 else "−", points=Number(abs(delta))))
-    if before.tier != row.tier:
-        tier = msg("alert.tier_change", before=Tier(before.tier), after=Tier(row.tier))
-    return msg("alert.line", name=row.name, parts=join((rank, percentage, tier)))
+        percentage = msg("alert.percentage", percentage=score,
+                         change=msg("alert.points", sign="+" if delta > 0 else "−", points=gap_of(abs(delta), row.scale)))
+    if tier is not None and before.tier is not None and before.tier != row.tier:
+        tier = msg("alert.tier_change", before=Tier(before.tier, before.tier_printed), after=tier_of(row))
+    return msg("alert.line", name=row.name, parts=join(p for p in (rank, percentage, tier) if p))
 
 
 def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) -> Answer:
@@ -53,11 +58,12 @@ def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) ->
         raise LookupError(f"decision {decision_id} is not in the snapshot")
     d = rankings[0].decision
     headline: list[Text] = [msg("alert.decision", number=d.number, date=Day(d.signed_date), issuer=d.issuer)]
-    by_level = {lc.level: lc for lc in tier_counts(snapshot, year=d.evaluated_year, issuer=d.issuer)}
+    by_ranking = {(lc.level, lc.citation.group): lc
+                  for lc in tier_counts(snapshot, year=d.evaluated_year, issuer=d.issuer)}
     for ranking in rankings:
-        counts = by_level.get(ranking.level)
+        counts = by_ranking.get((ranking.level, ranking.group))
         if counts and counts.citation.number == d.number:
-            headline.append(msg("alert.level_counts", level=Level(ranking.level), total=counts.total,
+            headline.append(msg("alert.level_counts", level=ranking_label(ranking.citation), total=counts.total,
                                 tiers=tier_tally((c.tier, c.count) for c in counts.counts)))
     sections = [Section(None, headline)]
     followed_units = {unit_id for scope, _, unit_id in follows if scope == UNIT}
@@ -68,7 +74,7 @@ def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) ->
         sections.append(Section(msg("alert.followed"), unit_lines))
     for ranking in rankings:
         if ranking.level in followed_levels:
-            sections.append(Section(Level(ranking.level),
+            sections.append(Section(ranking_label(ranking.citation),
                                     [change_line(snapshot, ranking, i) for i in range(len(ranking.rows))]))
     sections[-1].source = source_line(rankings[0].citation, with_appendix=False)
     follows_all = any(scope == ALL for scope, _, _ in follows)

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dxcore.answering.formatting import format_exact
 from dxcore.answering.i18n import (
     VI,
     Appendix,
     Day,
+    Gap,
     Level,
-    Number,
     Percent,
+    Score,
     Text,
     Tier,
     join,
@@ -31,6 +33,7 @@ from dxcore.answering.queries import (
     RankedRow,
     RankingSlice,
     RankingView,
+    Scale,
     UnitResult,
 )
 from dxcore.conversation.actions import Action, AskExample, Follow, Pick, Unfollow
@@ -106,6 +109,30 @@ def level_label(code: str) -> Level:
     return Level(code, lower=True)
 
 
+def ranking_label(c: Citation, *, lower: bool = False) -> Text:
+    """A ranking's name: its level ("Cấp sở"), with the group when the level is ranked in groups
+    ("Cấp sở – Nhóm sở có TTHC")."""
+    level = Level(c.level, lower=lower)
+    return msg("group.label", level=level, group=c.group) if c.group else level
+
+
+def score_of(row: RankedRow) -> Score | None:
+    """A row's score in its ranking's terms; None in a rank-only ranking."""
+    return None if row.score is None else Score(row.score, row.scale.kind, row.scale.max)
+
+
+def scale_score(value: Decimal, scale: Scale) -> Score:
+    return Score(value, scale.kind, scale.max)
+
+
+def gap_of(value: Decimal, scale: Scale) -> Gap:
+    return Gap(value, scale.kind)
+
+
+def tier_of(row: RankedRow) -> Tier | None:
+    return Tier(row.tier, row.tier_printed) if row.tier or row.tier_printed else None
+
+
 def source_line(c: Citation, *, with_appendix: bool = True) -> Text:
     if not with_appendix:
         return msg("source.decision", number=c.number, date=Day(c.signed_date), issuer=c.issuer, year=c.evaluated_year)
@@ -115,7 +142,8 @@ def source_line(c: Citation, *, with_appendix: bool = True) -> Text:
 
 def ranking_title(ranking: RankingView, lang: str = VI) -> str:
     """The heading of a ranking's chart or sheet."""
-    return msg("chart.title", level=Level(ranking.level), level_lower=Level(ranking.level, lower=True),
+    return msg("chart.title", level=ranking_label(ranking.citation),
+               level_lower=ranking_label(ranking.citation, lower=True),
                year=ranking.decision.evaluated_year).render(lang)
 
 
@@ -130,15 +158,39 @@ def pick_choice(unit_id: int, name: Text, year: int | None = None) -> Choice:
 
 
 def _neighbour(position: str, row: RankedRow, mine: RankedRow) -> Text:
-    gap = abs(row.percentage - mine.percentage)
+    if row.score is None or mine.score is None:
+        return msg(f"unit.{position}_rank", name=row.name, rank=row.rank)
+    gap = abs(row.score - mine.score)
     if not gap:
         difference = msg("unit.same_score")
-    elif row.percentage > mine.percentage:
-        difference = msg("unit.higher_by", points=Number(gap))
+    elif row.score > mine.score:
+        difference = msg("unit.higher_by", points=gap_of(gap, row.scale))
     else:
-        difference = msg("unit.lower_by", points=Number(gap))
-    return msg(f"unit.{position}", name=row.name, rank=row.rank, percentage=Percent(row.percentage),
-               difference=difference)
+        difference = msg("unit.lower_by", points=gap_of(gap, row.scale))
+    return msg(f"unit.{position}", name=row.name, rank=row.rank, percentage=score_of(row), difference=difference)
+
+
+def subscores_line(row: RankedRow) -> Text | None:
+    """"Chỉ số thành phần: Chính quyền số 0,7120, Kinh tế số 0,6543", in the ranking's order."""
+    if not row.subscores:
+        return None
+    items = [msg("unit.subscore", name=x.name, value=_subscore_value(x.value, x.printed))
+             for x in row.subscores]
+    return msg("unit.subscores", items=join(items, "; "))
+
+
+def _subscore_value(value: Decimal | None, printed: str) -> Text:
+    return printed if value is None else _Exact(value)
+
+
+@dataclass(frozen=True)
+class _Exact:
+    """A number with its printed digits, in the reader's style ("0,7120"; English "0.7120")."""
+
+    value: Decimal
+
+    def render(self, lang: str = VI) -> str:
+        return format_exact(self.value, lang)
 
 
 def unit_answer(result: UnitResult) -> Answer:
@@ -146,26 +198,38 @@ def unit_answer(result: UnitResult) -> Answer:
     rank: Text = f"{row.rank}/{result.total}"
     if result.tied_with:
         rank = msg("unit.rank_tied", rank=rank, others=result.tied_with)
-    lines: list[Text] = [msg("unit.rank", rank=rank), msg("unit.percentage", percentage=Percent(row.percentage)),
-                         msg("unit.tier", tier=Tier(row.tier))]
+    lines: list[Text] = [msg("unit.rank_group", rank=rank, group=result.citation.group) if result.citation.group
+                         else msg("unit.rank", rank=rank)]
+    if row.score is not None:
+        lines.append(msg("unit.percentage", percentage=score_of(row)) if row.scale.kind == "percent"
+                     else msg("unit.score", score=score_of(row)))
+    if (tier := tier_of(row)) is not None:
+        lines.append(msg("unit.tier", tier=tier))
+    if (subscores := subscores_line(row)) is not None:
+        lines.append(subscores)
     if result.next_tier:
         gap = result.next_tier
-        lines.append(msg("unit.gap", points=Number(gap.points), tier=Tier(gap.tier),
-                         year=result.citation.evaluated_year, lowest=Percent(gap.lowest_percentage)))
+        lines.append(msg("unit.gap", points=gap_of(gap.points, row.scale), tier=Tier(gap.tier),
+                         year=result.citation.evaluated_year, lowest=scale_score(gap.lowest, row.scale)))
     if result.above:
         lines.append(_neighbour("above", result.above, row))
     if result.below:
         lines.append(_neighbour("below", result.below, row))
     title = msg("unit.title", name=result.name, level=level_label(result.level), year=result.citation.evaluated_year)
     shown = [result.unit_id] + [r.unit_id for r in (result.above, result.below) if r]
-    return Answer("unit", title, [Section(None, lines, source_line(result.citation))], brief_lines=3, units=shown)
+    return Answer("unit", title, [Section(None, lines, source_line(result.citation))], brief_lines=len(lines[:3]),
+                  units=shown)
 
 
 def _ranked_line(row: RankedRow, with_tier: bool = True) -> Text:
-    if with_tier:
-        return msg("ranked.line_tier", rank=row.rank, name=row.name, percentage=Percent(row.percentage),
-                   tier=Tier(row.tier))
-    return msg("ranked.line", rank=row.rank, name=row.name, percentage=Percent(row.percentage))
+    tier = tier_of(row) if with_tier else None
+    score = score_of(row)
+    if score is None:
+        return msg("ranked.rank_only_tier", rank=row.rank, name=row.name, tier=tier) if tier \
+            else msg("ranked.rank_only", rank=row.rank, name=row.name)
+    if tier is not None:
+        return msg("ranked.line_tier", rank=row.rank, name=row.name, percentage=score, tier=tier)
+    return msg("ranked.line", rank=row.rank, name=row.name, percentage=score)
 
 
 LIST_LIMIT = 200  # rows of one level listed in a chat answer; the rest is counted, and /xuat gives every row
@@ -208,11 +272,12 @@ def counts_answer(levels: list[LevelCounts], tier: TierChoice, note: str | None 
         lines: list[Text] = []
         if tier is not None:
             have = sum(c.count for c in lc.counts if tier_in(tier, c.tier))
-            lines.append(msg("counts.of_tier", level=Level(lc.level), have=have, total=lc.total, tier=tier_text(tier)))
+            lines.append(msg("counts.of_tier", level=ranking_label(lc.citation), have=have, total=lc.total, tier=tier_text(tier)))
         # The decision's own wording of each tier ("Xếp loại Tốt") when Vietnamese; the tier's name in English.
         lines += [msg("counts.line", label=c.label, tier=Tier(c.tier), count=c.count) for c in lc.counts]
         lines.append(msg("counts.total", total=lc.total))
-        sections.append(Section(msg("counts.heading", level=Level(lc.level), year=lc.citation.evaluated_year), lines,
+        sections.append(Section(msg("counts.heading", level=ranking_label(lc.citation),
+                                    year=lc.citation.evaluated_year), lines,
                                 source_line(lc.citation)))
     if len(levels) > 1:
         total = sum(lc.total for lc in levels)
@@ -231,8 +296,8 @@ def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Te
     else:
         title = msg("ranking.last_n" if bottom else "ranking.top_n", n=n)
     sections = [
-        Section(msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total),
-                _listed(s.rows), source_line(s.citation))
+        Section(msg("ranking.heading", level=ranking_label(s.citation), year=s.citation.evaluated_year,
+                    total=s.total), _listed(s.rows), source_line(s.citation))
         for s in slices
     ]
     return Answer("bottom" if bottom else "top", title, sections, note=note, units=_shown(slices))
@@ -241,7 +306,7 @@ def ranking_answer(slices: list[RankingSlice], *, bottom: bool, n: int, note: Te
 def tier_list_answer(slices: list[RankingSlice], tier: TierChoice) -> Answer:
     sections = []
     for s in slices:
-        heading = msg("tier_list.heading", level=Level(s.level), have=len(s.rows), total=s.total, tier=tier_text(tier),
+        heading = msg("tier_list.heading", level=ranking_label(s.citation), have=len(s.rows), total=s.total, tier=tier_text(tier),
                       year=s.citation.evaluated_year)
         lines = _listed(s.rows, with_tier=False) or [msg("tier_list.none")]
         sections.append(Section(heading, lines, source_line(s.citation)))
@@ -361,9 +426,20 @@ def not_allowed_answer() -> Answer:
     return Answer("not_allowed", msg("subscriptions.admins_only"))
 
 
+def _figures(row: RankedRow, template: str = "history.figure", tier_template: str = "history.figure") -> Text:
+    """", 70,74%, Khá": what a row has besides its rank (a rank-only row: nothing)."""
+    parts: list[Text] = []
+    if (score := score_of(row)) is not None:
+        parts.append(msg(template, figure=score) if template == "history.figure" else msg(template, score=score))
+    if (tier := tier_of(row)) is not None:
+        parts.append(msg(tier_template, figure=tier) if tier_template == "history.figure"
+                     else msg(tier_template, tier=tier))
+    return join(parts, "")
+
+
 def history_answer(name: str, level: str, history: list) -> Answer:
     lines: list[Text] = [msg("history.line", year=c.evaluated_year, rank=row.rank, total=total,
-                             percentage=Percent(row.percentage), tier=Tier(row.tier), number=c.number)
+                             figures=_figures(row), number=c.number)
                          for row, total, c in history]
     return Answer("history", msg("history.title", name=name, level=level_label(level)),
                   [Section(None, lines or [msg("history.none")])])
@@ -408,20 +484,28 @@ def receipt_answer(number: str, counts: dict[str, int], migrated: int) -> Answer
 def compare_answer(results: list[UnitResult]) -> Answer:
     """Two or more units side by side: each result, who is higher and by how much, and by how many places when
     they share a ranking."""
-    lines: list[Text] = [msg("compare.line", name=r.name, rank=r.row.rank, total=r.total, level=level_label(r.level),
-                             percentage=Percent(r.row.percentage), tier=Tier(r.row.tier)) for r in results]
+    lines: list[Text] = [msg("compare.line", name=r.name, rank=r.row.rank, total=r.total,
+                             level=ranking_label(r.citation, lower=True),
+                             figures=_figures(r.row, "compare.score", "compare.tier")) for r in results]
     for first, second in zip(results, results[1:]):
-        higher, lower = (first, second) if first.row.percentage >= second.row.percentage else (second, first)
-        gap = higher.row.percentage - lower.row.percentage
-        if gap:
-            lines.append(msg("compare.higher", higher=higher.name, lower=lower.name, points=Number(gap)))
+        comparable = first.row.score is not None and second.row.score is not None \
+            and first.row.scale == second.row.scale
+        if not comparable:
+            higher, lower = (first, second) if first.row.rank <= second.row.rank else (second, first)
         else:
-            lines.append(msg("compare.same", first=first.name, second=second.name,
-                             percentage=Percent(first.row.percentage)))
+            higher, lower = (first, second) if first.row.score >= second.row.score else (second, first)
+            gap = higher.row.score - lower.row.score
+            if gap:
+                lines.append(msg("compare.higher", higher=higher.name, lower=lower.name,
+                                 points=gap_of(gap, first.row.scale)))
+            else:
+                lines.append(msg("compare.same", first=first.name, second=second.name,
+                                 percentage=score_of(first.row)))
         if first.citation == second.citation:
             places = lower.row.rank - higher.row.rank
-            lines.append(msg("compare.places", level=level_label(first.level), higher=higher.name, lower=lower.name,
-                             places=places) if places else msg("compare.tied", level=level_label(first.level)))
+            lines.append(msg("compare.places", level=ranking_label(first.citation, lower=True), higher=higher.name,
+                             lower=lower.name, places=places) if places
+                         else msg("compare.tied", level=ranking_label(first.citation, lower=True)))
         else:
             lines.append(msg("compare.other_levels"))
     sources = list(dict.fromkeys(r.citation for r in results))
@@ -437,11 +521,12 @@ def _years_known(years: list[int]) -> Text:
 def rank_answer(slices: list[RankingSlice], rank: int, *, from_bottom: bool) -> Answer:
     sections = []
     for s in slices:
-        heading = msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total)
+        heading = msg("ranking.heading", level=ranking_label(s.citation), year=s.citation.evaluated_year,
+                      total=s.total)
         if s.rows:
             lines = _listed(s.rows)
         elif rank > s.total:
-            lines = [msg("rank_n.none", level=Level(s.level), year=s.citation.evaluated_year, total=s.total,
+            lines = [msg("rank_n.none", level=ranking_label(s.citation), year=s.citation.evaluated_year, total=s.total,
                          rank=rank)]
         else:
             lines = [msg("rank_n.skipped", rank=rank)]
@@ -450,24 +535,52 @@ def rank_answer(slices: list[RankingSlice], rank: int, *, from_bottom: bool) -> 
     return Answer("rank_n", title, sections, units=_shown(slices))
 
 
-def condition(bounds) -> Text:
-    """"trên 90%", "từ 70% đến 80%" for a threshold's bounds."""
+def threshold_value(value: Decimal, scale: Scale) -> Decimal:
+    """A threshold as asked ("trên 90%", "trên 800 điểm") on a ranking's scale: percentages and points compare with
+    the score as it is; an index (0–1) with the number read as a percentage when it is above 1 ("trên 90%": 0,90)."""
+    return value / 100 if scale.kind == "index" and value > 1 else value
+
+
+def admits(bounds, row: RankedRow) -> bool:
+    """Whether a row's score meets a threshold; a rank-only row never does."""
+    if row.score is None:
+        return False
+    value = row.score
+    if row.scale.kind == "index" and any(b is not None and b > 1 for b in (bounds.low, bounds.high)):
+        value = value * 100
+    return bounds.admits(value)
+
+
+def _bound(value: Decimal, scale: Scale) -> Text:
+    if scale.kind in ("points", "index"):
+        return Score(threshold_value(value, scale), scale.kind)
+    return Percent(value)
+
+
+def condition(bounds, scale: Scale = Scale()) -> Text:
+    """"trên 90%", "từ 70% đến 80%" for a threshold's bounds; "trên 90 điểm", "trên chỉ số 0,90" on a ranking of
+    points or an index."""
     low, high = bounds.low, bounds.high
     if low is not None and high is not None:
-        return msg("threshold.between", low=Percent(low), high=Percent(high))
+        return msg("threshold.between", low=_bound(low, scale), high=_bound(high, scale))
     if low is not None:
-        return msg("threshold.at_least" if bounds.low_inclusive else "threshold.above", value=Percent(low))
-    return msg("threshold.at_most" if bounds.high_inclusive else "threshold.below", value=Percent(high))
+        return msg("threshold.at_least" if bounds.low_inclusive else "threshold.above", value=_bound(low, scale))
+    return msg("threshold.at_most" if bounds.high_inclusive else "threshold.below", value=_bound(high, scale))
 
 
 def threshold_answer(slices: list[RankingSlice], bounds, *, counting: bool, tier: TierChoice = None) -> Answer:
     sections = []
     for s in slices:
-        heading = msg("threshold.heading", level=Level(s.level), have=len(s.rows), total=s.total,
+        heading = msg("threshold.heading", level=ranking_label(s.citation), have=len(s.rows), total=s.total,
                       year=s.citation.evaluated_year)
         sections.append(Section(heading, _listed(s.rows) or [msg("tier_list.none")],
                                 source_line(s.citation)))
-    title = msg("threshold.count_title" if counting else "threshold.title", condition=condition(bounds))
+    scales = {s.scale for s in slices}
+    scale = scales.pop() if len(scales) == 1 else Scale()
+    key = "threshold.count_title" if counting else "threshold.title"
+    if scale.kind in ("points", "index"):
+        key += "_score"
+    title = msg(key, condition=condition(bounds, Scale(scale.kind)))
     if tier is not None:
         title = title + msg("threshold.of_tier", tier=tier_text(tier))
     return Answer("threshold", title, sections, units=_shown(slices))
@@ -482,6 +595,7 @@ class LevelMean:
     tier: str | frozenset[str] | None = None
     ends: int | None = None  # the mean of the first (or, ``bottom``, last) n only
     bottom: bool = False
+    scale: Scale = Scale()
 
 
 def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
@@ -489,20 +603,23 @@ def average_answer(means: list[LevelMean], overall: tuple[Decimal, int] | None,
     lines: list[Text] = []
     if unit is not None:
         result, level_mean = unit
-        gap = result.row.percentage - level_mean.mean
+        scale = result.row.scale
+        gap = result.row.score - level_mean.mean
         key = "unit_above" if gap > 0 else "unit_below" if gap < 0 else "unit_equal"
-        lines.append(msg(f"average.{key}", name=result.name, percentage=Percent(result.row.percentage),
-                         level=level_label(result.level), mean=Percent(level_mean.mean), points=Number(abs(gap))))
+        lines.append(msg(f"average.{key}", name=result.name, percentage=score_of(result.row),
+                         level=ranking_label(result.citation, lower=True), mean=scale_score(level_mean.mean, scale),
+                         points=gap_of(abs(gap), scale)))
     for m in means:
+        level, mean_score = ranking_label(m.citation), scale_score(m.mean, m.scale)
         if m.ends:
-            lines.append(msg("average.bottom_n" if m.bottom else "average.top_n", level=Level(m.level), n=m.count,
-                             year=m.citation.evaluated_year, mean=Percent(m.mean)))
+            lines.append(msg("average.bottom_n" if m.bottom else "average.top_n", level=level, n=m.count,
+                             year=m.citation.evaluated_year, mean=mean_score))
         elif m.tier:
-            lines.append(msg("average.tier", level=Level(m.level), tier=tier_text(m.tier), year=m.citation.evaluated_year,
-                             mean=Percent(m.mean), count=m.count))
+            lines.append(msg("average.tier", level=level, tier=tier_text(m.tier), year=m.citation.evaluated_year,
+                             mean=mean_score, count=m.count))
         else:
-            lines.append(msg("average.level", level=Level(m.level), year=m.citation.evaluated_year,
-                             mean=Percent(m.mean), count=m.count))
+            lines.append(msg("average.level", level=level, year=m.citation.evaluated_year,
+                             mean=mean_score, count=m.count))
     if overall is not None:
         lines.append(msg("average.all", count=overall[1], mean=Percent(overall[0])))
     lines.append(msg("average.how"))
@@ -521,8 +638,8 @@ def mean_side_answer(sides: list[tuple[RankingSlice, Decimal]], side: str) -> An
     """The units above or below their level's mean."""
     sections = []
     for s, level_mean in sides:
-        heading = msg(f"average.side_heading_{side}", level=Level(s.level), year=s.citation.evaluated_year,
-                      mean=Percent(level_mean), have=len(s.rows), total=s.total)
+        heading = msg(f"average.side_heading_{side}", level=ranking_label(s.citation), year=s.citation.evaluated_year,
+                      mean=scale_score(level_mean, s.scale), have=len(s.rows), total=s.total)
         sections.append(Section(heading, _listed(s.rows) or [msg("tier_list.none")],
                                 source_line(s.citation)))
     return Answer("average", msg(f"average.side_title_{side}"), sections,
@@ -530,8 +647,8 @@ def mean_side_answer(sides: list[tuple[RankingSlice, Decimal]], side: str) -> An
 
 
 def full_list_answer(slices: list[RankingSlice]) -> Answer:
-    sections = [Section(msg("ranking.heading", level=Level(s.level), year=s.citation.evaluated_year, total=s.total),
-                        _listed(s.rows), source_line(s.citation)) for s in slices]
+    sections = [Section(msg("ranking.heading", level=ranking_label(s.citation), year=s.citation.evaluated_year,
+                            total=s.total), _listed(s.rows), source_line(s.citation)) for s in slices]
     return Answer("full_list", msg("full_list.title"), sections, units=_shown(slices))
 
 
@@ -545,7 +662,7 @@ def nothing_to_compare(decisions: list[DecisionInfo]) -> Text:
                decisions=join(msg("change.decision", number=d.number) for d in decisions))
 
 
-def method_answer(decision: DecisionInfo, tier_ranges: list[tuple[str, str, Decimal, Decimal]]) -> Answer:
+def method_answer(decision: DecisionInfo, tier_ranges: list[tuple[str, str, Score, Score]]) -> Answer:
     """What the decision says about itself, and how its tiers fell (it states no thresholds of its own)."""
     lines: list[Text] = [msg("method.decision", number=decision.number, date=Day(decision.signed_date),
                              issuer=decision.issuer, year=decision.evaluated_year)]
@@ -556,7 +673,7 @@ def method_answer(decision: DecisionInfo, tier_ranges: list[tuple[str, str, Deci
         sections.append(Section(msg("method.basis"), [f"• {line}" for line in decision.basis]))
     if tier_ranges:
         sections.append(Section(msg("method.tiers", year=decision.evaluated_year), [
-            msg("method.tier_range", level=Level(level), tier=Tier(tier), lowest=Percent(low), highest=Percent(high))
+            msg("method.tier_range", level=level, tier=Tier(tier), lowest=low, highest=high)
             for level, tier, low, high in tier_ranges]))
     return Answer("method", msg("method.title"), sections)
 

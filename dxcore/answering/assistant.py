@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from dxcore.alerts.message import change_line
 from dxcore.answering import answers as A
-from dxcore.answering.i18n import Level, Percent, Text, msg
+from dxcore.answering.i18n import Text, msg
 from dxcore.answering.queries import (
     RankingSlice,
     latest_rankings,
@@ -137,8 +137,8 @@ def mentioned_units(view: CatalogView, tokens: list[str], shown: list[str], chat
 def _selected(view: CatalogView, intent: I.Intent, admits=None) -> list[RankingSlice]:
     """Each level's latest ranking, its rows narrowed to the tier asked about and to what ``admits`` (a
     threshold), in ranking order."""
-    return [RankingSlice(r.level, [row for row in r.rows if A.tier_in(intent.tier, row.tier)
-                                   and (admits is None or admits(row.percentage))], len(r.rows), r.citation)
+    return [r.slice([row for row in r.rows if (intent.tier is None or A.tier_in(intent.tier, row.tier))
+                     and (admits is None or admits(row))])
             for r in latest_rankings(view.snapshot, intent.level, intent.year)]
 
 
@@ -151,9 +151,15 @@ def _level_means(view: CatalogView, intent: I.Intent) -> list[A.LevelMean]:
     slices = _selected(view, intent)
     if intent.n and intent.kind == I.AVERAGE:
         slices = _ends(slices, intent.n, bottom=intent.from_bottom)
-    return [A.LevelMean(s.level, mean([row.percentage for row in s.rows]), len(s.rows), s.citation, intent.tier,
-                        intent.n if intent.kind == I.AVERAGE else None, intent.from_bottom)
-            for s in slices if s.rows]
+    return [A.LevelMean(s.level, level_mean, len(s.rows), s.citation, intent.tier,
+                        intent.n if intent.kind == I.AVERAGE else None, intent.from_bottom, s.scale)
+            for s in slices if s.rows and (level_mean := mean([row.score for row in s.rows], _places(s.scale)))
+            is not None]
+
+
+def _places(scale) -> int:
+    """Decimals of a mean: two, as people compute it by hand; an index (0–1) keeps four."""
+    return 4 if scale.kind == "index" else 2
 
 
 def _average(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
@@ -166,19 +172,21 @@ def _average(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answ
     if intent.versus_mean:
         sides = []
         for r in latest_rankings(view.snapshot, intent.level, intent.year):
-            level_mean = mean([row.percentage for row in r.rows])
+            level_mean = mean([row.score for row in r.rows], _places(r.scale))
+            if level_mean is None:
+                continue  # ranks only
             keep = (lambda v, m=level_mean: v > m) if intent.versus_mean == "above" else \
                 (lambda v, m=level_mean: v < m)
-            sides.append((RankingSlice(r.level, [row for row in r.rows if keep(row.percentage)], len(r.rows),
-                                       r.citation), level_mean))
+            sides.append((r.slice([row for row in r.rows if row.score is not None and keep(row.score)]),
+                          level_mean))
         return A.mean_side_answer(sides, intent.versus_mean) if sides else _no_data(view, intent)
     means = _level_means(view, intent)
     if not means:
         return _no_data(view, intent)
     overall = None
-    if len(means) > 1:
-        rows = [row.percentage for r in latest_rankings(view.snapshot, intent.level, intent.year) for row in r.rows
-                if intent.tier is None or row.tier == intent.tier]
+    if len(means) > 1 and all(m.scale.kind == "percent" for m in means):  # only percentages add up across rankings
+        rows = [row.score for r in latest_rankings(view.snapshot, intent.level, intent.year) for row in r.rows
+                if (intent.tier is None or row.tier == intent.tier) and row.score is not None]
         overall = (mean(rows), len(rows))
     return A.average_answer(means, overall)
 
@@ -199,10 +207,13 @@ def _change(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answe
     lines: list[Text] = []
     for r in latest_rankings(view.snapshot, intent.level, intent.year):
         before = previous_ranking(view.snapshot, r)
-        if before is not None:
-            lines.append(msg("change.level", level=Level(r.level), year=r.decision.evaluated_year,
-                             mean=Percent(mean([row.percentage for row in r.rows])),
-                             before=Percent(mean([row.percentage for row in before.rows])),
+        if before is None or before.scale != r.scale:
+            continue
+        now_mean = mean([row.score for row in r.rows], _places(r.scale))
+        before_mean = mean([row.score for row in before.rows], _places(r.scale))
+        if now_mean is not None and before_mean is not None:
+            lines.append(msg("change.level", level=A.ranking_label(r.citation), year=r.decision.evaluated_year,
+                             mean=A.scale_score(now_mean, r.scale), before=A.scale_score(before_mean, r.scale),
                              before_year=before.decision.evaluated_year))
     return A.change_answer(lines or [A.nothing_to_compare(decisions)], [])
 
@@ -218,8 +229,10 @@ def _method(view: CatalogView, intent: I.Intent) -> A.Answer:
             continue
         by_tier: dict[str, list] = {}
         for row in r.rows:
-            by_tier.setdefault(row.tier, []).append(row.percentage)
-        ranges += [(r.level, tier, min(v), max(v)) for tier, v in by_tier.items()]
+            if row.tier is not None and row.score is not None:
+                by_tier.setdefault(row.tier, []).append(row.score)
+        ranges += [(A.ranking_label(r.citation), tier, A.scale_score(min(v), r.scale), A.scale_score(max(v), r.scale))
+                   for tier, v in by_tier.items()]
     return A.method_answer(decision, ranges)
 
 
@@ -276,7 +289,7 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
     if kind == I.AVERAGE:
         return _average(view, intent, chat_id)
     if kind == I.THRESHOLD:
-        slices = _selected(view, intent, intent.bounds.admits)
+        slices = _selected(view, intent, lambda row: A.admits(intent.bounds, row))
         return A.threshold_answer(slices, intent.bounds, counting=intent.counting, tier=intent.tier) if slices \
             else _no_data(view, intent)
     if kind == I.RANK_N:

@@ -14,6 +14,7 @@ import math
 import threading
 import unicodedata
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -23,8 +24,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dxcore.answering.answers import ranking_source, ranking_title
-from dxcore.answering.i18n import VI, Day, Percent, Tier, join, msg, word
+from dxcore.answering.answers import ranking_source, ranking_title, score_of
+from dxcore.answering.formatting import format_exact
+from dxcore.answering.i18n import VI, Day, Tier, join, msg, word
 from dxcore.answering.queries import Citation, RankedRow, RankingView
 from dxcore.understanding.tiers import TIER_RANK
 
@@ -241,7 +243,7 @@ def _ranking_png(ranking: RankingView, lang: str) -> bytes:
     rows = ranking.rows
     counts = Counter(row.tier for row in rows)
     legend = [(_colour(tier), msg("chart.legend", tier=Tier(tier), count=counts[tier]).render(lang))
-              for tier in _tier_order(set(counts))]
+              for tier in _tier_order(set(counts) - {None})]
     frame = _Frame(ruler, ranking_title(ranking, lang), legend, ranking_source(ranking.citation, lang))
 
     slots = max(len(rows), 1)
@@ -253,18 +255,19 @@ def _ranking_png(ranking: RankingView, lang: str) -> bytes:
     left = MARGIN_PX + label_px + 10
     axes_px = WIDTH_PX - MARGIN_PX - left
     ax = fig.add_axes((left / WIDTH_PX, frame.bottom_px / height, axes_px / WIDTH_PX, slots * pitch / height))
-    values = [word(Percent(row.percentage), lang) for row in rows]
-    # Room right of a full bar for its label: the x range extends past 100 by the widest label, in data units.
+    values = [word(score_of(row), lang) if row.score is not None else "" for row in rows]
+    full = _full_scale(ranking)
+    # Room right of a full bar for its label: the x range extends past the scale's top by the widest label.
     value_px = max((ruler.width(value, font) for value in values), default=0) + 10
-    x_max = 100 * axes_px / (axes_px - value_px)
+    x_max = full * axes_px / (axes_px - value_px)
     ax.set_xlim(0, x_max)
     ax.set_ylim(slots - 0.5, -0.5)  # rank 1 on top
     positions = range(len(rows))
-    ax.barh(positions, [float(row.percentage) for row in rows], height=0.72,
+    ax.barh(positions, [float(row.score or 0) for row in rows], height=0.72,
             color=[_colour(row.tier) for row in rows], linewidth=0)
     pad = 6 * x_max / axes_px
     for y, (row, value) in enumerate(zip(rows, values)):
-        ax.text(float(row.percentage) + pad, y, value, ha="left", va="center", color=INK, fontproperties=font,
+        ax.text(float(row.score or 0) + pad, y, value, ha="left", va="center", color=INK, fontproperties=font,
                 parse_math=False)
     # Names as plain texts rather than tick labels: ticks lay every label out twice, which doubles the time
     # a long ranking takes.
@@ -297,7 +300,7 @@ def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang
     ruler = _Ruler()
     rows = [row for row, _, _ in history]
     citations = [citation for _, _, citation in history]
-    legend = [(_colour(tier), word(Tier(tier), lang)) for tier in _tier_order({row.tier for row in rows})]
+    legend = [(_colour(tier), word(Tier(tier), lang)) for tier in _tier_order({row.tier for row in rows} - {None})]
     frame = _Frame(ruler, history_title(name, lang), legend, history_sources(citations, lang))
     fig, height = frame.figure(PERCENT_PANEL_PX + PANEL_GAP_PX + RANK_PANEL_PX + XAXIS_PX)
 
@@ -329,13 +332,26 @@ def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang
     ranks = panel(rank_bottom, RANK_PANEL_PX)
     percents = panel(rank_bottom + RANK_PANEL_PX + PANEL_GAP_PX, PERCENT_PANEL_PX, sharex=ranks)
 
-    values = [float(row.percentage) for row in rows]
-    span = max(max(values) - min(values), 10.0)
-    percents.set_ylim(max(0.0, min(values) - span * 0.4), max(values) + span * 0.45)
-    percents.set_yticks(_ticks(*percents.get_ylim(), 0, 100))
-    percents.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    percents.set_ylabel(msg("chart.history.percentage").render(lang), fontproperties=body, color=MUTED)
-    points(percents, values, [word(Percent(row.percentage), lang) for row in rows])
+    # One unit across decisions keeps one kind of score; should it change, the latest says what the axis is.
+    kind = rows[-1].scale.kind if rows else "percent"
+    scored = [row for row in rows if row.score is not None and row.scale.kind == kind] or rows
+    values = [float(row.score) if row.score is not None and row.scale.kind == kind else float("nan") for row in rows]
+    known = [v for v in values if v == v] or [0.0]
+    top = 1.0 if kind == "index" else float(max([row.scale.max or 100 for row in scored])) if kind == "points" \
+        else 100.0
+    span = max(max(known) - min(known), top / 10)
+    percents.set_ylim(max(0.0, min(known) - span * 0.4), max(known) + span * 0.45)
+    if kind == "index":
+        percents.set_yticks([t for t in (0, 0.2, 0.4, 0.6, 0.8, 1.0) if percents.get_ylim()[0] <= t
+                             <= percents.get_ylim()[1]])
+        percents.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_exact(Decimal(f"{v:.1f}"), lang)))
+    else:
+        percents.set_yticks(_ticks(*percents.get_ylim(), 0, top))
+        suffix = "%" if kind == "percent" else ""
+        percents.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}{suffix}"))
+    label = {"points": "chart.history.points", "index": "chart.history.index"}.get(kind, "chart.history.percentage")
+    percents.set_ylabel(msg(label).render(lang), fontproperties=body, color=MUTED)
+    points(percents, values, [word(score_of(row), lang) if row.score is not None else "" for row in rows])
     percents.tick_params(axis="x", labelbottom=False, length=0)
 
     largest = max(size for _, size, _ in history)
@@ -350,3 +366,14 @@ def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang
     ranks.set_xticks(x, ticks, fontproperties=small, color=INK)
     ranks.set_xlabel(msg("chart.history.year").render(lang), fontproperties=body, color=MUTED)
     return _png(fig)
+
+
+def _full_scale(ranking: RankingView) -> float:
+    """Where a full bar ends: 100%, the ranking's maximum of points (or its best score), an index's 1."""
+    kind = ranking.scale.kind
+    if kind == "index":
+        return 1.0
+    if kind == "points":
+        best = max((row.score for row in ranking.rows if row.score is not None), default=Decimal(100))
+        return float(ranking.scale.max or max(best, Decimal(100)))
+    return 100.0

@@ -21,8 +21,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from dxcore.answering.answers import ranking_source, ranking_title
-from dxcore.answering.i18n import EN, VI, Level, Tier, format_number, msg, word
+from dxcore.answering.answers import (
+    ranking_label,
+    ranking_source,
+    ranking_title,
+    tier_of,
+)
+from dxcore.answering.i18n import EN, VI, Level, format_number, msg, word
 from dxcore.answering.queries import RankingView
 
 # Layout of a sheet: title, citation, a blank row, the header, then one row per unit.
@@ -75,7 +80,7 @@ def rankings_csv(rankings: list[RankingView], lang: str = VI) -> bytes:
         d = ranking.decision
         for row in ranking.rows:
             writer.writerow([word(Level(ranking.level), lang), row.rank, row.name,
-                             format_number(row.percentage, EN), word(Tier(row.tier), lang),
+                             _plain(row), word(tier_of(row), lang) if tier_of(row) else "",
                              d.number, d.issuer, d.evaluated_year])
     return "\ufeff".encode() + text.getvalue().encode()
 
@@ -101,7 +106,7 @@ def _sheet_titles(rankings: list[RankingView], lang: str) -> list[str]:
     several_years = len({r.decision.evaluated_year for r in rankings}) > 1
     titles: list[str] = []
     for ranking in rankings:
-        level = word(Level(ranking.level), lang)
+        level = word(ranking_label(ranking.citation), lang)
         base = msg("export.sheet", level=level, year=ranking.decision.evaluated_year).render(lang) \
             if several_years else level
         # Excel also refuses an apostrophe at either end.
@@ -116,30 +121,49 @@ def _sheet_titles(rankings: list[RankingView], lang: str) -> list[str]:
     return titles
 
 
+def _plain(row) -> str:
+    """A CSV score: a percentage in points ("70.74"), points or an index with the digits printed ("0.8340")."""
+    if row.score is None:
+        return ""
+    return format_number(row.score, EN) if row.scale.kind == "percent" else format(row.score, "f")
+
+
 def _percent_format(ranking: RankingView) -> str:
-    """Two decimals, or three when the decision printed three: the sheet shows what the decision says."""
-    places = max([2, *(-row.percentage.normalize().as_tuple().exponent for row in ranking.rows)])
+    """Two decimals, or three when the decision printed three: the sheet shows what the decision says; points and
+    indices with as many decimals as printed."""
+    scores = [row.score for row in ranking.rows if row.score is not None]
+    if ranking.scale.kind != "percent":
+        places = max([0, *(-s.as_tuple().exponent for s in scores)])
+        return f"#,##0.{'0' * places}" if places else "#,##0"
+    places = max([2, *(-s.normalize().as_tuple().exponent for s in scores)])
     return f"0.{'0' * min(places, 3)}%"
+
+
+def _score_header(ranking: RankingView) -> str:
+    return {"points": "points", "index": "index"}.get(ranking.scale.kind or "", "percentage")
 
 
 def _fill_sheet(sheet: Worksheet, ranking: RankingView, lang: str) -> None:
     sheet.cell(TITLE_ROW, 1, ranking_title(ranking, lang)).font = Font(bold=True, size=14)
     sheet.cell(SOURCE_ROW, 1, ranking_source(ranking.citation, lang)).font = Font(italic=True)
     for column, name in enumerate(COLUMNS, start=1):
+        name = _score_header(ranking) if name == "percentage" else name
         cell = sheet.cell(HEADER_ROW, column, msg(f"export.header.{name}").render(lang))
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
     percent_format = _percent_format(ranking)
-    tiers = {row.tier: word(Tier(row.tier), lang) for row in ranking.rows}
+    tiers = {row.tier_printed or row.tier: word(tier_of(row), lang) if tier_of(row) else "" for row in ranking.rows}
     for offset, row in enumerate(ranking.rows, start=1):
         line = HEADER_ROW + offset
         sheet.cell(line, 1, row.rank)
         sheet.cell(line, 2, row.name)
         # A fraction shown as a percentage: Excel sums, sorts and charts it as the number it is.
-        share = sheet.cell(line, 3, row.percentage / Decimal(100))
-        share.number_format = percent_format
-        sheet.cell(line, 4, tiers[row.tier])
+        if row.score is not None:
+            percent = ranking.scale.kind == "percent"
+            share = sheet.cell(line, 3, row.score / Decimal(100) if percent else row.score)
+            share.number_format = percent_format
+        sheet.cell(line, 4, tiers[row.tier_printed or row.tier])
 
     last = HEADER_ROW + max(len(ranking.rows), 1)
     sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
@@ -152,7 +176,8 @@ def _fill_sheet(sheet: Worksheet, ranking: RankingView, lang: str) -> None:
 
 def _set_widths(sheet: Worksheet, ranking: RankingView, tiers: dict[str, str], lang: str) -> None:
     """Widths in characters from the longest value of each column (the title and citation may overflow)."""
-    header = [msg(f"export.header.{name}").render(lang) for name in COLUMNS]
+    header = [msg(f"export.header.{_score_header(ranking) if name == 'percentage' else name}").render(lang)
+              for name in COLUMNS]
     longest = [
         max([len(header[0]), *(len(str(row.rank)) for row in ranking.rows)]),
         max([len(header[1]), *(len(row.name) for row in ranking.rows)]),

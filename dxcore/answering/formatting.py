@@ -28,3 +28,35 @@ def format_date(value: date, lang: str = VI) -> str:
     if lang == EN:
         return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
     return f"{value.day}/{value.month}/{value.year}"
+
+
+def format_exact(value: Decimal | int, lang: str = VI) -> str:
+    """The digits as printed, thousands grouped: Decimal("885.58") → "885,58"; Decimal("1000") → "1.000";
+    Decimal("0.8340") → "0,8340" (English "885.58", "1,000", "0.8340")."""
+    text = format(Decimal(value), "f")
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, frac = text.partition(".")
+    group, point = (".", ",") if lang == VI else (",", ".")
+    whole = f"{int(whole):,}".replace(",", group)
+    return f"{sign}{whole}{point}{frac}" if frac else f"{sign}{whole}"
+
+
+def format_score(value: Decimal, kind: str | None, maximum: Decimal | None = None, lang: str = VI) -> str:
+    """A score in its ranking's terms: "70,74%", "96,53 điểm", "885,58/1.000 điểm", "chỉ số 0,8340" (English
+    "70.74%", "96.53 points", "885.58/1,000 points", "index 0.8340")."""
+    if kind == "points":
+        out_of = f"/{format_exact(maximum, lang)}" if maximum is not None and maximum != 100 else ""
+        return f"{format_exact(value, lang)}{out_of} {'điểm' if lang == VI else 'points'}"
+    if kind == "index":
+        return f"{'chỉ số' if lang == VI else 'index'} {format_exact(value, lang)}"
+    return format_percent(value, lang)
+
+
+def format_gap(value: Decimal, kind: str | None, lang: str = VI) -> str:
+    """A difference of two scores of one kind: "25,16 điểm %" (percentage points), "12,5 điểm", "0,0120" (an
+    index's difference is a plain number)."""
+    if kind == "index":
+        return format_exact(value, lang)
+    if kind == "points":
+        return f"{format_exact(value, lang)} {'điểm' if lang == VI else 'points'}"
+    return f"{format_number(value, lang)} {'điểm %' if lang == VI else 'percentage points'}"

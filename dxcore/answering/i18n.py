@@ -19,8 +19,10 @@ from dxcore.answering.formatting import (
     EN,
     VI,
     format_date,
+    format_gap,
     format_number,
     format_percent,
+    format_score,
 )
 from dxcore.paths import data_dir
 
@@ -97,13 +99,34 @@ class Number:
 
 
 @dataclass(frozen=True)
+class Score:
+    """A score in its ranking's own terms ("70,74%", "96,53 điểm", "885,58/1.000 điểm", "chỉ số 0,8340")."""
+
+    value: Decimal
+    kind: str | None = "percent"
+    max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A difference of two scores of one kind ("25,16 điểm %", "12,5 điểm", "0,0120")."""
+
+    value: Decimal
+    kind: str | None = "percent"
+
+
+@dataclass(frozen=True)
 class Day:
     value: date
 
 
 @dataclass(frozen=True)
 class Tier:
-    code: str
+    """A tier: its name in the reader's language; in Vietnamese the document's own word when it printed one that is
+    not a known tier's name (and the printed word wherever the tier is not known at all)."""
+
+    code: str | None
+    printed: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,11 +152,20 @@ def word(value: Any, lang: str = VI) -> str:
         return format_percent(value.value, lang)
     if isinstance(value, Number):
         return format_number(value.value, lang)
+    if isinstance(value, Score):
+        return format_score(value.value, value.kind, value.max, lang)
+    if isinstance(value, Gap):
+        return format_gap(value.value, value.kind, lang)
     if isinstance(value, Day):
         return format_date(value.value, lang)
     if isinstance(value, Tier):
         entry = catalog().get(f"tier.{value.code}")
-        return entry[lang] if entry else value.code
+        if entry is None:
+            return value.printed or value.code or ""
+        if lang == VI and value.printed and not value.printed.isupper() \
+                and value.printed.casefold() != entry[VI].casefold():
+            return value.printed  # the issuer's own wording of a known tier
+        return entry[lang]
     if isinstance(value, Appendix):
         return re.sub(r"^phụ lục", "Appendix", value.label, flags=re.IGNORECASE) if lang == EN else value.label
     if isinstance(value, Level):

@@ -31,6 +31,26 @@ class Citation:
     evaluated_year: int
     appendix: str
     level: str
+    group: str = ""  # the group within the level, as printed; "" for the whole level
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What a ranking's scores are: "percent" (0–100), "points" (out of ``max`` when printed), "index" (0–1); kind
+    None: the ranking prints ranks only."""
+
+    kind: str | None = "percent"
+    max: Decimal | None = None
+
+
+PERCENT = Scale()
+
+
+@dataclass(frozen=True)
+class SubScore:
+    name: str  # the ranking's sub-index column, as printed
+    value: Decimal | None
+    printed: str
 
 
 @dataclass(frozen=True)
@@ -38,17 +58,20 @@ class RankedRow:
     unit_id: int
     name: str  # as printed in this ranking
     rank: int
-    percentage: Decimal
-    tier: str
+    score: Decimal | None  # exactly as printed, in ``scale``; None in a rank-only ranking
+    tier: str | None  # tier code; None where the ranking prints no tier (or an unknown word, see tier_printed)
+    tier_printed: str = ""
+    scale: Scale = PERCENT  # the ranking's (one object per ranking)
+    subscores: tuple[SubScore, ...] = ()
 
 
 @dataclass(frozen=True)
 class TierGap:
-    """How far a unit is from the lowest percentage that reached the next tier up in the same ranking."""
+    """How far a unit is from the lowest score that reached the next tier up in the same ranking."""
 
     tier: str
-    lowest_percentage: Decimal
-    points: Decimal
+    lowest: Decimal
+    points: Decimal  # the difference, in the ranking's scale
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,7 @@ class RankingSlice:
     rows: list[RankedRow]
     total: int
     citation: Citation
+    scale: Scale = PERCENT
 
 
 @dataclass(frozen=True)
@@ -117,18 +141,33 @@ class RankingView:
     stated_counts: list[dict]
     decision: DecisionView
     rows: list[RankedRow]  # in ranking order
+    group: str = ""  # as printed ("Khối cơ quan Trung ương"); "" for the whole level
+    scale: Scale = PERCENT
+    subscore_names: tuple[str, ...] = ()
+
+    @property
+    def score_kind(self) -> str | None:
+        return self.scale.kind
+
+    @property
+    def score_max(self) -> Decimal | None:
+        return self.scale.max
 
     @property
     def citation(self) -> Citation:
         d = self.decision
-        return Citation(d.issuer, d.number, d.signed_date, d.evaluated_year, self.appendix, self.level)
+        return Citation(d.issuer, d.number, d.signed_date, d.evaluated_year, self.appendix, self.level, self.group)
+
+    def slice(self, rows: list[RankedRow]) -> RankingSlice:
+        return RankingSlice(self.level, rows, len(self.rows), self.citation, self.scale)
 
     @cached_property
     def tier_floors(self) -> dict[str, Decimal]:
-        """The lowest percentage that reached each tier (computed once: a ranking may hold thousands of rows)."""
+        """The lowest score that reached each tier (computed once: a ranking may hold thousands of rows)."""
         floors: dict[str, Decimal] = {}
         for row in self.rows:
-            floors[row.tier] = min(floors.get(row.tier, row.percentage), row.percentage)
+            if row.tier is not None and row.score is not None:
+                floors[row.tier] = min(floors.get(row.tier, row.score), row.score)
         return floors
 
     @cached_property
@@ -176,16 +215,21 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
         for d in await session.scalars(select(Decision))
     }
     rankings = {
-        r.id: RankingView(r.id, r.level, r.position, r.appendix, r.stated_counts, decisions[r.decision_id], [])
+        r.id: RankingView(r.id, r.level, r.position, r.appendix, r.stated_counts, decisions[r.decision_id], [],
+                          r.group_name or "", Scale(r.score_kind, r.score_max), tuple(r.subscore_names or ()))
         for r in await session.scalars(select(Ranking))
     }
     rows = await session.stream(
-        select(Result.ranking_id, Result.unit_id, Result.printed_name, Result.rank, Result.percentage, Result.tier)
+        select(Result.ranking_id, Result.unit_id, Result.printed_name, Result.rank, Result.score, Result.tier,
+               Result.tier_printed, Result.subscores)
         .order_by(Result.ranking_id, Result.position)
     )
     async for part in rows.partitions(_PARTITION):
-        for ranking_id, unit_id, name, rank, percentage, tier in part:
-            rankings[ranking_id].rows.append(RankedRow(unit_id, name, rank, percentage, tier))
+        for ranking_id, unit_id, name, rank, score, tier, tier_printed, subscores in part:
+            ranking = rankings[ranking_id]
+            subs = tuple(SubScore(n, None if x.get("value") is None else Decimal(x["value"]), x.get("printed", ""))
+                         for n, x in zip(ranking.subscore_names, subscores or ()))
+            ranking.rows.append(RankedRow(unit_id, name, rank, score, tier, tier_printed or "", ranking.scale, subs))
         await asyncio.sleep(0)
     units = {}
     stored = await session.stream(select(Unit.id, Unit.name, Unit.level, Unit.issuer))
@@ -199,23 +243,25 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
 
 def latest_rankings(snapshot: Snapshot, level: str | None = None, year: int | None = None,
                     issuer: str | None = None) -> list[RankingView]:
-    """The latest ranking of each (issuer, level), in level order."""
-    latest: dict[tuple[str, str], RankingView] = {}
+    """The latest ranking of each (issuer, level, group), in level order (groups in document order)."""
+    latest: dict[tuple[str, str, str], RankingView] = {}
     for ranking in snapshot.rankings:
         d = ranking.decision
         if (level is None or ranking.level == level) and (year is None or d.evaluated_year == year) \
                 and (issuer is None or d.issuer == issuer):
-            latest.setdefault((d.issuer, ranking.level), ranking)
+            latest.setdefault((d.issuer, ranking.level, ranking.group), ranking)
     return sorted(latest.values(), key=lambda r: (r.decision.issuer, LEVEL_ORDER.get(r.level, 99), r.position))
 
 
 def _next_tier_gap(ranking: RankingView, mine: RankedRow) -> TierGap | None:
-    """The nearest better tier present in the ranking, measured against its lowest percentage."""
+    """The nearest better tier present in the ranking, measured against its lowest score."""
+    if mine.tier is None or mine.score is None or mine.tier not in TIER_RANK:
+        return None
     lowest = {tier: floor for tier, floor in ranking.tier_floors.items() if is_better(tier, mine.tier)}
     if not lowest:
         return None
     tier = max(lowest, key=lambda t: TIER_RANK[t])  # the least-good of the better tiers: the next step up
-    return TierGap(tier, lowest[tier], lowest[tier] - mine.percentage)
+    return TierGap(tier, lowest[tier], lowest[tier] - mine.score)
 
 
 def unit_result(snapshot: Snapshot, unit_id: int, year: int | None = None) -> UnitResult | None:
@@ -254,10 +300,11 @@ def tier_counts(snapshot: Snapshot, level: str | None = None, year: int | None =
     for ranking in latest_rankings(snapshot, level, year, issuer):
         actual: dict[str, int] = {}
         for row in ranking.rows:
-            actual[row.tier] = actual.get(row.tier, 0) + 1
+            if row.tier is not None:
+                actual[row.tier] = actual.get(row.tier, 0) + 1
         counts = [TierCount(c["tier"], c["label"], actual.get(c["tier"], 0)) for c in ranking.stated_counts]
         stated = {c.tier for c in counts}
-        counts += [TierCount(t, t, n) for t, n in sorted(actual.items(), key=lambda kv: TIER_RANK[kv[0]])
+        counts += [TierCount(t, t, n) for t, n in sorted(actual.items(), key=lambda kv: TIER_RANK.get(kv[0], 99))
                    if t not in stated]
         output.append(LevelCounts(ranking.level, counts, len(ranking.rows), ranking.citation))
     return output
@@ -267,18 +314,12 @@ def top(snapshot: Snapshot, n: int, level: str | None = None, year: int | None =
         issuer: str | None = None) -> list[RankingSlice]:
     """The first (or last) n rows of each level's latest ranking, in ranking order."""
     n = max(n, 0)
-    return [
-        RankingSlice(r.level, r.rows[-n:] if bottom and n else r.rows[:n], len(r.rows), r.citation)
-        for r in latest_rankings(snapshot, level, year, issuer)
-    ]
+    return [r.slice(r.rows[-n:] if bottom and n else r.rows[:n]) for r in latest_rankings(snapshot, level, year, issuer)]
 
 
 def units_of_tier(snapshot: Snapshot, tier: str, level: str | None = None, year: int | None = None,
                   issuer: str | None = None) -> list[RankingSlice]:
-    return [
-        RankingSlice(r.level, [row for row in r.rows if row.tier == tier], len(r.rows), r.citation)
-        for r in latest_rankings(snapshot, level, year, issuer)
-    ]
+    return [r.slice([row for row in r.rows if row.tier == tier]) for r in latest_rankings(snapshot, level, year, issuer)]
 
 
 def list_decisions(snapshot: Snapshot) -> list[DecisionInfo]:
@@ -306,19 +347,21 @@ def rank_at(snapshot: Snapshot, rank: int, level: str | None = None, year: int |
             at = r.rows[-rank].rank if 0 < rank <= len(r.rows) else None
         else:
             at = rank
-        slices.append(RankingSlice(r.level, [row for row in r.rows if row.rank == at], len(r.rows), r.citation))
+        slices.append(r.slice([row for row in r.rows if row.rank == at]))
     return slices
 
 
-def mean(values: list[Decimal]) -> Decimal | None:
-    """The plain mean, rounded half-up to two decimals, as people compute it by hand."""
+def mean(values: list[Decimal | None], places: int = 2) -> Decimal | None:
+    """The plain mean of the scores there are, rounded half-up to two decimals (an index: four), as people compute
+    it by hand."""
+    values = [v for v in values if v is not None]
     if not values:
         return None
-    return (sum(values) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (sum(values) / len(values)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def previous_ranking(snapshot: Snapshot, ranking: RankingView) -> RankingView | None:
     """The same issuer's ranking of the same level in the decision before this one."""
     older = [r for r in snapshot.rankings if r.level == ranking.level and r.decision.issuer == ranking.decision.issuer
-             and _newest_first(r.decision) > _newest_first(ranking.decision)]
+             and r.group == ranking.group and _newest_first(r.decision) > _newest_first(ranking.decision)]
     return older[0] if older else None

@@ -93,6 +93,10 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
             position=position,
             appendix=level.appendix,
             stated_counts=[{"tier": c.tier, "label": c.label, "count": c.count} for c in level.stated_counts],
+            group_name=level.group or "",
+            score_kind=level.score_kind,
+            score_max=level.score_max,
+            subscore_names=list(level.subscore_names),
         )
         session.add(ranking)
         await session.flush()
@@ -103,8 +107,11 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
                     "unit_id": unit_ids[(level.code, name_key(row.name))],
                     "position": i,
                     "rank": row.rank,
-                    "percentage": row.score,
+                    "score": row.score,
                     "tier": row.tier,
+                    "tier_printed": clean(row.tier_printed) or None,
+                    "subscores": [{"value": None if x.value is None else format(x.value, "f"), "printed": x.printed}
+                                  for x in row.subscores] or None,
                     "printed_name": clean(row.name),
                 }
                 for i, row in enumerate(level.rows[start : start + BATCH_ROWS], start=start)
@@ -139,7 +146,7 @@ async def store_decision(
         session.add(stored)
         status = IngestStatus.CREATED
     else:
-        # Delete before inserting: the new rankings reuse the (decision, level) unique keys.
+        # Delete before inserting: the new rankings reuse the (decision, level, group) unique keys.
         await session.execute(delete(Ranking).where(Ranking.decision_id == stored.id))
         status = IngestStatus.REPLACED
     stored.signed_date = decision.signed_date

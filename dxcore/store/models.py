@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -30,7 +32,30 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-Percentage = Numeric(6, 3)  # 0–100 with up to 3 decimals, exact as printed
+
+
+class PrintedDecimal(TypeDecorator):
+    """An exact decimal that keeps the digits it was printed with: "0,8340" comes back as Decimal("0.8340"), "96,5"
+    as Decimal("96.5"). PostgreSQL's unconstrained NUMERIC keeps a value's scale; SQLite would turn NUMERIC into a
+    float, so there the decimal is stored as its text. Wide enough for 1000.00 points and indices of any precision.
+    (Before migration 0008 percentages were NUMERIC(6, 3): those come back with three decimals.)"""
+
+    impl = String(32)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect):
+        return dialect.type_descriptor(Numeric(asdecimal=True) if dialect.name == "postgresql" else String(32))
+
+    def process_bind_param(self, value, dialect: Dialect):
+        if value is None or dialect.name == "postgresql":
+            return value
+        return format(Decimal(value), "f")
+
+    def process_result_value(self, value, dialect: Dialect):
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(str(value))
+
 TelegramId = BigInteger  # Telegram user and chat ids exceed 32 bits
 
 
@@ -65,10 +90,10 @@ class Decision(Base):
 
 
 class Ranking(Base):
-    """One appendix table: a decision's ranking of one level."""
+    """One appendix table: a decision's (or report's) ranking of one level, or of one group of it."""
 
     __tablename__ = "ranking"
-    __table_args__ = (UniqueConstraint("decision_id", "level"),)
+    __table_args__ = (UniqueConstraint("decision_id", "level", "group_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
@@ -77,6 +102,12 @@ class Ranking(Base):
     appendix: Mapped[str] = mapped_column(String(200))
     # Điều 1's counts in the decision's own wording and order: [{"tier": "tot", "label": "Xếp loại Tốt", "count": 8}]
     stated_counts: Mapped[list[dict]] = mapped_column(JSON)
+    # The group as printed ("Khối cơ quan Trung ương", "Nhóm sở có TTHC"); "" for the whole level.
+    group_name: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # What a result's score is: "percent" (0–100), "points" (out of score_max), "index" (0–1); NULL: ranks only.
+    score_kind: Mapped[str | None] = mapped_column(String(10), default="percent", server_default="percent")
+    score_max: Mapped[Decimal | None] = mapped_column(PrintedDecimal)
+    subscore_names: Mapped[list[str]] = mapped_column(JSON, default=list)  # sub-index columns, as printed
 
     decision: Mapped[Decision] = relationship(back_populates="rankings")
     results: Mapped[list[Result]] = relationship(
@@ -106,8 +137,11 @@ class Result(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     position: Mapped[int] = mapped_column(Integer)  # row order in the appendix
     rank: Mapped[int] = mapped_column(Integer)
-    percentage: Mapped[Decimal] = mapped_column(Percentage)
-    tier: Mapped[str] = mapped_column(String(20))
+    score: Mapped[Decimal | None] = mapped_column(PrintedDecimal)  # exactly as printed; NULL in a rank-only ranking
+    tier: Mapped[str | None] = mapped_column(String(20))  # tier code; NULL when the ranking prints none
+    tier_printed: Mapped[str | None] = mapped_column(String(100))  # the tier word as printed
+    # Sub-index values as printed, in the order of the ranking's subscore_names: [{"value": "12.5", "printed": "12,5"}]
+    subscores: Mapped[list[dict] | None] = mapped_column(JSON)
     printed_name: Mapped[str] = mapped_column(String(300))
 
     ranking: Mapped[Ranking] = relationship(back_populates="results")
