@@ -6,6 +6,7 @@ notes "Kèm theo Quyết định số …"), never the decisions cited in "Căn 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,10 +21,17 @@ from dxcore.parsing.model import (
     ParsedRow,
     Problem,
     StatedCount,
+    SubScore,
 )
+from dxcore.parsing.validate import ranking_name
+from dxcore.understanding.levels import _PATTERNS as _LEVEL_PATTERNS
 from dxcore.understanding.levels import detect_level, level_name
-from dxcore.understanding.text import clean, strip_diacritics
-from dxcore.understanding.tiers import TIER_WORDS, parse_tier
+from dxcore.understanding.text import clean, fold, name_key, strip_diacritics
+from dxcore.understanding.tiers import (
+    TIER_WORDS,
+    TierVocabulary,
+    vocabulary_for,
+)
 
 
 def _folded(text: str) -> str:
@@ -170,31 +178,54 @@ def _read_annex_notes(blocks: list[Block], facts: _HeaderFacts) -> None:
 
 # --- Điều 1 counts ----------------------------------------------------------------------------------------------
 
-_TIER_ALT = "|".join(sorted((re.escape(_folded(w)) for w in TIER_WORDS.values()), key=len, reverse=True))
-_UNIT_WORDS = r"(?:don vi|co quan|dia phuong|dv|so|quan|huyen|xa|phuong)"
-_COUNT_AFTER_TIER = re.compile(
-    rf"(?<!\w)((?:xep loai|loai|muc|dat)?\s*({_TIER_ALT}))(?:\s*\([^)]*\))?\s*[:\-]?\s*(\d+)(?:\s*/\s*\d+)?\s*{_UNIT_WORDS}"
-)
-_COUNT_BEFORE_TIER = re.compile(
-    rf"(?<!\w)(\d+)\s*{_UNIT_WORDS}\s*(?:duoc\s*)?((?:xep loai|dat|o|muc|loai|\s)*({_TIER_ALT}))(?!\w)"
-)
+_UNIT_WORDS = r"(?:don vi|co quan|dia phuong|dv|so|quan|huyen|xa|phuong|bo|tinh)"
+_WORD = r"[^\W\d_]+"
+# "Xếp loại <words>: 3 đơn vị" and "3 đơn vị xếp loại <words>": the words, whatever they are, so that a word the
+# issuer does not use is reported instead of a tier word inside it being taken ("Trung bình khá" is not "Trung bình").
+_LABEL_AFTER = re.compile(rf"(?<!\w)(?:xep loai|loai|muc)\s+({_WORD}(?:\s+{_WORD}){{0,4}}?)(?:\s*\([^)]*\))?\s*[:\-]?\s*"
+                          rf"\d+(?:\s*/\s*\d+)?\s*{_UNIT_WORDS}(?!\w)")
+_LABEL_BEFORE = re.compile(rf"(?<!\w)\d+\s*{_UNIT_WORDS}\s*(?:duoc\s*)?(?:xep loai|dat loai|dat muc|o muc|muc|loai)\s+"
+                           rf"({_WORD}(?:\s+{_WORD}){{0,4}}?)(?=\s*(?:[,;.:()]|$|\s+va\s))")
 
 
-def _counts_in(text: str) -> list[tuple[str, str, int]]:
-    """(tier code, label as printed, count) pairs stated in one line, in their order."""
+@functools.cache
+def _count_patterns(vocab: TierVocabulary) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    words = set(vocab.words) | {_folded(w) for w in TIER_WORDS.values()}
+    alt = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    after = re.compile(rf"(?<!\w)((?:xep loai|loai|muc|dat)?\s*({alt}))(?:\s*\([^)]*\))?\s*[:\-]?\s*(\d+)"
+                       rf"(?:\s*/\s*\d+)?\s*{_UNIT_WORDS}")
+    before = re.compile(rf"(?<!\w)(\d+)\s*{_UNIT_WORDS}\s*(?:duoc\s*)?((?:xep loai|dat|o|muc|loai|\s)*({alt}))(?!\w)")
+    return after, before
+
+
+def _counts_in(text: str, vocab: TierVocabulary) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """(tier code, label as printed, count) stated in one line, in their order; and the words used as tiers in it
+    that the issuer's vocabulary does not know (as printed)."""
     folded = _folded(text)
+    unknown: list[tuple[int, int, str]] = []
+    for pattern in (_LABEL_AFTER, _LABEL_BEFORE):
+        for m in pattern.finditer(folded):
+            if vocab.parse(m.group(1)) is None and not any(m.start(1) < e and s < m.end(1) for s, e, _ in unknown):
+                unknown.append((m.start(1), m.end(1), text[m.start(1):m.end(1)]))
+    after, before = _count_patterns(vocab)
     found: list[tuple[int, str, str, int]] = []
-    for m in _COUNT_AFTER_TIER.finditer(folded):
+    for m in after.finditer(folded):
         label = text[m.start(1) : m.end(1)].strip()
-        found.append((m.start(), parse_tier(m.group(2)) or "", label[:1].upper() + label[1:], int(m.group(3))))
+        found.append((m.start(), vocab.parse(m.group(2)) or "", label[:1].upper() + label[1:], int(m.group(3))))
     if not found:
-        for m in _COUNT_BEFORE_TIER.finditer(folded):
+        for m in before.finditer(folded):
             label = text[m.start(2) : m.end(2)].strip()
-            found.append((m.start(), parse_tier(m.group(3)) or "", label[:1].upper() + label[1:], int(m.group(1))))
-    return [(code, label, count) for _, code, label, count in sorted(found)]
+            found.append((m.start(), vocab.parse(m.group(3)) or "", label[:1].upper() + label[1:], int(m.group(1))))
+    kept = []
+    for start, code, label, count in sorted(found):
+        if not code or any(s - 12 <= start < e for s, e, _ in unknown):
+            continue  # inside a word the issuer does not use: reported as that word, not counted as a tier
+        kept.append((code, label, count))
+    return kept, [word for _, _, word in unknown]
 
 
-def _read_counts(blocks: list[Block], problems: list[Problem]) -> dict[str | None, list[StatedCount]]:
+def _read_counts(blocks: list[Block], vocab: TierVocabulary,
+                 problems: list[Problem]) -> dict[str | None, list[StatedCount]]:
     stated: dict[str | None, list[StatedCount]] = {}
     level: str | None = None
     for block in blocks:
@@ -204,7 +235,11 @@ def _read_counts(blocks: list[Block], problems: list[Problem]) -> dict[str | Non
             level = code
             if level in stated:
                 problems.append(Problem(block.loc, msg("problem.counts_twice_level", level=level_name(level))))
-        for tier, label, count in _counts_in(text):
+        counts, unknown = _counts_in(text, vocab)
+        for word in unknown:
+            problems.append(Problem(block.loc, msg("problem.count_not_tier", text=word, known=vocab.known(),
+                                                   issuer=vocab.issuer or "?")))
+        for tier, label, count in counts:
             entries = stated.setdefault(level, [])
             if any(e.tier == tier for e in entries):
                 problems.append(Problem(block.loc, msg("problem.count_twice", label=label)))
@@ -215,51 +250,156 @@ def _read_counts(blocks: list[Block], problems: list[Problem]) -> dict[str | Non
 # --- ranking tables ---------------------------------------------------------------------------------------------
 
 # Header words → column role, tried in this order on the folded header text ("Kết quả xếp loại" is a tier, "Kết quả
-# đánh giá (%)" a percentage, "Tên cơ quan/đơn vị" the unit).
+# đánh giá (%)" a score, "Tên cơ quan/đơn vị" the unit, "Xếp hạng DTI" a rank).
 _ROLE_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("seq", re.compile(r"^(?:stt|tt|so tt|so thu tu)$")),
     ("rank", re.compile(r"(?<!\w)(?:xep hang|thu hang|hang|vi tri)(?!\w)")),
-    ("tier", re.compile(r"(?<!\w)(?:xep loai|phan loai|muc do|muc xep loai|loai)(?!\w)")),
-    ("percentage", re.compile(r"(?<!\w)(?:ty le|diem|ket qua|chi so|%)(?!\w)|%")),
-    ("unit", re.compile(r"(?<!\w)(?:don vi|co quan|dia phuong|ten|so,? ban,? nganh)(?!\w)")),
+    ("tier", re.compile(r"(?<!\w)(?:xep loai|phan loai|muc xep loai|loai)(?!\w)")),
+    ("score", re.compile(r"(?<!\w)(?:ty le|ti le|diem|ket qua|chi so|p?dti|tong|nam \d{4})(?!\w)|%")),
+    ("unit", re.compile(r"(?<!\w)(?:don vi|co quan|dia phuong|ten|so,? ban,? nganh|tinh|thanh pho|bo,? nganh)(?!\w)")),
 ]
-_REQUIRED_ROLES = {"rank", "unit", "percentage", "tier"}
+_TOTAL_RE = re.compile(r"(?<!\w)(?:tong|p?dti|chung|tong the)(?!\w)")
+_MAX_WORDS_RE = re.compile(r"(?:toi da|thang diem)\s*(?:la\s*)?(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?!\s*%)(?![\d,.]*\s*%)")
+_MAX_RE = re.compile(r"(?:/|toi da|thang diem|tren tong so|tren)\s*(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?:\s*diem)?(?!\s*%)(?![\d,.]*\s*%)")
 
 
-def _column_role(cell: str) -> tuple[str | None, bool]:
-    """The role of a header cell, and whether it says the values are percentages ("Tỷ lệ (%)")."""
-    folded = " ".join(re.sub(r"[^\w%,]+", " ", _folded(cell)).split())
-    if not folded or len(folded) > 60:
-        return None, False  # a title or a sentence, not a column header
-    role = next((name for name, rule in _ROLE_RULES if rule.search(folded)), None)
-    return role, "%" in folded or "phan tram" in folded
+def _levels_named(text: str) -> list[str]:
+    """Every level a heading names, in the order it names them ("… CƠ QUAN CHUYÊN MÔN … VÀ UBND CÁC HUYỆN" → so,
+    huyen); a heading naming two levels cannot say which one the table below ranks."""
+    folded = fold(text)
+    found = sorted((m.start(), code) for pattern, code in _LEVEL_PATTERNS if (m := pattern.search(folded)))
+    return list(dict.fromkeys(code for _, code in found))
+
+
+def _heading_level(text: str) -> str | None:
+    codes = _levels_named(text)
+    return codes[0] if len(codes) == 1 else None
+
+
+def _fold_cell(cell: str) -> str:
+    return " ".join(re.sub(r"[^\w%,./]+", " ", _folded(cell)).split())
+
+
+def _column_role(cell: str) -> str | None:
+    folded = _fold_cell(cell)
+    if not folded or len(folded) > 80 or re.fullmatch(r"[\d.,%()/ ]+", folded):
+        return None  # a title or a sentence, or a figure: not a column header
+    return next((name for name, rule in _ROLE_RULES if rule.search(folded)), None)
+
+
+def _kind_hint(label: str) -> str | None:
+    folded = _fold_cell(label)
+    if "%" in folded or re.search(r"(?<!\w)(?:ty le|ti le|phan tram)(?!\w)", folded):
+        return "percent"
+    if re.search(r"(?<!\w)diem(?!\w)", folded):
+        return "points"
+    if re.search(r"(?<!\w)(?:chi so|p?dti)(?!\w)", folded):
+        return "index"
+    return None
+
+
+def _max_in(text: str, slash: bool = True) -> Decimal | None:
+    """A points maximum a label or note prints ("/1.000", "(tối đa 1000 điểm)", "thang điểm 800"); running text
+    (``slash`` False) only in words, as "/" there is more often a date or a number."""
+    m = (_MAX_RE if slash else _MAX_WORDS_RE).search(_folded(text))
+    if not m:
+        return None
+    value = Decimal(re.sub(r"[.,]", "", m.group(1)))
+    return value if 10 <= value <= 100000 else None
 
 
 @dataclass
 class _Columns:
-    index: dict[str, int]
+    unit: int
     width: int
-    percent: bool
+    rank: int | None = None
+    seq: int | None = None
+    tier: int | None = None
+    score: int | None = None
+    score_label: str = ""
+    subs: list[tuple[int, str]] = field(default_factory=list)  # other score or rank columns: sub-indices
+    max_hint: Decimal | None = None
+    header_rows: int = 1
+    unit_label: str = ""
+    sub_maxima: list[Decimal | None] = field(default_factory=list)
 
 
-def _header_columns(block: Block) -> _Columns | None:
-    roles: dict[str, int] = {}
-    percent = False
-    for i, cell in enumerate(block.cells):
-        role, says_percent = _column_role(cell)
-        if role and role not in roles:
-            roles[role] = i
-            percent |= says_percent and role == "percentage"
-    if "rank" not in roles and "seq" in roles:
-        roles["rank"] = roles["seq"]  # some offices number the ranking in a single STT column
-    if not _REQUIRED_ROLES <= roles.keys():
+def _header_columns(block: Block, sub: Block | None = None) -> _Columns | None:
+    """The columns a header row (and its sub-header row, when merged over two rows) names, or None."""
+    top = list(block.cells)
+    low = list(sub.cells) if sub is not None else []
+    width = max(len(top), len(low))
+    top += [""] * (width - len(top))
+    low += [""] * (width - len(low))
+    labels: list[tuple[str | None, str]] = []
+    parent = ""
+    for i in range(width):
+        if top[i]:
+            parent = top[i]
+        if low[i]:
+            up = top[i] or parent  # a cell merged across the columns of its sub-header
+            up_role = _column_role(up)
+            role = up_role if up_role in ("rank", "tier", "seq", "unit") else (_column_role(low[i]) or up_role)
+            labels.append((role, low[i]))
+        else:
+            labels.append((_column_role(top[i]), top[i]))
+    roles: dict[str, list[int]] = {}
+    for i, (role, _) in enumerate(labels):
+        if role:
+            roles.setdefault(role, []).append(i)
+    if "unit" not in roles or not ({"rank", "seq"} & roles.keys()):
         return None
-    return _Columns(roles, len(block.cells), percent)
+    if any(parse_number(c) is not None for c in top + low if c):
+        return None  # a figure in a header: a data row whose words look like labels ("Thanh tra tỉnh | … | Không xếp hạng")
+    cols = _Columns(unit=roles["unit"][0], width=width, header_rows=2 if sub is not None else 1,
+                    unit_label=labels[roles["unit"][0]][1])
+    cols.seq = roles.get("seq", [None])[0]
+    cols.tier = roles.get("tier", [None])[0]
+    ranks = roles.get("rank", [])
+    cols.rank = ranks[0] if ranks else None
+    scores = roles.get("score", [])
+    if scores:
+        totals = [i for i in scores if _TOTAL_RE.search(_fold_cell(labels[i][1]))]
+        cols.score = totals[-1] if totals else scores[-1]
+        cols.score_label = labels[cols.score][1]
+    cols.subs = [(i, labels[i][1]) for i in sorted(ranks[1:] + [i for i in scores if i != cols.score])]
+    header_text = " ".join(top + low)
+    cols.max_hint = _max_in(cols.score_label) or _max_in(header_text)
+    return cols
 
 
-_RANK_RE = re.compile(r"^0*(\d+)\.?$")
+_MAX_ROW_RE = re.compile(r"^(?:diem |thang diem |so diem )?toi da$|^thang diem$")
+
+
+def _max_row(block: Block, cols: _Columns) -> bool:
+    """A row under the header printing each column's maximum ("Điểm tối đa | 40 | 40 | … | 400"): read into
+    ``cols``; True when it was one."""
+    labels = [c for c in block.cells if c and parse_number(c) is None]
+    if len(labels) != 1 or not _MAX_ROW_RE.match(_fold_cell(labels[0])):
+        return False
+    cells = block.cells
+    if cols.score is not None and (top := parse_number(_cell(cells, cols.score), thousands=True)) is not None:
+        cols.max_hint = top
+    cols.sub_maxima = [parse_number(_cell(cells, i), thousands=True) for i, _ in cols.subs]
+    return True
+
+
+def _is_sub_header(block: Block, cols: _Columns) -> bool:
+    """A second header row under merged cells: labels only, at least two, under the header's columns."""
+    filled = [c for c in block.cells if c]
+    return (len(filled) >= 2 and len(block.cells) <= cols.width + 2
+            and not any(_NUMBER_RE.match(c.replace(" ", "")) or _ROMAN_RE.match(c) for c in filled)
+            and detect_level(block.text) is None)
+
+
+_UNRANKED_RE = re.compile(r"^(?:khong xep hang|khong xh|khong xet|-+|—|–)$")
+_OUT_OF_RE = re.compile(r"^([\d.,]+)/([\d.,]+)(?:diem)?$")
+_RANK_RE = re.compile(r"^0*(\d+)\.?(?:\s*\(\s*([-+]?[\d.,]+)\s*%?\s*\))?$")
+_NUMBER_RE = re.compile(r"^[-+]?\d[\d.,]*%?$")
 _PERCENT_RE = re.compile(r"^(\d{1,3})(?:[.,](\d{1,6}))?\s*%?$")
 _ROMAN_RE = re.compile(r"^[IVXLC]+\.?$")
+_GROUP_WORDS_RE = re.compile(r"^(?:nhom|khoi|cac xa|xa,? phuong|phuong,? xa|cac phuong)\b|\bthuoc\b")
+_LEAD_RE = re.compile(r"^(?:[IVXLC]+|\d{1,2}|[A-Za-z])[.)]?\s+(?=\S)")
 
 
 def parse_percentage(text: str) -> Decimal | None:
@@ -273,158 +413,436 @@ def parse_percentage(text: str) -> Decimal | None:
         return None
 
 
-def _parse_row(block: Block, cols: _Columns, problems: list[Problem]) -> ParsedRow:
-    cells = block.cells
-    rank_text = cells[cols.index["rank"]]
-    rank_match = _RANK_RE.match(rank_text)
-    if not rank_match:
-        problems.append(Problem(block.loc, msg("problem.rank_not_number", rank=rank_text)))
-    name = cells[cols.index["unit"]]
+def parse_number(text: str, thousands: bool = False) -> Decimal | None:
+    """A figure exactly as printed: "0,8340" → 0.8340, "885,58" → 885.58, "1.000" → 1000 when ``thousands``
+    (points), "1.000,5" → 1000.5; a trailing "%" is allowed. Anything else → None."""
+    t = text.replace(" ", "").replace("\u00a0", "").rstrip("%")
+    if not t or not _NUMBER_RE.match(t):
+        return None
+    if "." in t and "," in t:
+        sep = "," if t.rfind(",") > t.rfind(".") else "."
+        t = t.replace("." if sep == "," else ",", "").replace(sep, ".")
+    elif thousands and re.fullmatch(r"\d{1,3}(?:\.\d{3})+", t) and not t.startswith("0"):
+        t = t.replace(".", "")  # "1.000": a thousands dot (Vietnamese writes decimals with a comma)
+    else:
+        t = t.replace(",", ".")
+    if t.count(".") > 1:
+        return None
+    try:
+        return Decimal(t)
+    except InvalidOperation:
+        return None
+
+
+@dataclass
+class _Pending:
+    """What a ranking's rows printed, turned into scores once the whole ranking (and its kind) is known."""
+
+    cols: _Columns
+    score_texts: list[str] = field(default_factory=list)
+    seq_ranks: list[int | None] = field(default_factory=list)
+    rank_from_seq: bool = False
+    bad_tiers: dict[str, list[ParsedRow]] = field(default_factory=dict)
+    max_hint: Decimal | None = None
+    cell_maxima: list[Decimal | None] = field(default_factory=list)
+
+
+def _split_rank(text: str) -> tuple[int | None, str | None]:
+    """ "17 (0,633)" → (17, "0,633"); "01" → (1, None)."""
+    m = _RANK_RE.match(text.replace("\n", " ").strip())
+    return (int(m.group(1)), m.group(2)) if m else (None, None)
+
+
+def _cell(cells: tuple[str, ...], i: int | None) -> str:
+    return cells[i] if i is not None and i < len(cells) else ""
+
+
+def _parse_row(block: Block, pending: _Pending, vocab: TierVocabulary, problems: list[Problem]) -> ParsedRow:
+    cols, cells = pending.cols, block.cells
+    rank: int | None = None
+    score_text = _cell(cells, cols.score)
+    if cols.rank is not None:
+        rank_text = cells[cols.rank]
+        rank, in_brackets = _split_rank(rank_text)
+        if rank is None and _UNRANKED_RE.search(_folded(rank_text)):
+            pass  # evaluated but not ranked ("Không xếp hạng"): a row without a rank
+        elif rank is None and rank_text:
+            problems.append(Problem(block.loc, msg("problem.rank_not_number", rank=rank_text)))
+        if cols.score is None and in_brackets:
+            score_text = in_brackets
+    if score_text and cols.score is not None and (pair := _split_rank(score_text))[1] is not None:
+        rank, score_text = (pair[0] if rank is None else rank), pair[1] or ""  # "Năm 2017: 01 (0,727)"
+    if score_text and (m := _OUT_OF_RE.match(score_text.replace(" ", ""))):
+        score_text = m.group(1)  # "112,3/138": achieved out of the maximum
+        pending.cell_maxima.append(parse_number(m.group(2), thousands=True))
+    if rank is None and cols.rank is None:
+        pending.rank_from_seq = True
+        pending.seq_ranks.append(_split_rank(_cell(cells, cols.seq))[0])
+    name = _cell(cells, cols.unit)
     if not name:
         problems.append(Problem(block.loc, msg("problem.unit_empty")))
-    pct_text = cells[cols.index["percentage"]]
-    percentage = parse_percentage(pct_text)
-    if percentage is None:
-        problems.append(Problem(block.loc, msg("problem.percentage_not_number", text=pct_text)))
-    elif percentage.as_tuple().exponent < -3:
-        problems.append(Problem(block.loc, msg("problem.percentage_decimals", text=pct_text)))
-    tier_text = cells[cols.index["tier"]]
-    tier = parse_tier(tier_text)
-    if tier is None:
-        known = ", ".join(TIER_WORDS.values())
-        problems.append(Problem(block.loc, msg("problem.not_tier", text=tier_text, known=known)))
-    rank = int(rank_match.group(1)) if rank_match else None
-    return ParsedRow(rank, name, percentage, tier, tier_text, block.loc)
+    tier_text = _cell(cells, cols.tier)
+    tier = vocab.parse(tier_text) if tier_text else None
+    row = ParsedRow(rank, name, None, tier, tier_text, block.loc)
+    if tier_text and tier is None:
+        pending.bad_tiers.setdefault(tier_text.strip(), []).append(row)
+    for i, _ in cols.subs:
+        printed = _cell(cells, i)
+        _, inner = _split_rank(printed)
+        row.subscores.append(SubScore(parse_number(inner or printed), printed))
+    pending.score_texts.append(score_text)
+    return row
 
 
-def _is_data_row(block: Block, cols: _Columns) -> bool:
-    """A row as wide as the header whose rank, percentage or tier reads as one (the others may be typos)."""
-    needed = max(cols.index.values()) + 1  # trailing empty cells (an empty "Ghi chú") may be left out
+def _is_data_row(block: Block, cols: _Columns, vocab: TierVocabulary) -> bool:
+    """A row as wide as the header whose rank, score or tier reads as one (the others may be typos)."""
+    needed = max(i for i in (cols.unit, cols.rank, cols.seq, cols.score, cols.tier) if i is not None) + 1
     if not needed <= len(block.cells) <= cols.width:
         return False
     cells = block.cells
+    if _ROMAN_RE.match(cells[0]):
+        return False
     return bool(
-        _RANK_RE.match(cells[cols.index["rank"]])
-        or parse_percentage(cells[cols.index["percentage"]]) is not None
-        or parse_tier(cells[cols.index["tier"]])
+        (cols.rank is not None and _split_rank(cells[cols.rank])[0] is not None)
+        or (cols.seq is not None and _split_rank(cells[cols.seq])[0] is not None)
+        or (cols.score is not None and parse_number(cells[cols.score]) is not None)
+        or (cols.tier is not None and vocab.parse(cells[cols.tier]))
     )
 
 
 @dataclass
 class _Context:
-    """Headings read since the last table: which appendix and level the next table belongs to."""
+    """Headings read since the last table: which appendix, level and group the next table belongs to."""
 
     appendix: str | None = None
     level: str | None = None
     level_loc: Location | None = None
+    group: str | None = None
+    max_hint: Decimal | None = None
 
     def take(self, block: Block) -> str | None:
-        """Read a heading line: "appendix" when it starts one, "level" when it names a level, else None."""
+        """Read a heading line: "appendix" when it starts one, "level" when it names a level, "group" when it names
+        a group ("Nhóm …", "Khối …"), else None."""
         text = block.text
         folded = _folded(text)
+        self.max_hint = _max_in(text, slash=False) or self.max_hint
         if m := _APPENDIX_RE.match(folded):
             self.appendix = f"Phụ lục {m.group(1).upper()}"
-            self.level = detect_level(text[m.end():])  # "Phụ lục I - KẾT QUẢ XẾP HẠNG CẤP SỞ"
+            self.level = _heading_level(text[m.end():])  # "Phụ lục I - KẾT QUẢ XẾP HẠNG CẤP SỞ"
             self.level_loc = block.loc if self.level else None
+            self.group = None
             return "appendix"
         if "kem theo" in folded or "quyet dinh so" in folded:
             return None  # the appendix note names the issuer ("Ủy ban nhân dân thành phố"), not a level
-        if (code := detect_level(text)) is not None:
+        if folded.startswith("("):
+            return None  # "(xếp hạng theo từng huyện, thị xã, thành phố)": a note, not a heading
+        label = _LEAD_RE.sub("", clean(text))
+        if (code := _heading_level(text)) is not None:
             self.level, self.level_loc = code, block.loc
+            self.group = label if len(label) <= 80 and _GROUP_WORDS_RE.search(_folded(label)) else None
             return "level"
+        if len(_levels_named(text)) > 1:
+            self.level, self.group = None, None  # names two levels: the rows of the table will say which
+            return "level"
+        if len(label) <= 80 and _GROUP_WORDS_RE.search(_folded(label)):
+            self.group = label
+            return "group"
         return None
 
 
-def _read_tables(blocks: list[Block], decision: ParsedDecision, problems: list[Problem], warnings: list[Problem]):
-    ctx = _Context()
-    current: ParsedLevel | None = None
-    cols: _Columns | None = None
-    header_loc: Location | None = None  # a header read before any level was named: level rows may follow
-    skipped: list[Block] = []
-    for block in blocks:
-        header = _header_columns(block)
-        if header is not None:
-            if current is not None and ctx.level is None and cols and header.width == cols.width:
-                cols = header  # the header repeated on a new page: the same ranking goes on
-                continue
-            cols, current, skipped, header_loc = header, None, [], None
-            if ctx.level is None:
-                header_loc = block.loc  # "STT | Đơn vị | …" then "I | CẤP SỞ" rows inside the table
-                continue
-            current = _start_level(decision, ctx, block.loc, problems)
-            ctx.level = None
-            continue
-        if cols is not None and _is_data_row(block, cols):
-            if current is None:
-                if header_loc is not None:
-                    problems.append(Problem(header_loc, msg("problem.no_level_heading")))
-                    header_loc = None
-                continue
-            warnings.extend(
-                Problem(b.loc, msg("problem.ignored_text", text=b.text[:60]))
-                for b in skipped if not _PAGE_FURNITURE_RE.match(b.text)
-            )
-            skipped = []
-            current.rows.append(_parse_row(block, cols, problems))
-            continue
-        distinct = [c for c in block.cells if c]
-        if cols is not None and 1 <= len(distinct) <= 2 and (block.is_table_row or _ROMAN_RE.match(distinct[0])):
-            roman = bool(_ROMAN_RE.match(distinct[0]))
-            if roman or len(distinct) == 1:
-                code = detect_level(block.text)
-                if current is not None and code == current.code:
-                    continue  # the table's title row, repeated at the top of the next page
-                if code is not None:  # a level row ("II | CẤP HUYỆN") inside the table
-                    ctx.level, ctx.level_loc = code, block.loc
-                    current = _start_level(decision, ctx, block.loc, problems)
-                    ctx.level, header_loc = None, None
-                    continue
-                if roman and current is not None:
-                    problems.append(Problem(block.loc, msg("problem.group_row", text=block.text)))
-                    continue
-        heading = ctx.take(block)
-        if heading == "level" and current is not None and ctx.level == current.code:
-            ctx.level = None  # a page heading repeating the level being read: the same ranking goes on
-        elif heading is not None:
-            cols, current, skipped = None, None, []
-            if header_loc is not None:
-                problems.append(Problem(header_loc, msg("problem.no_level_heading")))
-                header_loc = None
-        elif current is not None:
-            skipped.append(block)
-    if header_loc is not None and current is None:
-        problems.append(Problem(header_loc, msg("problem.no_level_heading")))
+def _group_row(block: Block, cols: _Columns) -> tuple[str | None, str] | None:
+    """A row inside a table that starts a level or a group: (level code or None, label as printed), or None."""
+    distinct = [c for c in block.cells if c]
+    if not 1 <= len(distinct) <= 2:
+        return None
+    roman = bool(_ROMAN_RE.match(distinct[0]))
+    label = clean(" ".join(distinct[1:] if roman and len(distinct) == 2 else distinct))
+    label = _LEAD_RE.sub("", label) if not roman else label
+    folded = _folded(label)
+    if len(label) > 100 or folded.startswith(("phu luc", "dieu ", "kem theo", "noi nhan")):
+        return None
+    code = _heading_level(label)
+    if code is None and re.match(r"^(?:cac )?(?:xa|phuong)\b", folded):
+        code = "xa"
+    grouped = bool(_GROUP_WORDS_RE.search(folded))
+    if roman or code is not None or grouped or block.is_table_row and len(distinct) == 1:
+        return (code, label) if (roman or code or grouped) else None
+    return None
 
 
-def _start_level(decision: ParsedDecision, ctx: _Context, loc: Location, problems: list[Problem]) -> ParsedLevel:
-    code = ctx.level or ""
-    existing = decision.level(code)
-    if existing is not None:
-        problems.append(Problem(loc, msg("problem.level_twice", level=level_name(code), where=existing.loc)))
-    level = ParsedLevel(code=code, appendix=ctx.appendix or level_name(code), loc=loc)
-    decision.levels.append(level)
-    return level
+class _Tables:
+    """The appendix tables of a decision, read block by block into rankings (levels and their groups)."""
+
+    def __init__(self, decision: ParsedDecision, vocab: TierVocabulary, problems: list[Problem],
+                 warnings: list[Problem], doc_max: Decimal | None) -> None:
+        self.decision, self.vocab, self.problems, self.warnings = decision, vocab, problems, warnings
+        self.doc_max = doc_max
+        self.pending: dict[int, _Pending] = {}
+        self.ctx = _Context()
+        self.current: ParsedLevel | None = None
+        self.cols: _Columns | None = None
+        self.header_loc: Location | None = None  # a header read before any level was named: level rows may follow
+
+    def start(self, code: str, loc: Location, group: str | None, max_hint: Decimal | None = None) -> None:
+        assert self.cols is not None
+        level = ParsedLevel(code=code, appendix=self.ctx.appendix or level_name(code), loc=loc, group=group)
+        self.decision.levels.append(level)
+        self.pending[id(level)] = _Pending(self.cols, max_hint=max_hint or self.cols.max_hint or self.ctx.max_hint)
+        self.current = level
+
+    def read(self, blocks: list[Block]) -> None:
+        skipped: list[Block] = []
+        i = 0
+        while i < len(blocks):
+            block = blocks[i]
+            i += 1
+            header = _header_columns(block)
+            if header is not None:
+                if i < len(blocks) and _is_sub_header(blocks[i], header):
+                    header = _header_columns(block, blocks[i]) or header
+                    i += header.header_rows - 1
+                if i < len(blocks) and _max_row(blocks[i], header):
+                    i += 1
+                if self.current is not None and self.ctx.level is None and self.ctx.group is None and self.cols \
+                        and (header.width == self.cols.width or not self.current.rows):
+                    # The header repeated on a new page, or the header of a ranking a row above it named: the same
+                    # ranking goes on.
+                    self.cols = self.pending[id(self.current)].cols = header
+                    continue
+                self.cols, self.current, skipped, self.header_loc = header, None, [], None
+                code = self.ctx.level or (self.decision.levels[-1].code if self.ctx.group and self.decision.levels
+                                          else None) or _heading_level(header.unit_label)
+                if code is None:
+                    self.header_loc = block.loc  # "STT | Đơn vị | …" then "I | CẤP SỞ" rows inside the table
+                    continue
+                self.start(code, block.loc, self.ctx.group)
+                self.ctx.level = self.ctx.group = self.ctx.max_hint = None
+                continue
+            cols = self.cols
+            if cols is not None and _is_data_row(block, cols, self.vocab):
+                if self.current is None:
+                    if self.header_loc is not None:
+                        self.problems.append(Problem(self.header_loc, msg("problem.no_level_heading")))
+                        self.header_loc = None
+                    continue
+                self.warnings.extend(Problem(b.loc, msg("problem.ignored_text", text=b.text[:60]))
+                                     for b in skipped if not _PAGE_FURNITURE_RE.match(b.text))
+                skipped = []
+                self.current.rows.append(_parse_row(block, self.pending[id(self.current)], self.vocab, self.problems))
+                continue
+            if cols is not None and not _APPENDIX_RE.match(_folded(block.text)) and (found := _group_row(block, cols)):
+                if self._group(block, *found):
+                    skipped = []
+                    continue
+            if cols is not None and self._named_group(block, blocks[i] if i < len(blocks) else None):
+                skipped = []
+                continue
+            heading = self.ctx.take(block)
+            if heading == "level" and self.current is not None and self.ctx.level == self.current.code:
+                self.ctx.level = None  # a page heading repeating the level being read: the same ranking goes on
+            elif heading is not None:
+                self.cols, self.current, skipped = None, None, []
+                if self.header_loc is not None:
+                    self.problems.append(Problem(self.header_loc, msg("problem.no_level_heading")))
+                    self.header_loc = None
+            elif self.current is not None:
+                skipped.append(block)
+        if self.header_loc is not None and self.current is None:
+            self.problems.append(Problem(self.header_loc, msg("problem.no_level_heading")))
+        for level in self.decision.levels:
+            self._finish(level)
+        self._merge_rank_lists()
+        seen: dict[tuple[str, str | None], ParsedLevel] = {}
+        for level in self.decision.levels:
+            if (first := seen.setdefault((level.code, level.group), level)) is not level:
+                self.problems.append(Problem(level.loc, msg("problem.level_twice", level=ranking_name(first),
+                                                            where=first.loc)))
+
+    def _named_group(self, block: Block, following: Block | None) -> bool:
+        """A row of one short label inside a table, followed by data rows ("Thành phố Tây Ninh" over its
+        communes): a group of the level being read."""
+        cells = [c for c in block.cells if c]
+        cols = self.cols
+        if (len(cells) != 1 or len(cells[0]) > 60 or _PAGE_FURNITURE_RE.match(cells[0]) or cols is None
+                or following is None or not _is_data_row(following, cols, self.vocab)
+                or parse_number(cells[0]) is not None or not cells[0][:1].isupper()):
+            return False
+        return self._group(block, None, clean(cells[0]), named=True)
+
+    def _merge_rank_lists(self) -> None:
+        """A report that lists the ranking twice, ranks only and then in detail: one ranking, the detailed one."""
+        levels = self.decision.levels
+        for listed in list(levels):
+            if listed.score_kind is not None:
+                continue
+            order = [(r.rank, name_key(r.name)) for r in listed.rows]
+            if any(other is not listed and other.code == listed.code and other.group == listed.group
+                   and other.score_kind is not None and sorted(order) == sorted((r.rank, name_key(r.name))
+                                                                                for r in other.rows)
+                   for other in levels):
+                levels.remove(listed)
+
+    def _group(self, block: Block, code: str | None, label: str, named: bool = False) -> bool:
+        """A level or group row inside a table; False when it is neither (the caller reads it as text)."""
+        current = self.current
+        grouped = named or bool(_GROUP_WORDS_RE.search(_folded(label)))
+        max_hint = _max_in(label)
+        if code is not None and (current is None or code != current.code):
+            self.header_loc = None
+            # A level row ("II | CẤP HUYỆN"), or a block naming one ("I | Nhóm cơ quan chuyên môn …"): the group is
+            # the block's name.
+            self.start(code, block.loc, label if grouped else None, max_hint)
+            return True
+        if code is not None and not grouped:
+            return True  # the table's title row, repeated at the top of the next page
+        level_code = current.code if current is not None else self.ctx.level
+        if level_code is None:
+            return False
+        if current is not None and not current.rows and current.group is None:
+            current.group = label  # the first group of the level just started
+            if max_hint:
+                self.pending[id(current)].max_hint = max_hint
+            return True
+        self.header_loc = None
+        self.start(level_code, block.loc, label, max_hint)
+        self.ctx.level = None
+        return True
+
+    def _finish(self, level: ParsedLevel) -> None:
+        pending = self.pending.pop(id(level), None)
+        if pending is None:
+            return
+        self._tiers(level, pending)
+        self._scores(level, pending)
+        self._ranks(level, pending)
+        level.subscore_names = [name for _, name in pending.cols.subs]
+        if any(m is not None for m in pending.cols.sub_maxima):
+            level.subscore_maxima = list(pending.cols.sub_maxima)
+        if level.subscore_names and all(not s.printed for r in level.rows for s in r.subscores):
+            level.subscore_names = []  # sub-index columns printed empty
+            level.subscore_maxima = []
+            for row in level.rows:
+                row.subscores = []
+
+    def _tiers(self, level: ParsedLevel, pending: _Pending) -> None:
+        for word, rows in pending.bad_tiers.items():
+            issuer = self.vocab.issuer or self.decision.issuer or "?"
+            self.problems.append(Problem(rows[0].loc, msg("problem.not_tier", text=word, known=self.vocab.known(),
+                                                          rows=len(rows), issuer=issuer)))
+
+    def _scores(self, level: ParsedLevel, pending: _Pending) -> None:
+        cols, texts = pending.cols, pending.score_texts
+        printed = [t for t in texts if t]
+        if cols.score is None and not printed:
+            level.score_kind = None
+            return
+        kind = _kind_hint(cols.score_label) if cols.score is not None else None
+        values = [v for v in (parse_number(t) for t in printed) if v is not None]
+        if pending.cell_maxima:
+            kind = "points"
+        elif kind == "index" and values and max(values) > 1:
+            kind = None  # "Chỉ số DTI" printed as a percentage (95,26) or as points: the figures tell
+        if kind is None:
+            if any("%" in t for t in printed) or (values and max(values) > 1 and max(values) <= 100):
+                kind = "percent"
+            elif values and max(values) <= 1:
+                kind = "index"
+            else:
+                kind = "points"
+        level.score_kind = kind
+        bad: list[tuple[ParsedRow, str]] = []
+        for row, text in zip(level.rows, texts):
+            if not text:
+                continue
+            if kind == "percent":
+                row.score = parse_percentage(text)
+                if row.score is None and (value := parse_number(text)) is not None:
+                    row.score = value  # more than 3 decimals: refused below, as printed
+                if row.score is not None and row.score.as_tuple().exponent < -3:
+                    self.problems.append(Problem(row.loc, msg("problem.percentage_decimals", text=text)))
+            else:
+                row.score = parse_number(text, thousands=kind == "points")
+            if row.score is None:
+                bad.append((row, text))
+        if bad:
+            row, text = bad[0]
+            key = "problem.percentage_not_number" if kind == "percent" else "problem.score_not_number"
+            self.problems.append(Problem(row.loc, msg(key, text=text, rows=len(bad), column=cols.score_label or "?")))
+        if kind == "points":
+            maxima = set(pending.cell_maxima) - {None}
+            if len(maxima) > 1:
+                self.problems.append(Problem(level.loc, msg("problem.maxima_differ", ranking=ranking_name(level),
+                                                            maxima=", ".join(sorted(map(str, maxima))))))
+            level.score_max = next(iter(sorted(maxima)), None) or pending.max_hint or self.doc_max
+            if level.score_max is None:
+                values = [r.score for r in level.rows if r.score is not None]
+                top = max(values, default=Decimal(0))
+                guess = next((m for m in (Decimal(100), Decimal(1000)) if top <= m), None)
+                if guess is not None:
+                    level.score_max = guess
+                    self.warnings.append(Problem(level.loc, msg("problem.max_assumed", ranking=ranking_name(level),
+                                                                maximum=str(guess))))
+
+    def _ranks(self, level: ParsedLevel, pending: _Pending) -> None:
+        if not pending.rank_from_seq:
+            return
+        scores = [r.score for r in level.rows]
+        if level.score_kind is not None and all(s is not None for s in scores):
+            if any(b > a for a, b in zip(scores, scores[1:])):
+                self.problems.append(Problem(level.loc, msg("problem.seq_not_rank", ranking=ranking_name(level))))
+                return
+            for i, row in enumerate(level.rows):  # competition ranking: equal scores share a rank (1, 2, 2, 4)
+                if row.rank is None:
+                    row.rank = i + 1 if i == 0 or scores[i] != scores[i - 1] else level.rows[i - 1].rank
+        else:
+            for row, seq in zip(level.rows, pending.seq_ranks):
+                row.rank = row.rank or seq
+        self.warnings.append(Problem(level.loc, msg("problem.rank_from_seq", ranking=ranking_name(level))))
 
 
 # --- the whole document -----------------------------------------------------------------------------------------
 
 
-def interpret(blocks: list[Block], name: str) -> tuple[ParsedDecision, list[Problem], list[Problem]]:
-    """Read a decision out of its blocks; returns it with the problems found while reading (errors, warnings)."""
+@dataclass(frozen=True)
+class GivenFacts:
+    """What a document that is not a decision (a report: no issuer header, no Điều 1) does not say, given by whoever
+    ingests it (``dxbot ingest FILE --issuer … --number … --signed DD/MM/YYYY --year YYYY``)."""
+
+    issuer: str | None = None
+    number: str | None = None  # any label, e.g. "DTI-2022/BTTTT"
+    signed: date | None = None
+    year: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.issuer, self.number, self.signed, self.year))
+
+
+_FLAGS = {"issuer": '--issuer "…"', "number": '--number "…"', "signed": "--signed DD/MM/YYYY", "year": "--year YYYY"}
+_REPORT_YEAR_RE = re.compile(r"(?:xep hang|danh gia|chuyen doi so|chi so).*\bnam\s+(\d{4})")
+
+
+def interpret(blocks: list[Block], name: str,
+              given: GivenFacts | None = None) -> tuple[ParsedDecision, list[Problem], list[Problem]]:
+    """Read a decision out of its blocks; returns it with the problems found while reading (errors, warnings).
+
+    ``given`` fills the facts a report does not print; a fact both printed and given must agree."""
+    given = given or GivenFacts()
     decision = ParsedDecision(source=name)
     problems: list[Problem] = []
     warnings: list[Problem] = []
     articles = [(i, int(m.group(1))) for i, b in enumerate(blocks) if (m := _DIEU_RE.match(_folded(b.text)))]
     article1 = next((i for i, n in articles if n == 1), None)
     after1 = next((i for i, n in articles if article1 is not None and i > article1 and n != 1), None)
-    if article1 is None:
-        problems.append(Problem(Location(name), msg("problem.no_article_1")))
 
     facts = _HeaderFacts()
     _read_header(blocks[: article1 if article1 is not None else len(blocks)], facts)
-    stated = _read_counts(blocks[article1:after1], problems) if article1 is not None else {}
+    issuer = str(facts.issuer.value) if facts.issuer else given.issuer
+    vocab = vocabulary_for(issuer)
+    stated = _read_counts(blocks[article1:after1], vocab, problems) if article1 is not None else {}
+    doc_max = next((m for b in blocks[article1:after1] if (m := _max_in(b.text, slash=False))), None) \
+        if article1 is not None else None
     tables_from = after1 if after1 is not None else (article1 + 1 if article1 is not None else 0)
-    _read_tables(blocks[tables_from:], decision, problems, warnings)
+    _Tables(decision, vocab, problems, warnings, doc_max).read(blocks[tables_from:])
     _read_annex_notes(blocks[tables_from:], facts)
     decision.basis = facts.basis
     first_table = next((i for i, b in enumerate(blocks) if i >= tables_from and len(b.cells) > 2), len(blocks))
@@ -437,7 +855,36 @@ def interpret(blocks: list[Block], name: str) -> tuple[ParsedDecision, list[Prob
             if detect_level(block.text) and (m := _YEAR_RE.search(block.text)):
                 decision.evaluated_year = int(m.group(1))
                 break
+    if decision.evaluated_year is None and article1 is None:
+        for block in blocks[:first_table]:
+            if m := _REPORT_YEAR_RE.search(_folded(block.text)):
+                decision.evaluated_year = int(m.group(1))
+                break
+    _apply_given(decision, given, problems)
+    if article1 is None:
+        missing = [what for what in _FLAGS if not getattr(decision, _FIELD[what])]
+        if missing:
+            problems.append(Problem(Location(name), msg(
+                "problem.report_needs_facts",
+                flags=" ".join(_FLAGS[w] for w in missing))))
     return decision, problems, warnings
+
+
+_FIELD = {"issuer": "issuer", "number": "number", "signed": "signed_date", "year": "evaluated_year"}
+
+
+def _apply_given(decision: ParsedDecision, given: GivenFacts, problems: list[Problem]) -> None:
+    for what, value in (("issuer", given.issuer), ("number", given.number), ("signed", given.signed),
+                        ("year", given.year)):
+        if value is None:
+            continue
+        printed = getattr(decision, _FIELD[what])
+        if printed is None:
+            setattr(decision, _FIELD[what], value)
+        elif (name_key(printed) != name_key(value)) if what == "issuer" else printed != value:
+            shown = (lambda v: f"{v:%d/%m/%Y}") if what == "signed" else str
+            problems.append(Problem(Location(decision.source), msg(
+                "problem.given_differs", flag=_FLAGS[what].split()[0], given=shown(value), printed=shown(printed))))
 
 
 def _settle_identity(decision: ParsedDecision, facts: _HeaderFacts, problems: list[Problem]) -> None:

@@ -118,6 +118,7 @@ class ParsedLevel:
     score_kind: str | None = "percent"  # one of SCORE_KINDS; None: the table prints ranks only
     score_max: Decimal | None = None  # points: the maximum printed for this ranking (100, 800, 1000)
     subscore_names: list[str] = field(default_factory=list)  # sub-index columns, as printed
+    subscore_maxima: list[Decimal | None] = field(default_factory=list)  # each sub-index's maximum, where printed
 
 
 @dataclass

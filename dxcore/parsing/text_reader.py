@@ -24,7 +24,8 @@ def split_cells(line: str) -> tuple[str, ...]:
         return ()
     line = line.replace("\u00a0", " ")
     if "\t" in line or "|" in line:
-        cells = [clean(c) for c in re.split(r"\t|\|", line.strip().strip("|"))]
+        # Leading tabs are empty cells (a sub-header row under merged cells starts with them), not indentation.
+        cells = [clean(c) for c in re.split(r"\t|\|", line.strip(" \r\n").strip("|"))]
         cells = [sub for c in cells for sub in (_SPACED.split(c) if c else [c])]
         while cells and not cells[-1]:
             cells.pop()

@@ -1,16 +1,19 @@
-"""Checks a parsed decision against itself: ranks, percentages, tiers, Điều 1 counts, duplicates.
+"""Checks a parsed decision against itself: ranks, scores, tiers, Điều 1 counts, duplicates.
 
-Every problem is reported at once, each at its location; warnings never block storing.
+Every problem is reported at once, each at its location; warnings never block storing. Each ranking (a level, or a
+group of it) is checked on its own, in its own terms: percentages 0–100, points 0 to the ranking's maximum, indices
+0–1; ranks as competition ranking on the score ("1, 2, 2, 4"), or in order when the table prints ranks only.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from decimal import Decimal
 from itertools import groupby
 
 from dxcore.answering.formatting import format_percent
-from dxcore.answering.i18n import msg
+from dxcore.answering.i18n import Score, msg
 from dxcore.parsing.model import (
     Location,
     ParsedDecision,
@@ -23,58 +26,100 @@ from dxcore.understanding.text import name_key
 from dxcore.understanding.tiers import is_better, thresholds_for, tier_word
 
 _pct = format_percent
+_ONE = Decimal(1)
 
 
-def _check_level(level: ParsedLevel, problems: list[Problem]) -> None:
+def ranking_name(level: ParsedLevel) -> str:
+    """"Cấp xã", or "Cấp xã – Các xã thuộc huyện Gò Dầu" for a group of a level."""
+    return f"{level_name(level.code)} – {level.group}" if level.group else level_name(level.code)
+
+
+def _score(level: ParsedLevel, value: Decimal) -> object:
+    return _pct(value) if level.score_kind == "percent" else Score(value, level.score_kind, level.score_max)
+
+
+def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: bool) -> None:
     rows = level.rows
-    title = level_name(level.code)
+    title = ranking_name(level)
     if not rows:
         problems.append(Problem(level.loc, msg("problem.table_empty", level=title)))
         return
-    complete = all(r.score is not None for r in rows)
+    percent = level.score_kind == "percent"
+    top = {"percent": Decimal(100), "index": _ONE}.get(level.score_kind or "", level.score_max)
+    out_of_range = 0
+    for row in rows:
+        if row.score is not None and not 0 <= row.score <= (top if top is not None else row.score):
+            out_of_range += 1
+            if out_of_range <= 3:  # a wrong kind or maximum puts every row out of range: say it a few times only
+                problems.append(Problem(row.loc, msg("problem.percentage_range", percentage=_pct(row.score))
+                                        if percent else msg("problem.score_range", score=_score(level, row.score),
+                                                            maximum=str(top), ranking=title)))
+    if any(r.rank is not None for r in rows):
+        rows = [r for r in rows if r.rank is not None]  # units evaluated but not ranked stand outside the order
+    complete = level.score_kind is not None and all(r.score is not None for r in rows)
     ascending = sorted(r.score for r in rows if r.score is not None)
     for position, row in enumerate(rows):
         if row.score is None:
             continue
-        if not 0 <= row.score <= 100:
-            problems.append(Problem(row.loc, msg("problem.percentage_range", percentage=_pct(row.score))))
         above = rows[position - 1].score if position else None
         if above is not None and row.score > above:
             problems.append(Problem(row.loc, msg("problem.percentage_increases", percentage=_pct(row.score),
-                                                 above=_pct(above))))
+                                                 above=_pct(above)) if percent else
+                                    msg("problem.score_increases", score=_score(level, row.score),
+                                        above=_score(level, above))))
         if row.rank is not None and complete:
             expected = 1 + len(ascending) - bisect_right(ascending, row.score)
             if row.rank != expected:
-                problems.append(Problem(row.loc, msg("problem.rank_wrong", rank=row.rank, expected=expected,
-                                                     higher=expected - 1)))
-    _check_tier_order(rows, problems)
+                problems.append(Problem(row.loc, msg("problem.rank_wrong" if percent else "problem.rank_wrong_score",
+                                                     rank=row.rank, expected=expected, higher=expected - 1)))
+    if not complete:
+        _check_rank_order(rows, problems)
+    _check_tier_order(level, problems)
     seen: dict[str, Location] = {}
-    for row in rows:
+    for row in level.rows:
         key = name_key(row.name)
         if key in seen:
             problems.append(Problem(row.loc, msg("problem.listed_twice", name=row.name, level=title, where=seen[key])))
         else:
             seen[key] = row.loc
-    _check_counts(level, problems)
+    if level.stated_counts or (counts_expected and any(r.tier for r in level.rows)):
+        _check_counts(level, problems)
 
 
-def _check_tier_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
-    """A lower percentage never has a better tier than any higher percentage in the same ranking."""
-    graded = sorted((r for r in rows if r.tier and r.score is not None), key=lambda r: -r.score)
-    worst_higher: str | None = None  # the worst tier among strictly higher percentages
+def _check_rank_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
+    """Ranks without scores: in order, each either shared with the row above or its position (1, 2, 2, 4)."""
+    previous: int | None = None
+    for position, row in enumerate(rows, start=1):
+        if row.rank is None:
+            continue
+        if previous is not None and row.rank < previous:
+            problems.append(Problem(row.loc, msg("problem.rank_order", rank=row.rank, above=previous)))
+        elif row.rank != previous and row.rank != position:
+            problems.append(Problem(row.loc, msg("problem.rank_wrong", rank=row.rank, expected=position,
+                                                 higher=position - 1)))
+        previous = row.rank
+
+
+def _check_tier_order(level: ParsedLevel, problems: list[Problem]) -> None:
+    """A lower score never has a better tier than any higher score in the same ranking."""
+    graded = sorted((r for r in level.rows if r.tier and r.score is not None), key=lambda r: -r.score)
+    worst_higher: str | None = None  # the worst tier among strictly higher scores
     for _, group in groupby(graded, key=lambda r: r.score):
         group = list(group)
         for row in group:
             if worst_higher and is_better(row.tier, worst_higher):
                 problems.append(Problem(row.loc, msg("problem.tier_order", tier=tier_word(row.tier),
-                                                     percentage=_pct(row.score), worse=tier_word(worst_higher))))
+                                                     percentage=_pct(row.score), worse=tier_word(worst_higher))
+                                        if level.score_kind == "percent" else
+                                        msg("problem.tier_order_score", tier=tier_word(row.tier),
+                                            score=_score(level, row.score), worse=tier_word(worst_higher))))
         for row in group:
             if worst_higher is None or is_better(worst_higher, row.tier):
                 worst_higher = row.tier
 
 
 def _check_counts(level: ParsedLevel, problems: list[Problem]) -> None:
-    title = level_name(level.code)
+    title = ranking_name(level)
     if not level.stated_counts:
         problems.append(Problem(level.loc, msg("problem.no_counts", level=title)))
         return
@@ -88,21 +133,28 @@ def _check_counts(level: ParsedLevel, problems: list[Problem]) -> None:
                                              actual=actual.get(tier, 0))))
 
 
-def validate(decision: ParsedDecision) -> tuple[list[Problem], list[Problem]]:
-    """Errors and warnings of a parsed decision."""
+def validate(decision: ParsedDecision, *, facts_checked: bool = True) -> tuple[list[Problem], list[Problem]]:
+    """Errors and warnings of a parsed decision. ``facts_checked`` False: the missing issuer, number, date and year
+    were already reported (a report, in one error naming the flags that give them)."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
     where = Location(decision.source)
     missing = [what for what, value in (("issuer", decision.issuer), ("number", decision.number),
                                         ("signed", decision.signed_date), ("year", decision.evaluated_year)) if not value]
-    errors.extend(Problem(where, msg("problem.not_found", what=msg(f"problem.what.{what}"))) for what in missing)
+    if facts_checked:
+        errors.extend(Problem(where, msg("problem.not_found", what=msg(f"problem.what.{what}"))) for what in missing)
     if not decision.levels:
         errors.append(Problem(where, msg("problem.no_table")))
+    # Điều 1 stating counts for some rankings but not for another with tiers is a gap; stating none is a
+    # publication that does not count (most points-only ones).
+    counts_expected = any(lv.stated_counts for lv in decision.levels)
     for level in decision.levels:
-        _check_level(level, errors)
+        _check_level(level, errors, counts_expected)
     thresholds = thresholds_for(decision.issuer) if decision.issuer else None
-    if thresholds:
+    if thresholds and thresholds.minimums:
         for level in decision.levels:
+            if level.score_kind != "percent":
+                continue
             for row in level.rows:
                 if row.tier and row.score is not None:
                     expected = thresholds.expected_tier(row.score)

@@ -14,6 +14,7 @@ LEVEL_ORDER = {code: i for i, code in enumerate(LEVEL_NAMES)}
 
 # Folded phrases → code; most specific first. Matched on word boundaries.
 _PHRASES: list[tuple[str, str]] = [
+    (r"(?:khoi |nhom )?(?:cac )?co quan (?:cap tinh|thuoc (?:ubnd|uy ban nhan dan) tinh)", "so"),
     (r"cap so", "so"),
     (r"cap huyen", "huyen"),
     (r"cap xa", "xa"),
@@ -22,6 +23,7 @@ _PHRASES: list[tuple[str, str]] = [
     (r"(?:cac |khoi )?xa,? phuong,? thi tran", "xa"),
     (r"(?:cac |khoi )?xa,? thi tran", "xa"),
     (r"(?:ubnd |uy ban nhan dan )?(?:cac )?xa,? phuong", "xa"),
+    (r"(?:khoi |cac )?(?:ubnd |uy ban nhan dan )?(?:cac )?phuong,? xa", "xa"),
     (r"khoi (?:cac )?xa", "xa"),
     (r"(?:cac |khoi )?quan,? huyen", "huyen"),
     (r"quan ?/ ?huyen", "huyen"),
@@ -33,7 +35,8 @@ _PHRASES: list[tuple[str, str]] = [
     (r"co quan chuyen mon", "so"),
     (r"(?:khoi |cac )*co quan (?:thuoc )?trung uong", "tw"),
     (r"(?:cac )?bo,? co quan ngang bo", "bo"),
-    (r"(?:cac )?tinh,? thanh pho truc thuoc trung uong", "tinh"),
+    (r"(?:cac )?tinh,? thanh pho truc thuoc (?:trung uong|tw)", "tinh"),
+    (r"(?:cac )?bo,? nganh", "bo"),
 ]
 _PATTERNS = [(re.compile(rf"(?<!\w){p}(?!\w)"), code) for p, code in _PHRASES]
 

@@ -59,3 +59,48 @@ def _load_thresholds() -> dict[str, IssuerThresholds]:
 
 def thresholds_for(issuer: str) -> IssuerThresholds | None:
     return _load_thresholds().get(name_key(issuer))
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per issuer, loaded once
+class TierVocabulary:
+    """The tier words an issuer prints, best first (``data/issuers.toml``: ``tiers`` and ``tier_words``); without
+    an entry, every tier word of the catalog."""
+
+    issuer: str | None
+    words: dict[str, str]  # folded printed word → tier code
+    listed: tuple[str, ...]  # the words as the entry (or the catalog) spells them, best first
+
+    def parse(self, text: str) -> str | None:
+        return self.words.get(fold(text).strip(" .;:,*"))
+
+    def known(self) -> str:
+        return ", ".join(self.listed)
+
+
+DEFAULT_VOCABULARY = TierVocabulary(None, dict(_BY_FOLDED), tuple(TIER_WORDS.values()))
+
+
+@cache
+def _load_vocabularies() -> dict[str, TierVocabulary]:
+    with open(data_dir() / "issuers.toml", "rb") as fh:
+        raw = tomllib.load(fh)
+    result = {}
+    for entry in raw.get("issuer", []):
+        if "tiers" not in entry and "tier_words" not in entry:
+            continue
+        extra = {fold(word): code for word, code in entry.get("tier_words", {}).items() if code in TIER_RANK}
+        listed = entry.get("tiers") or list(TIER_WORDS.values())
+        words = {}
+        for word in listed:
+            code = extra.get(fold(word)) or _BY_FOLDED.get(fold(word))
+            if code:
+                words[fold(word)] = code
+        words.update(extra)
+        shown = list(listed) + [w for w in entry.get("tier_words", {}) if fold(w) not in {fold(x) for x in listed}]
+        result[name_key(entry["name"])] = TierVocabulary(entry["name"], words, tuple(shown))
+    return result
+
+
+def vocabulary_for(issuer: str | None) -> TierVocabulary:
+    """The tier words of ``issuer`` (its ``data/issuers.toml`` entry), or of the catalog when it has none."""
+    return _load_vocabularies().get(name_key(issuer), DEFAULT_VOCABULARY) if issuer else DEFAULT_VOCABULARY
