@@ -274,7 +274,9 @@ def counts_answer(levels: list[LevelCounts], tier: TierChoice, note: str | None 
             have = sum(c.count for c in lc.counts if tier_in(tier, c.tier))
             lines.append(msg("counts.of_tier", level=ranking_label(lc.citation), have=have, total=lc.total, tier=tier_text(tier)))
         # The decision's own wording of each tier ("Xếp loại Tốt") when Vietnamese; the tier's name in English.
-        lines += [msg("counts.line", label=c.label, tier=Tier(c.tier), count=c.count) for c in lc.counts]
+        # (A tier the decision did not state has no wording of its own: its name, then.)
+        lines += [msg("counts.line", label=c.label if c.label != c.tier else Tier(c.tier), tier=Tier(c.tier),
+                      count=c.count) for c in lc.counts]
         lines.append(msg("counts.total", total=lc.total))
         sections.append(Section(msg("counts.heading", level=ranking_label(lc.citation),
                                     year=lc.citation.evaluated_year), lines,
