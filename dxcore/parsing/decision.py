@@ -184,6 +184,9 @@ _WORD = r"[^\W\d_]+"
 # issuer does not use is reported instead of a tier word inside it being taken ("Trung bình khá" is not "Trung bình").
 _LABEL_AFTER = re.compile(rf"(?<!\w)(?:xep loai|loai|muc)\s+({_WORD}(?:\s+{_WORD}){{0,4}}?)(?:\s*\([^)]*\))?\s*[:\-]?\s*"
                           rf"\d+(?:\s*/\s*\d+)?\s*{_UNIT_WORDS}(?!\w)")
+# "…, trong đó: Xuất sắc: 04 đơn vị; Trung bình yếu: 04 đơn vị": a word before a count, without "xếp loại".
+_LABEL_BARE = re.compile(rf"(?:^|[;,:]\s*)(?:(?:xep loai|loai|muc|dat)\s+)?({_WORD}(?:\s+{_WORD}){{0,3}}?)"
+                         rf"(?:\s*\([^)]*\))?\s*:\s*\d+(?:\s*/\s*\d+)?\s*{_UNIT_WORDS}(?!\w)")
 _LABEL_BEFORE = re.compile(rf"(?<!\w)\d+\s*{_UNIT_WORDS}\s*(?:duoc\s*)?(?:xep loai|dat loai|dat muc|o muc|muc|loai)\s+"
                            rf"({_WORD}(?:\s+{_WORD}){{0,4}}?)(?=\s*(?:[,;.:()]|$|\s+va\s))")
 
@@ -203,10 +206,12 @@ def _counts_in(text: str, vocab: TierVocabulary) -> tuple[list[tuple[str, str, i
     that the issuer's vocabulary does not know (as printed)."""
     folded = _folded(text)
     unknown: list[tuple[int, int, str]] = []
-    for pattern in (_LABEL_AFTER, _LABEL_BEFORE):
-        for m in pattern.finditer(folded):
-            if vocab.parse(m.group(1)) is None and not any(m.start(1) < e and s < m.end(1) for s, e, _ in unknown):
-                unknown.append((m.start(1), m.end(1), text[m.start(1):m.end(1)]))
+    bare = [m for m in _LABEL_BARE.finditer(folded)]
+    # A bare word before a count is a tier only among tier counts ("Tổng số: 24 đơn vị" is not one).
+    bare = bare if any(vocab.parse(m.group(1)) for m in bare) else []
+    for m in [*_LABEL_AFTER.finditer(folded), *_LABEL_BEFORE.finditer(folded), *bare]:
+        if vocab.parse(m.group(1)) is None and not any(m.start(1) < e and s < m.end(1) for s, e, _ in unknown):
+            unknown.append((m.start(1), m.end(1), text[m.start(1):m.end(1)]))
     after, before = _count_patterns(vocab)
     found: list[tuple[int, str, str, int]] = []
     for m in after.finditer(folded):
@@ -224,12 +229,29 @@ def _counts_in(text: str, vocab: TierVocabulary) -> tuple[list[tuple[str, str, i
     return kept, [word for _, _, word in unknown]
 
 
+_LIST_MARK_RE = re.compile(r"^(?:\d{1,2}[.)]|[a-zđ]\)|[-+•–])(?:\s|$)")
+
+
+def _statements(blocks: list[Block]) -> list[tuple[Block, str]]:
+    """Điều 1's lines as statements: a line a PDF wrapped ("… trong đó: Tốt:" / "02 đơn vị; Khá: 02 đơn vị.") is
+    joined to the line it continues, at the first line's place."""
+    joined: list[tuple[Block, str]] = []
+    for block in blocks:
+        text = block.text
+        if (joined and not block.is_table_row and not joined[-1][0].is_table_row
+                and not joined[-1][1].rstrip().endswith((".", ";", ")")) and not _LIST_MARK_RE.match(text)):
+            first, before = joined[-1]
+            joined[-1] = (first, f"{before} {text}")
+        else:
+            joined.append((block, text))
+    return joined
+
+
 def _read_counts(blocks: list[Block], vocab: TierVocabulary,
                  problems: list[Problem]) -> dict[str | None, list[StatedCount]]:
     stated: dict[str | None, list[StatedCount]] = {}
     level: str | None = None
-    for block in blocks:
-        text = block.text
+    for block, text in _statements(blocks):
         head = re.split(r"xếp loại|:", text, maxsplit=1, flags=re.IGNORECASE)[0]
         if (code := detect_level(head)) is not None:
             level = code
@@ -398,7 +420,7 @@ _RANK_RE = re.compile(r"^0*(\d+)\.?(?:\s*\(\s*([-+]?[\d.,]+)\s*%?\s*\))?$")
 _NUMBER_RE = re.compile(r"^[-+]?\d[\d.,]*%?$")
 _PERCENT_RE = re.compile(r"^(\d{1,3})(?:[.,](\d{1,6}))?\s*%?$")
 _ROMAN_RE = re.compile(r"^[IVXLC]+\.?$")
-_GROUP_WORDS_RE = re.compile(r"^(?:nhom|khoi|cac xa|xa,? phuong|phuong,? xa|cac phuong)\b|\bthuoc\b")
+_GROUP_WORDS_RE = re.compile(r"^(?:nhom|khoi|cac xa|xa,? phuong|phuong,? xa|cac phuong)\b")
 _LEAD_RE = re.compile(r"^(?:[IVXLC]+|\d{1,2}|[A-Za-z])[.)]?\s+(?=\S)")
 
 
@@ -607,7 +629,10 @@ class _Tables:
                         and (header.width == self.cols.width or not self.current.rows):
                     # The header repeated on a new page, or the header of a ranking a row above it named: the same
                     # ranking goes on.
-                    self.cols = self.pending[id(self.current)].cols = header
+                    pending = self.pending[id(self.current)]
+                    self.cols = pending.cols = header
+                    if header.max_hint is not None and not self.current.rows:
+                        pending.max_hint = header.max_hint
                     continue
                 self.cols, self.current, skipped, self.header_loc = header, None, [], None
                 code = self.ctx.level or (self.decision.levels[-1].code if self.ctx.group and self.decision.levels
@@ -691,7 +716,8 @@ class _Tables:
             self.header_loc = None
             # A level row ("II | CẤP HUYỆN"), or a block naming one ("I | Nhóm cơ quan chuyên môn …"): the group is
             # the block's name.
-            self.start(code, block.loc, label if grouped else None, max_hint)
+            titled = grouped or not re.match(r"^cap \w+(?: nam \d{4})?$", _folded(label))
+            self.start(code, block.loc, label if titled else None, max_hint)
             return True
         if code is not None and not grouped:
             return True  # the table's title row, repeated at the top of the next page

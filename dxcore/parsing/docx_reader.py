@@ -68,15 +68,24 @@ def _table_blocks(tbl: BaseOxmlElement, name: str, table_no: int) -> Iterator[Bl
     for row_no, tr in enumerate(_children(tbl, {_TR}), start=1):
         cells: list[str] = []
         lines: list[str] = []
+        padding = 0
         # Each <w:tc> once: a horizontally merged cell is one element with gridSpan, whatever columns it covers.
         for tc in _children(tr, {_TC}):
             if tc.vMerge == "continue":
                 # The text belongs to the first row of the vertical merge; repeating it would duplicate values.
                 cells.append("")
+                cells.extend([""] * (tc.grid_span - 1))
+                padding = tc.grid_span - 1
                 continue
             cell_lines = [clean(line) for p in _children(tc, {_P}) for line in _paragraph_lines(p)]
             cells.append(" ".join(cell_lines))
+            # A cell merged across columns stands over each of them: empty cells after it keep the columns of a
+            # merged two-row header in line with the rows below (as PDF tables give them).
+            cells.extend([""] * (tc.grid_span - 1))
+            padding = tc.grid_span - 1
             lines.extend(cell_lines)
+        if padding:
+            del cells[-padding:]  # nothing stands after the last cell: its span needs no place kept
         if lines:
             yield Block(
                 cells=tuple(cells),

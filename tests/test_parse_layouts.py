@@ -1,0 +1,206 @@
+"""Other issuers' layouts (issue 13): every document of tests/fixtures/layouts/ ingests with its figures exactly as
+printed and the facts tests/fixtures/layouts/expected.toml gives; reports with given facts; a wrong document gets one
+clear located error."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dxcore.parsing import GivenFacts, ParsedLevel, parse_bytes
+from dxcore.understanding.text import name_key
+from tests.layoutgen import make_layout_docx, make_layout_pdf
+
+LAYOUTS = Path(__file__).resolve().parent / "fixtures" / "layouts"
+EXPECTED = tomllib.loads((LAYOUTS / "expected.toml").read_text(encoding="utf-8"))["document"]
+NAMES = [doc["file"] for doc in EXPECTED]
+
+
+def _given(doc: dict) -> GivenFacts | None:
+    label = doc.get("label")
+    if not label:
+        return None
+    day, month, year = (int(x) for x in label["signed"].split("/"))
+    return GivenFacts(issuer=label["issuer"], number=label["number"], signed=date(year, month, day),
+                      year=int(label["year"]))
+
+
+def _figure(printed: str, decimal: str) -> Decimal:
+    """A figure as the document prints it ("885,58", "1.000", "0.8340", "95,26%", "112,3/138") → its value."""
+    text = printed.removesuffix("%").split("/")[0]
+    return Decimal(text.replace(".", "").replace(",", ".") if decimal == "," else text)
+
+
+def _parse(doc: dict, data: bytes | None = None, name: str | None = None):
+    data = data if data is not None else (LAYOUTS / doc["file"]).read_bytes()
+    return parse_bytes(data, name or doc["file"], _given(doc))
+
+
+def _group_label(group_row: str) -> str:
+    return re.sub(r"^[IVXLC]+\t", "", group_row).strip()
+
+
+def _check(doc: dict, outcome) -> None:
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    d = outcome.decision
+    assert (name_key(d.issuer), d.number, d.signed_date.isoformat(), d.evaluated_year) == (
+        name_key(doc["issuer"]), doc["number"], doc["signed"], doc["year"])
+    rankings = doc["ranking"]
+    assert [lv.code for lv in d.levels] == [r["level"] for r in rankings]
+    for level, expected in zip(d.levels, rankings):
+        _check_ranking(level, expected)
+
+
+def _check_ranking(level: ParsedLevel, expected: dict) -> None:
+    where = f"{level.code}/{level.group}"
+    kind = None if expected["score_kind"] == "none" else expected["score_kind"]
+    assert level.score_kind == kind, where
+    if kind == "points":
+        assert level.score_max == _figure(expected["maximum"], ","), where
+    if "group_row" in expected:
+        assert name_key(level.group or "") == name_key(_group_label(expected["group_row"])), where
+    assert len(level.rows) == expected["rows"], where
+    if "unranked" in expected:
+        assert sum(r.rank is None for r in level.rows) == expected["unranked"], where
+    if "tiers" in expected:
+        printed = Counter(name_key(r.tier_printed) for r in level.rows if r.tier)
+        assert printed == Counter({name_key(k): v for k, v in expected["tiers"].items() if v}), where
+    if "article1" in expected:
+        assert {name_key(c.label.split("loại")[-1]): c.count for c in level.stated_counts} == {
+            name_key(k): v for k, v in expected["article1"].items()}, where
+    if "sub_indices" in expected:
+        assert level.subscore_names == expected["sub_indices"], where
+    if "sub_maxima" in expected:
+        assert level.subscore_maxima == [Decimal(m) for m in expected["sub_maxima"]], where
+    decimal = expected.get("decimal", ",")
+    rows = {name_key(r.name): r for r in level.rows}
+    for fact in expected.get("fact", []):
+        row = rows[name_key(fact["unit"])]
+        assert row.rank == (int(fact["rank"]) if fact["rank"].isdigit() else None), fact
+        if "score" in fact:
+            value = _figure(fact["score"], decimal)
+            assert row.score == value, fact
+            if kind != "percent":  # points and indices keep their printed digits ("0.8340", "335,9")
+                assert str(row.score) == str(value), fact
+        if "tier" in fact:
+            assert row.tier_printed == fact["tier"], fact
+        for (sub_name, printed), sub in zip(fact.get("sub", {}).items(), row.subscores):
+            assert sub.printed == printed and sub.value == _figure(printed, decimal), fact
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_layout_ingests_as_printed(name: str) -> None:
+    doc = next(d for d in EXPECTED if d["file"] == name)
+    _check(doc, _parse(doc))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_layout_as_docx_reads_the_same(name: str, tmp_path: Path) -> None:
+    doc = next(d for d in EXPECTED if d["file"] == name)
+    path = make_layout_docx(LAYOUTS / name, tmp_path / "doc.docx")
+    outcome = _parse(doc, path.read_bytes(), "doc.docx")
+    _check(doc, outcome)
+    assert outcome.decision.content_hash() == _parse(doc).decision.content_hash()
+
+
+@pytest.mark.parametrize("name", ["danang-2023-4khoi.txt", "ninhbinh-2022-subindices.txt",
+                                  "national-2017-egov-rank-score-cells.txt"])
+def test_layout_as_pdf_reads_the_same(name: str, tmp_path: Path) -> None:
+    doc = next(d for d in EXPECTED if d["file"] == name)
+    path = make_layout_pdf(LAYOUTS / name, tmp_path / "doc.pdf")
+    outcome = _parse(doc, path.read_bytes(), "doc.pdf")
+    _check(doc, outcome)
+    assert outcome.decision.content_hash() == _parse(doc).decision.content_hash()
+
+
+def test_a_report_without_facts_gets_one_error_naming_the_flags() -> None:
+    data = (LAYOUTS / "national-dti-2022-report.txt").read_bytes()
+    outcome = parse_bytes(data, "dti.txt")
+    assert [str(e) for e in outcome.errors] == [
+        'dti.txt: this document has no heading with its issuer, number and signing date, and no Điều 1 (it looks '
+        'like a report); give what is missing: dxbot ingest FILE --issuer "…" --number "…" --signed DD/MM/YYYY.']
+
+
+def test_a_given_fact_that_contradicts_the_document_is_an_error() -> None:
+    doc = next(d for d in EXPECTED if d["file"] == "danang-2023-4khoi.txt")
+    outcome = parse_bytes((LAYOUTS / doc["file"]).read_bytes(), "dn.txt", GivenFacts(year=2022))
+    assert [str(e) for e in outcome.errors] == ["dn.txt: --year gives '2022', but the document prints '2023'."]
+
+
+def test_unknown_tier_word_is_one_located_error_naming_the_fix() -> None:
+    text = (LAYOUTS / "danang-2023-4khoi.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    bad = [i for i, line in enumerate(lines) if line.endswith("\tKhá")][:9]
+    for i in bad:
+        lines[i] = lines[i].removesuffix("Khá") + "Hoàn thành tốt"
+    outcome = parse_bytes("\n".join(lines).encode(), "dn.txt")
+    tier_errors = [str(e) for e in outcome.errors if "tier word" in str(e)]
+    assert tier_errors == [
+        f"dn.txt:{bad[0] + 1}: 'Hoàn thành tốt' is not a tier word of UBND thành phố Đà Nẵng (9 rows, the first "
+        "here; known: Xuất sắc, Tốt, Khá, Trung bình khá). If UBND thành phố Đà Nẵng uses it, add it to its entry in "
+        'data/issuers.toml: tiers = [its words, best first] or tier_words = { "Hoàn thành tốt" = "tier code" } '
+        "(xuat_sac, tot, kha, trung_binh_kha, trung_binh, yeu, kem)."]
+    assert not any(r.tier == "tot" and r.tier_printed == "Hoàn thành tốt" for lv in outcome.decision.levels
+                   for r in lv.rows)
+
+
+def test_trung_binh_kha_in_article_1_is_never_read_as_trung_binh() -> None:
+    text = (LAYOUTS / "danang-2023-4khoi.txt").read_text(encoding="utf-8")
+    outcome = parse_bytes(text.encode(), "dn.txt")
+    so = outcome.decision.level("so")
+    assert [(c.tier, c.count) for c in so.stated_counts] == [
+        ("xuat_sac", 4), ("tot", 7), ("kha", 9), ("trung_binh_kha", 4)]
+    # An issuer without the word: one error in Điều 1 naming it, not a count for "Trung bình".
+    changed = text.replace("Trung bình khá: 04", "Trung bình yếu: 04")
+    outcome = parse_bytes(changed.encode(), "dl.txt")
+    errors = [str(e) for e in outcome.errors if "Trung bình yếu" in str(e)]
+    assert errors == [
+        "dl.txt:26: Điều 1 states a count for 'Trung bình yếu', which is not a tier word of UBND thành phố Đà Nẵng "
+        "(known: Xuất sắc, Tốt, Khá, Trung bình khá); it is not counted as another tier. If UBND thành phố Đà Nẵng "
+        "uses it, add it to data/issuers.toml (tiers or tier_words)."]
+    assert "trung_binh" not in [c.tier for c in outcome.decision.level("so").stated_counts]
+
+
+POINTS_1000 = """\
+ỦY BAN NHÂN DÂN            CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH HÀ NAM                Độc lập - Tự do - Hạnh phúc
+
+Số: 12/QĐ-UBND             Hà Nam, ngày 05 tháng 03 năm 2025
+
+QUYẾT ĐỊNH
+Công bố kết quả chuyển đổi số năm 2024
+
+Điều 1. Công bố kết quả đánh giá theo Phụ lục.
+
+Điều 2. Quyết định này có hiệu lực kể từ ngày ký.
+
+PHỤ LỤC
+KẾT QUẢ XẾP HẠNG CẤP SỞ
+TT | Tên đơn vị | Tổng điểm (/1.000) | Xếp hạng
+1 | Sở Y tế | 1.000 | 1
+2 | Sở Tài chính | 885,58 | 2
+3 | Sở Nội vụ | 885,58 | 2
+4 | Ban Dân tộc | 741,625 | 4
+"""
+
+
+def test_points_out_of_1000_with_thousands_dots_and_ties() -> None:
+    outcome = parse_bytes(POINTS_1000.encode(), "hanam.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    (so,) = outcome.decision.levels
+    assert (so.score_kind, so.score_max) == ("points", Decimal(1000))
+    assert [(r.rank, str(r.score)) for r in so.rows] == [(1, "1000"), (2, "885.58"), (2, "885.58"), (4, "741.625")]
+
+
+def test_points_beyond_the_maximum_and_wrong_ties_are_located() -> None:
+    outcome = parse_bytes(POINTS_1000.replace("741,625 | 4", "1.741,6 | 4").encode(), "hanam.txt")
+    errors = [str(e) for e in outcome.errors]
+    assert errors[0] == "hanam.txt:19: score 1,741.6/1,000 points is outside 0–1000 of the Cấp sở table."
+    assert ("hanam.txt:19: 1,741.6/1,000 points is higher than 885.58/1,000 points in the row above; scores must not "
+            "increase down the ranking.") in errors
