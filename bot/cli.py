@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from dxcore.answering.assistant import ask
 from dxcore.answering.formatting import format_date
 from dxcore.answering.i18n import LANGUAGES, VI
 from dxcore.answering.queries import list_decisions
+from dxcore.parsing import GivenFacts
 from dxcore.publishing.ingest import ingest_file
 from dxcore.publishing.watch import watch, watch_once
 from dxcore.settings import Settings
@@ -41,6 +43,13 @@ class UsageError(Exception):
     """Bad input or configuration: printed as is, exit 2."""
 
 
+def _day(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 12/07/2023 (DD/MM/YYYY)") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dxbot", description="Digital-transformation ranking results bot.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -56,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--replace", action="store_true", help="replace a stored decision whose content differs")
     ingest.add_argument("--publish", action="store_true",
                         help="publish too: alert every subscribed chat (once per decision, ever)")
+    # A report (no issuer header, no Điều 1, e.g. the national DTI table) is accepted when these give what it lacks.
+    ingest.add_argument("--issuer", help='the issuer a report does not print, e.g. "Bộ Thông tin và Truyền thông"')
+    ingest.add_argument("--number", help='a label for a report without a number, e.g. "DTI-2022/BTTTT"')
+    ingest.add_argument("--signed", type=_day, metavar="DD/MM/YYYY", help="the report's publication date")
+    ingest.add_argument("--year", type=int, metavar="YYYY", help="the year the report evaluates")
 
     commands.add_parser("decisions", help="list the stored decisions")
 
@@ -92,12 +106,13 @@ async def _store(settings: Settings, *, seed: bool) -> AsyncIterator[Database]:
 
 
 async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    given = GivenFacts(issuer=args.issuer, number=args.number, signed=args.signed, year=args.year)
     failed = 0
     async with _store(settings, seed=False) as db:
         actor = cli_actor()
         for path in args.files:
             report = await ingest_file(db, path, actor=actor, dry_run=args.dry_run, replace=args.replace,
-                                       publish=args.publish)
+                                       publish=args.publish, given=given)
             if report.lines:
                 print(f"{path}: {report.lines[0]}", *report.lines[1:], sep="\n")
             for line in report.warnings + report.errors:

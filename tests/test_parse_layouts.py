@@ -204,3 +204,29 @@ def test_points_beyond_the_maximum_and_wrong_ties_are_located() -> None:
     assert errors[0] == "hanam.txt:19: score 1,741.6/1,000 points is outside 0–1000 of the Cấp sở table."
     assert ("hanam.txt:19: 1,741.6/1,000 points is higher than 885.58/1,000 points in the row above; scores must not "
             "increase down the ranking.") in errors
+
+
+def test_dxbot_ingest_takes_a_report_with_the_given_facts_and_summarizes_it_each_time(tmp_path: Path) -> None:
+    from tests.test_cli import dxbot
+
+    report = str(LAYOUTS / "national-dti-2022-report.txt")
+    refused = dxbot("ingest", report, cwd=tmp_path)
+    assert refused.returncode == 2 and "--issuer" in refused.stderr and "Traceback" not in refused.stderr
+    flags = ["--issuer", "Bộ Thông tin và Truyền thông", "--number", "DTI-2022/BTTTT", "--signed", "12/07/2023",
+             "--year", "2022"]
+    for status in ("stored as a new decision", "already stored with the same content"):
+        result = dxbot("ingest", report, *flags, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "DTI-2022/BTTTT of 12/7/2023, Bộ Thông tin và Truyền thông, results for 2022" in result.stdout
+        assert "Cấp tỉnh (tinh): 63 rows, index 0–1, 8 sub-indices" in result.stdout and status in result.stdout
+    bad_date = dxbot("ingest", report, "--signed", "2023-07-12", cwd=tmp_path)
+    assert bad_date.returncode == 2 and "DD/MM/YYYY" in bad_date.stderr
+
+
+def test_dxbot_ingest_summary_names_groups_and_tiers_as_printed(tmp_path: Path) -> None:
+    from tests.test_cli import dxbot
+
+    result = dxbot("ingest", "--dry-run", str(LAYOUTS / "danang-2023-4khoi.txt"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Cấp sở (so), KHỐI SỞ, BAN, NGÀNH: 24 rows, points out of 100: Xuất sắc 4, Tốt 7, Khá 9, Trung bình khá 4" \
+        in result.stdout

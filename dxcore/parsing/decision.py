@@ -482,11 +482,13 @@ def _cell(cells: tuple[str, ...], i: int | None) -> str:
 def _parse_row(block: Block, pending: _Pending, vocab: TierVocabulary, problems: list[Problem]) -> ParsedRow:
     cols, cells = pending.cols, block.cells
     rank: int | None = None
+    unranked = False
     score_text = _cell(cells, cols.score)
     if cols.rank is not None:
         rank_text = cells[cols.rank]
         rank, in_brackets = _split_rank(rank_text)
-        if rank is None and _UNRANKED_RE.search(_folded(rank_text)):
+        unranked = rank is None and bool(_UNRANKED_RE.search(_folded(rank_text)))
+        if unranked:
             pass  # evaluated but not ranked ("Không xếp hạng"): a row without a rank
         elif rank is None and rank_text:
             problems.append(Problem(block.loc, msg("problem.rank_not_number", rank=rank_text)))
@@ -505,7 +507,7 @@ def _parse_row(block: Block, pending: _Pending, vocab: TierVocabulary, problems:
         problems.append(Problem(block.loc, msg("problem.unit_empty")))
     tier_text = _cell(cells, cols.tier)
     tier = vocab.parse(tier_text) if tier_text else None
-    row = ParsedRow(rank, name, None, tier, tier_text, block.loc)
+    row = ParsedRow(rank, name, None, tier, tier_text, block.loc, unranked=unranked)
     if tier_text and tier is None:
         pending.bad_tiers.setdefault(tier_text.strip(), []).append(row)
     for i, _ in cols.subs:

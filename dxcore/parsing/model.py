@@ -94,6 +94,7 @@ class ParsedRow:
     tier_printed: str
     loc: Location
     subscores: list[SubScore] = field(default_factory=list)
+    unranked: bool = False  # evaluated but printed as not ranked ("Không xếp hạng"): outside the ranking's order
 
 
 @dataclass

@@ -54,8 +54,7 @@ def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: b
                 problems.append(Problem(row.loc, msg("problem.percentage_range", percentage=_pct(row.score))
                                         if percent else msg("problem.score_range", score=_score(level, row.score),
                                                             maximum=str(top), ranking=title)))
-    if any(r.rank is not None for r in rows):
-        rows = [r for r in rows if r.rank is not None]  # units evaluated but not ranked stand outside the order
+    rows = [r for r in rows if not r.unranked]  # units evaluated but not ranked stand outside the order
     complete = level.score_kind is not None and all(r.score is not None for r in rows)
     ascending = sorted(r.score for r in rows if r.score is not None)
     for position, row in enumerate(rows):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dxcore.answering.formatting import format_date
-from dxcore.parsing import ParsedDecision, parse_bytes
+from dxcore.parsing import GivenFacts, ParsedDecision, ParsedLevel, parse_bytes
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.publishing.publish import publish as publish_decision
 from dxcore.store.db import Database
 from dxcore.store.decisions import IngestStatus, store_decision
 from dxcore.understanding.levels import level_name
-from dxcore.understanding.tiers import tier_word
+from dxcore.understanding.tiers import TIER_RANK, tier_word
 
 
 @dataclass
@@ -27,17 +28,44 @@ class FileReport:
     decision_id: int | None = None
 
 
+def _tier_words(level: ParsedLevel) -> dict[str, str]:
+    """Each tier's word as the ranking prints it ("Trung bình khá", "TỐT" → "Tốt"), the most frequent spelling."""
+    printed: dict[str, Counter[str]] = {}
+    for row in level.rows:
+        if row.tier and row.tier_printed:
+            printed.setdefault(row.tier, Counter())[row.tier_printed.strip(" .;:,*")] += 1
+    words = {}
+    for tier, spellings in printed.items():
+        word = spellings.most_common(1)[0][0]
+        words[tier] = tier_word(tier) if word.isupper() or word.islower() else word
+    return words
+
+
+def _scored(level: ParsedLevel) -> str:
+    if level.score_kind == "points":
+        return f", points out of {level.score_max}" if level.score_max is not None else ", points"
+    if level.score_kind == "index":
+        return ", index 0–1"
+    if level.score_kind is None:
+        return ", ranks only"
+    return ""
+
+
 def summarize(decision: ParsedDecision) -> list[str]:
-    """What a decision holds: identity, then per level the row count and tier counts."""
+    """What a decision holds: identity, then per ranking (a level, or a group of it) its name, row count, kind of
+    score and tier counts as printed ("Tốt 8, Khá 9, Trung bình 3")."""
     head = f"{decision.number} of {format_date(decision.signed_date)}" if decision.signed_date else str(decision.number)
     lines = [f"{head}, {decision.issuer}, results for {decision.evaluated_year}"]
     for level in decision.levels:
-        counts = {}
-        for row in level.rows:
-            counts[row.tier] = counts.get(row.tier, 0) + 1
-        order = [c.tier for c in level.stated_counts] + [t for t in counts if t not in {c.tier for c in level.stated_counts}]
-        tiers = ", ".join(f"{tier_word(t)} {counts.get(t, 0)}" for t in order)
-        lines.append(f"  {level.appendix}, {level_name(level.code)} ({level.code}): {len(level.rows)} rows: {tiers}")
+        counts = Counter(row.tier for row in level.rows if row.tier)
+        stated = [c.tier for c in level.stated_counts]
+        order = stated + sorted((t for t in counts if t not in stated), key=lambda t: TIER_RANK.get(t, 99))
+        words = _tier_words(level)
+        tiers = ", ".join(f"{words.get(t) or tier_word(t)} {counts.get(t, 0)}" for t in order)
+        name = f"{level_name(level.code)} ({level.code})" + (f", {level.group}" if level.group else "")
+        sub = f", {len(level.subscore_names)} sub-indices" if level.subscore_names else ""
+        lines.append(f"  {level.appendix}, {name}: {len(level.rows)} rows{_scored(level)}{sub}"
+                     + (f": {tiers}" if tiers else ""))
     return lines
 
 
@@ -49,7 +77,9 @@ _STATUS_TEXT = {
 
 
 async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = False,
-                      replace: bool = False, publish: bool = False) -> FileReport:
+                      replace: bool = False, publish: bool = False, given: GivenFacts | None = None) -> FileReport:
+    """Parse, validate and store one file; ``given`` supplies what a report does not print (issuer, number, date,
+    year). The summary is in ``lines`` whenever the file parsed, stored before or not."""
     report = FileReport(file=str(path), ok=False)
     try:
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
@@ -59,7 +89,7 @@ async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = F
     except OSError as exc:
         report.errors.append(f"{path}: cannot be read ({exc.strerror or exc}).")
         return report
-    outcome = parse_bytes(data, str(path))
+    outcome = parse_bytes(data, str(path), given)
     report.warnings = [f"warning: {w}" for w in outcome.warnings]
     if not outcome.ok:
         report.errors = [str(e) for e in outcome.errors]
