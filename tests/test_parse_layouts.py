@@ -109,8 +109,7 @@ def test_layout_as_docx_reads_the_same(name: str, tmp_path: Path) -> None:
     assert outcome.decision.content_hash() == _parse(doc).decision.content_hash()
 
 
-@pytest.mark.parametrize("name", ["danang-2023-4khoi.txt", "ninhbinh-2022-subindices.txt",
-                                  "national-2017-egov-rank-score-cells.txt"])
+@pytest.mark.parametrize("name", NAMES)
 def test_layout_as_pdf_reads_the_same(name: str, tmp_path: Path) -> None:
     doc = next(d for d in EXPECTED if d["file"] == name)
     path = make_layout_pdf(LAYOUTS / name, tmp_path / "doc.pdf")
@@ -230,3 +229,45 @@ def test_dxbot_ingest_summary_names_groups_and_tiers_as_printed(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "Cấp sở (so), KHỐI SỞ, BAN, NGÀNH: 24 rows, points out of 100: Xuất sắc 4, Tốt 7, Khá 9, Trung bình khá 4" \
         in result.stdout
+
+
+def test_tt_is_a_rank_only_in_score_order() -> None:
+    outcome = parse_bytes(POINTS_1000.replace(" | Xếp hạng", "").replace(" | 1\n", "\n").replace(" | 2\n", "\n")
+                          .replace(" | 4\n", "\n").encode(), "tt.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    assert [r.rank for r in outcome.decision.levels[0].rows] == [1, 2, 2, 4]  # tied scores share a rank, not TT
+    assert [str(w) for w in outcome.warnings] == [
+        "tt.txt:15: the Cấp sở table has no rank column; ranks are taken from the row order (TT/STT) and the scores, "
+        "as the rows are in score order."]
+    shuffled = POINTS_1000.replace("1 | Sở Y tế | 1.000 | 1", "1 | Sở Y tế | 700 | 1").replace(" | Xếp hạng", "")
+    shuffled = "\n".join(line.rsplit(" | ", 1)[0] if line[:1].isdigit() and line.count("|") == 3 else line
+                         for line in shuffled.splitlines())
+    outcome = parse_bytes(shuffled.encode(), "tt.txt")
+    assert [str(e) for e in outcome.errors] == [
+        "tt.txt:15: the Cấp sở table has no rank column (such as 'Xếp hạng', 'Thứ hạng'), and its rows are not in "
+        "score order, so TT/STT is not a rank."]
+
+
+def test_rank_score_cells_keep_ties_that_tt_does_not() -> None:
+    doc = next(d for d in EXPECTED if d["file"] == "national-2017-egov-rank-score-cells.txt")
+    (tinh,) = _parse(doc).decision.levels
+    rows = {r.name: r for r in tinh.rows}
+    assert (rows["Bà Rịa - Vũng Tàu"].rank, str(rows["Bà Rịa - Vũng Tàu"].score)) == (17, "0.633")
+    assert (rows["Tuyên Quang"].rank, str(rows["Tuyên Quang"].score)) == (40, "0.546")
+
+
+def test_an_issuers_own_tier_words_come_from_issuers_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dxcore.understanding import tiers
+
+    (tmp_path / "issuers.toml").write_text(
+        '[[issuer]]\nname = "UBND tỉnh Hậu Giang"\ntiers = ["Hoàn thành xuất sắc", "Tốt", "Khá"]\n'
+        'tier_words = { "Hoàn thành xuất sắc" = "xuat_sac" }\n', encoding="utf-8")
+    monkeypatch.setattr(tiers, "data_dir", lambda: tmp_path)
+    tiers._load_vocabularies.cache_clear()
+    try:
+        vocab = tiers.vocabulary_for("UBND tỉnh Hậu Giang")
+        assert (vocab.parse("HOÀN THÀNH XUẤT SẮC"), vocab.parse("Khá"), vocab.parse("Trung bình")) == (
+            "xuat_sac", "kha", None)
+        assert vocab.known() == "Hoàn thành xuất sắc, Tốt, Khá"
+    finally:
+        tiers._load_vocabularies.cache_clear()

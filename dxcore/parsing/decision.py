@@ -544,34 +544,48 @@ class _Context:
     group: str | None = None
     max_hint: Decimal | None = None
 
+    title: str = ""  # the heading lines read so far, while they run on (a title wrapped over lines)
+
     def take(self, block: Block) -> str | None:
         """Read a heading line: "appendix" when it starts one, "level" when it names a level, "group" when it names
-        a group ("Nhóm …", "Khối …"), else None."""
+        a group ("Nhóm …", "Khối …"), else None. A title wrapped over lines is read whole: "… CƠ QUAN CHUYÊN MÔN
+        THUỘC UBND TỈNH VÀ" / "UBND CÁC HUYỆN, THÀNH PHỐ" names two levels, not the last line's one."""
         text = block.text
         folded = _folded(text)
         self.max_hint = _max_in(text, slash=False) or self.max_hint
-        if m := _APPENDIX_RE.match(folded):
-            self.appendix = f"Phụ lục {m.group(1).upper()}"
-            self.level = _heading_level(text[m.end():])  # "Phụ lục I - KẾT QUẢ XẾP HẠNG CẤP SỞ"
+        if (m := _APPENDIX_RE.match(folded)) or re.fullmatch(r"phu luc", folded.strip(" .:")):
+            self.appendix = f"Phụ lục {m.group(1).upper()}" if m else "Phụ lục"
+            self.title = text[m.end():] if m else ""
+            self.level = _heading_level(self.title)  # "Phụ lục I - KẾT QUẢ XẾP HẠNG CẤP SỞ"
             self.level_loc = block.loc if self.level else None
             self.group = None
             return "appendix"
         if "kem theo" in folded or "quyet dinh so" in folded:
+            self.title = ""
             return None  # the appendix note names the issuer ("Ủy ban nhân dân thành phố"), not a level
         if folded.startswith("("):
             return None  # "(xếp hạng theo từng huyện, thị xã, thành phố)": a note, not a heading
         label = _LEAD_RE.sub("", clean(text))
-        if (code := _heading_level(text)) is not None:
-            self.level, self.level_loc = code, block.loc
+        # A numbered line ("I | CẤP HUYỆN", "2. Nhóm …") or a row of cells starts a heading of its own.
+        fresh = len([c for c in block.cells if c]) > 1 or bool(_LEAD_RE.match(clean(text)))
+        title = f"{self.title} {text}" if self.title and not fresh else text
+        self.title = "" if text.rstrip().endswith((".", ";", ":")) or len(title) > 300 else title
+        codes = _levels_named(title)
+        if len(codes) == 1:
+            self.level, self.level_loc = codes[0], block.loc
             self.group = label if len(label) <= 80 and _GROUP_WORDS_RE.search(_folded(label)) else None
             return "level"
-        if len(_levels_named(text)) > 1:
+        if len(codes) > 1:
             self.level, self.group = None, None  # names two levels: the rows of the table will say which
             return "level"
         if len(label) <= 80 and _GROUP_WORDS_RE.search(_folded(label)):
             self.group = label
             return "group"
         return None
+
+    def table_started(self) -> None:
+        self.level = self.group = self.max_hint = None
+        self.title = ""
 
 
 def _group_row(block: Block, cols: _Columns) -> tuple[str | None, str] | None:
@@ -641,9 +655,10 @@ class _Tables:
                                           else None) or _heading_level(header.unit_label)
                 if code is None:
                     self.header_loc = block.loc  # "STT | Đơn vị | …" then "I | CẤP SỞ" rows inside the table
+                    self.ctx.title = ""
                     continue
                 self.start(code, block.loc, self.ctx.group)
-                self.ctx.level = self.ctx.group = self.ctx.max_hint = None
+                self.ctx.table_started()
                 continue
             cols = self.cols
             if cols is not None and _is_data_row(block, cols, self.vocab):

@@ -55,13 +55,14 @@ def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: b
                                         if percent else msg("problem.score_range", score=_score(level, row.score),
                                                             maximum=str(top), ranking=title)))
     rows = [r for r in rows if not r.unranked]  # units evaluated but not ranked stand outside the order
+    ranked = any(r.rank is not None for r in rows)  # without ranks the order of the rows says nothing
     complete = level.score_kind is not None and all(r.score is not None for r in rows)
     ascending = sorted(r.score for r in rows if r.score is not None)
     for position, row in enumerate(rows):
         if row.score is None:
             continue
         above = rows[position - 1].score if position else None
-        if above is not None and row.score > above:
+        if above is not None and row.score > above and ranked:
             problems.append(Problem(row.loc, msg("problem.percentage_increases", percentage=_pct(row.score),
                                                  above=_pct(above)) if percent else
                                     msg("problem.score_increases", score=_score(level, row.score),
