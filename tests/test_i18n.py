@@ -30,8 +30,9 @@ def test_every_message_has_both_languages_and_well_formed_placeholders() -> None
 
 
 def test_words_per_language() -> None:
-    line = msg("history.line", year=2023, rank=17, total=20, percentage=Percent(Decimal("70.74")),
-               tier=Tier("kha"), number="1568/QĐ-UBND")
+    figures = join([msg("history.figure", figure=Percent(Decimal("70.74"))), msg("history.figure", figure=Tier("kha"))],
+                   "")
+    line = msg("history.line", year=2023, rank=17, total=20, figures=figures, number="1568/QĐ-UBND")
     assert line.render(VI) == "Năm 2023: hạng 17/20, 70,74%, Khá (Quyết định số 1568/QĐ-UBND)"
     assert line.render(EN) == "2023: rank 17/20, 70.74%, Fair (Decision No. 1568/QĐ-UBND)"
     assert Day(date(2024, 7, 12)) and msg("source.decision", number="1", date=Day(date(2024, 7, 12)), issuer="X",
