@@ -162,3 +162,41 @@ async def test_the_child_gets_no_secrets_and_may_only_answer_with_the_parse_mode
     evil = pickle.dumps(([], [], __import__("os").system))  # a callable smuggled in the answer
     with pytest.raises(pickle.UnpicklingError):
         sandbox._ModelUnpickler(io.BytesIO(evil)).load()
+
+
+async def test_a_report_is_asked_for_its_facts_and_previewed_when_the_caption_gives_them(sqlite_url: str) -> None:
+    from tests.conftest import ROOT
+
+    report = (ROOT / "tests" / "fixtures" / "layouts" / "national-dti-2022-report.txt").read_bytes()
+    async with polling_bot(sqlite_url, admin_ids=frozenset({ADMIN})) as (application, fake):
+        asked = await _upload(fake, report, "dti-2022.txt")
+        assert "có vẻ là một báo cáo" in _text(asked)
+        assert "Cơ quan: …\nSố: …\nNgày: DD/MM/YYYY" in _text(asked)
+        assert "Năm:" not in _text(asked)  # the report's title says the year it evaluates
+
+        mark = fake.mark()
+        fake.push_document(ADMIN, report, "dti-2022.txt", caption="Cơ quan: Bộ Thông tin và Truyền thông\n"
+                           "Số: DTI-2022/BTTTT\nNgày: 12/07/2023\nNăm: 2022")
+        preview = await fake.wait_for_async(lambda c: c.method == "sendMessage"
+                                            and str(c.params["chat_id"]) == str(ADMIN), since=mark, timeout=30)
+        assert "DTI-2022/BTTTT" in _text(preview) and _buttons(preview), _text(preview)
+
+        mark = fake.mark()
+        fake.push_document(ADMIN, report, "dti-2022.txt", caption="Ngày: 2023-07-12")
+        bad = await fake.wait_for_async(lambda c: c.method == "sendMessage"
+                                        and str(c.params["chat_id"]) == str(ADMIN), since=mark, timeout=30)
+        assert "không đúng dạng DD/MM/YYYY" in _text(bad)
+
+
+def test_caption_facts_are_read_by_name_and_other_words_are_left() -> None:
+    from datetime import date
+
+    from dxcore.publishing.caption import facts_from_caption
+
+    given, problems = facts_from_caption("QĐ mới nhé; cơ quan ban hành: Bộ TT&TT; SỐ: DTI-2022/BTTTT\nngay ky: 12/07/2023")
+    assert (given.issuer, given.number, given.signed, given.year) == ("Bộ TT&TT", "DTI-2022/BTTTT", date(2023, 7, 12),
+                                                                      None)
+    assert problems == []
+    _, problems = facts_from_caption("Year: 22")
+    assert [p.key for p in problems] == ["publish.caption_year"]
+    assert facts_from_caption(None) == (facts_from_caption("")[0], [])

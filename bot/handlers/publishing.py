@@ -13,5 +13,5 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     document = message.document
     event = Uploaded(place_of(message), person_of(update.effective_user, message, context), document.file_id,
-                     document.file_name or "quyet-dinh", document.file_size)
+                     document.file_name or "quyet-dinh", document.file_size, message.caption or "")
     await carry_out(context, await core(context).uploaded(event), message, event.person.lang)

@@ -41,6 +41,7 @@ from dxcore.parsing import ParsedDecision
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.parsing.sandbox import DocumentReader, ReadFailed
 from dxcore.publishing import publish as P
+from dxcore.publishing.caption import facts_from_caption, missing_facts
 from dxcore.steps import paced
 from dxcore.store.db import Database
 from dxcore.store.links import LinkRecorder, forget_old
@@ -354,12 +355,19 @@ class Conversation:
             return outcome.send(notice(msg("publish.too_large", megabytes=MAX_DOCUMENT_BYTES // 2**20)))
         if self.fetch_file is None:
             raise RuntimeError("this adapter cannot fetch files")
+        given, unreadable = facts_from_caption(event.caption)
+        if unreadable:
+            return outcome.send(notice(unreadable[0]))
         data = await self.fetch_file(event.file_ref)
         try:
-            read = await self.reader.read(data, event.file_name)
+            read = await self.reader.read(data, event.file_name, given)
         except ReadFailed as failure:
             return outcome.send(notice(msg(f"publish.{failure.reason}", seconds=round(self.reader.seconds))))
         parsed = read.outcome
+        if any(getattr(e.message, "key", None) == "problem.report_needs_facts" for e in parsed.errors):
+            d = parsed.decision  # a report: in Telegram the facts go in the caption, not in CLI flags
+            lines = missing_facts(d.issuer, d.number, d.signed_date, d.evaluated_year)
+            return outcome.send(notice(msg("publish.needs_facts", lines="\n".join(lines))))
         if not parsed.ok:
             errors = [e.render(person.lang) for e in parsed.errors]
             shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])

@@ -88,6 +88,7 @@ class Uploaded:
     file_ref: str
     file_name: str
     size: int | None = None
+    caption: str = ""  # may give a report the facts it does not print (dxcore.publishing.caption)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import os
 import pickle
@@ -20,8 +21,9 @@ import resource
 import signal
 import sys
 from dataclasses import dataclass
+from datetime import date
 
-from dxcore.parsing import ParsedDecision, ParseOutcome, parse_bytes
+from dxcore.parsing import GivenFacts, ParsedDecision, ParseOutcome, parse_bytes
 from dxcore.steps import paced
 
 log = logging.getLogger("dxbot.parsing")
@@ -74,7 +76,7 @@ class DocumentReader:
         self._children: set[asyncio.subprocess.Process] = set()
         self._interrupted = False
 
-    async def read(self, data: bytes, name: str) -> DocumentRead:
+    async def read(self, data: bytes, name: str, given: GivenFacts | None = None) -> DocumentRead:
         if self._interrupted:
             raise ReadFailed("interrupted")
         child = await asyncio.create_subprocess_exec(
@@ -85,9 +87,11 @@ class DocumentReader:
         try:
             if self._interrupted:  # interrupt() ran while the child was being started
                 raise ReadFailed("interrupted")
-            encoded = name.encode()
-            out, err = await asyncio.wait_for(child.communicate(b"%d\n" % len(encoded) + encoded + data),
-                                              timeout=self.seconds)
+            given = given or GivenFacts()
+            facts = {"issuer": given.issuer, "number": given.number, "year": given.year,
+                     "signed": given.signed.isoformat() if given.signed else None}
+            head = json.dumps({"name": name, "given": facts})
+            out, err = await asyncio.wait_for(child.communicate(head.encode() + b"\n" + data), timeout=self.seconds)
         except TimeoutError:
             raise ReadFailed("too_slow") from None
         finally:
@@ -122,8 +126,10 @@ def _child(seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     stdin = sys.stdin.buffer
-    name = stdin.read(int(stdin.readline())).decode()
-    outcome = parse_bytes(stdin.read(), name)
+    head = json.loads(stdin.readline())
+    given = head["given"]
+    signed = date.fromisoformat(given["signed"]) if given["signed"] else None
+    outcome = parse_bytes(stdin.read(), head["name"], GivenFacts(given["issuer"], given["number"], signed, given["year"]))
     found = (outcome.errors, outcome.warnings, outcome.decision.to_json())
     sys.stdout.buffer.write(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
 
