@@ -6,6 +6,7 @@ import string
 from datetime import date
 from decimal import Decimal
 
+from dxcore.answering.answers import document_title
 from dxcore.answering.i18n import (
     EN,
     VI,
@@ -32,11 +33,13 @@ def test_every_message_has_both_languages_and_well_formed_placeholders() -> None
 def test_words_per_language() -> None:
     figures = join([msg("history.figure", figure=Percent(Decimal("70.74"))), msg("history.figure", figure=Tier("kha"))],
                    "")
-    line = msg("history.line", year=2023, rank=17, total=20, figures=figures, number="1568/QĐ-UBND")
+    line = msg("history.line", year=2023, rank=17, total=20, figures=figures, document=document_title("1568/QĐ-UBND"))
     assert line.render(VI) == "Năm 2023: hạng 17/20, 70,74%, Khá (Quyết định số 1568/QĐ-UBND)"
     assert line.render(EN) == "2023: rank 17/20, 70.74%, Fair (Decision No. 1568/QĐ-UBND)"
-    assert Day(date(2024, 7, 12)) and msg("source.decision", number="1", date=Day(date(2024, 7, 12)), issuer="X",
-                                          year=2023).render(EN).endswith("of 12 Jul 2024 by X (results for 2023).")
+    source = msg("source.decision", document=document_title("DTI-2022/BTTTT"), date=Day(date(2024, 7, 12)),
+                 issuer="X", year=2023)
+    assert source.render(EN) == "Source: Report DTI-2022/BTTTT of 12 Jul 2024 by X (results for 2023)."
+    assert source.render(VI) == "Nguồn: Báo cáo DTI-2022/BTTTT ngày 12/7/2024 của X (kết quả năm 2023)."
     assert join([Level("so"), Level("huyen", lower=True)]).render(VI) == "Cấp sở, cấp huyện"
     assert [language_of(code) for code in ("en", "en-GB", "EN", "vi", None, "fr")] == [EN, EN, EN, VI, VI, VI]
 

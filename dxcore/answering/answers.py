@@ -133,10 +133,16 @@ def tier_of(row: RankedRow) -> Tier | None:
     return Tier(row.tier, row.tier_printed) if row.tier or row.tier_printed else None
 
 
+def document_title(number: str) -> Text:
+    """"Quyết định số 1568/QĐ-UBND", or for a report stored under a label ("DTI-2022/BTTTT") "Báo cáo DTI-2022/BTTTT"."""
+    return msg("document.decision" if "QĐ" in number.upper() else "document.report", number=number)
+
+
 def source_line(c: Citation, *, with_appendix: bool = True) -> Text:
     if not with_appendix:
-        return msg("source.decision", number=c.number, date=Day(c.signed_date), issuer=c.issuer, year=c.evaluated_year)
-    return msg("source.appendix", number=c.number, date=Day(c.signed_date), issuer=c.issuer,
+        return msg("source.decision", document=document_title(c.number), date=Day(c.signed_date), issuer=c.issuer,
+                   year=c.evaluated_year)
+    return msg("source.appendix", document=document_title(c.number), date=Day(c.signed_date), issuer=c.issuer,
                appendix=Appendix(c.appendix), year=c.evaluated_year)
 
 
@@ -321,7 +327,7 @@ def decisions_answer(decisions: list[DecisionInfo]) -> Answer:
     lines: list[Text] = []
     for d in decisions:
         levels = join(msg("decisions.level", level=level_label(code), rows=rows) for code, rows in d.levels)
-        lines.append(msg("decisions.line", number=d.number, date=Day(d.signed_date), issuer=d.issuer,
+        lines.append(msg("decisions.line", document=document_title(d.number), date=Day(d.signed_date), issuer=d.issuer,
                          year=d.evaluated_year, levels=levels))
     return Answer("decisions", msg("decisions.title"), [Section(None, lines)])
 
@@ -441,7 +447,7 @@ def _figures(row: RankedRow, template: str = "history.figure", tier_template: st
 
 def history_answer(name: str, level: str, history: list) -> Answer:
     lines: list[Text] = [msg("history.line", year=c.evaluated_year, rank=row.rank, total=total,
-                             figures=_figures(row), number=c.number)
+                             figures=_figures(row), document=document_title(c.number))
                          for row, total, c in history]
     return Answer("history", msg("history.title", name=name, level=level_label(level)),
                   [Section(None, lines or [msg("history.none")])])
@@ -449,7 +455,7 @@ def history_answer(name: str, level: str, history: list) -> Answer:
 
 def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None) -> Answer:
     """What an admin checks before publishing: the decision as read, its counts, warnings, who will be told."""
-    lines: list[Text] = [msg("preview.decision", number=decision.number, date=Day(decision.signed_date),
+    lines: list[Text] = [msg("preview.decision", document=document_title(decision.number or ""), date=Day(decision.signed_date),
                              issuer=decision.issuer, year=decision.evaluated_year)]
     for level in decision.levels:
         counts: dict[str, int] = {}

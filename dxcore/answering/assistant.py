@@ -59,8 +59,10 @@ def _no_data(view: CatalogView, intent: I.Intent) -> A.Answer:
 
 
 def names_unit(view: CatalogView, intent: I.Intent) -> bool:
-    """Whether words are left that may name a unit: not only question words, unless they are words of names."""
-    return any(view.resolver.may_name(token, typed) for token, typed in intent.named)
+    """Whether words are left that may name a unit: not only question words, unless they are words of names; or
+    a place that is a stored unit's name (a province ranked in a national report)."""
+    return any(view.resolver.may_name(token, typed) for token, typed in intent.named) or \
+        any(view.resolver.names_with_place(words) for words, _ in intent.places)
 
 
 _KIND_WORDS = frozenset({"so", "quan", "huyen", "xa", "phuong", "ban", "ubnd", "thi"})
@@ -84,6 +86,7 @@ def _chat_around_a_fragment(view: CatalogView, intent: I.Intent) -> bool:
             or intent.year or intent.relative_year or any(token in _KIND_WORDS for token, _ in intent.named):
         return False
     naming = [token for token, typed in intent.named if view.resolver.may_name(token, typed)]
+    naming += [word for words, _ in intent.places if view.resolver.names_with_place(words) for word in words]
     return len(naming) < len([t for t in reading.tokens if t not in ",.&-/+%"])
 
 

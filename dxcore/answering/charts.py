@@ -24,7 +24,12 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dxcore.answering.answers import ranking_source, ranking_title, score_of
+from dxcore.answering.answers import (
+    document_title,
+    ranking_source,
+    ranking_title,
+    score_of,
+)
 from dxcore.answering.formatting import format_exact
 from dxcore.answering.i18n import VI, Day, Tier, join, msg, word
 from dxcore.answering.queries import Citation, RankedRow, RankingView
@@ -68,7 +73,8 @@ def history_sources(citations: list[Citation], lang: str = VI) -> str:
     unique = list(dict.fromkeys((c.issuer, c.number, c.signed_date, c.evaluated_year) for c in citations))
     if len(unique) == 1:
         issuer, number, signed, year = unique[0]
-        return msg("source.decision", number=number, date=Day(signed), issuer=issuer, year=year).render(lang)
+        return msg("source.decision", document=document_title(number), date=Day(signed), issuer=issuer,
+                   year=year).render(lang)
     issuers = dict.fromkeys(issuer for issuer, *_ in unique)
     return join((msg("chart.history.sources", issuer=issuer, decisions=join(
         (msg("chart.history.decision", number=number, date=Day(signed), year=year)

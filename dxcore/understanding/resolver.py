@@ -46,6 +46,10 @@ _FAMILIES = {("quan",): "district", ("huyen",): "district", ("thi", "xa"): "dist
              ("xa",): "commune", ("phuong",): "commune", ("thi", "tran"): "commune"}
 
 
+_TERRITORIES = frozenset({("tinh",), ("thanh", "pho"), ("quan",), ("huyen",), ("thi", "xa"), ("xa",), ("phuong",),
+                          ("thi", "tran")})  # kinds of issuer with a place of their own (a ministry has none)
+
+
 def _family(kind: tuple[str, ...]) -> object:
     return _FAMILIES.get(kind, kind)
 
@@ -298,14 +302,19 @@ class Resolver:
         units of one issuer apart from none; in a question it says which issuer is meant."""
         places: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for issuer in {u.issuer for u in units if u.issuer}:
-            tokens = self._expand(words(issuer))
-            kind = _first_kind(tokens, self._kinds)
-            if kind:
-                at = next(i for i in range(len(tokens)) if tokens[i : i + len(kind)] == kind)
-                tokens = tokens[at + len(kind):]
-            if tokens:
-                places[tokens].add(issuer)
+            place = self._proper_name(issuer)
+            if place and _first_kind(self._expand(words(issuer)), self._kinds) in _TERRITORIES:
+                places[place].add(issuer)  # a province or city; a ministry's name is not a place
         return dict(places)
+
+    def _proper_name(self, name: str) -> tuple[str, ...]:
+        """A name's words after its kind of body ("Cần Thơ" of "UBND thành phố Cần Thơ" and of "TP. Cần Thơ")."""
+        tokens = self._expand(words(name))
+        kind = _first_kind(tokens, self._kinds)
+        if kind:
+            at = next(i for i in range(len(tokens)) if tokens[i : i + len(kind)] == kind)
+            tokens = tokens[at + len(kind):]
+        return tokens
 
     def _build(self, units: list[UnitRef]) -> Generator[None, None, None]:
         """Builds the index, yielding every _STEP units of each pass over them (see in_steps)."""
@@ -535,6 +544,11 @@ class Resolver:
     def knows_place(self, words: tuple[str, ...]) -> bool:
         """Whether a place named in a question is a stored issuer's own place, or part of a stored unit's name."""
         return words in self._places or bool(self._phrase_hits(words))
+
+    def names_with_place(self, words: tuple[str, ...]) -> bool:
+        """Whether some stored unit's name holds this place ("Đà Nẵng" of the province unit "TP. Đà Nẵng", ranked in
+        a national report): a question naming only the place may be about that unit."""
+        return bool(self._phrase_hits(words))
 
     def may_name(self, token: str, typed: str) -> bool:
         """Whether a word of a question may be part of a unit's name: not a question word, or a word of some

@@ -1,0 +1,52 @@
+"""Several issuers in one store: a national report's provinces beside a city's departments. A province is found by
+its name alone, a ministry's name is never taken for a place, a city's place still narrows its own units, and a
+report is cited as a report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dxcore.answering.assistant import answer_text
+from dxcore.parsing import GivenFacts, parse_bytes
+from dxcore.store.db import Database
+from dxcore.store.decisions import load_shipped_if_empty, store_decision
+from dxcore.understanding.catalog import Catalog
+from tests.conftest import ROOT
+
+REPORT = ROOT / "tests" / "fixtures" / "layouts" / "national-dti-2022-report.txt"
+FACTS = GivenFacts("Bộ Thông tin và Truyền thông", "DTI-2022/BTTTT", date(2023, 7, 12), 2022)
+
+
+@pytest.fixture
+async def view(db: Database):
+    await load_shipped_if_empty(db)
+    parsed = parse_bytes(REPORT.read_bytes(), REPORT.name, FACTS)
+    assert parsed.ok, [str(e) for e in parsed.errors]
+    async with db.session() as session, session.begin():
+        await store_decision(session, parsed.decision, actor="test")
+    return await Catalog(check_every=0).current(db)
+
+
+@pytest.mark.parametrize(("question", "unit", "figure"), [
+    ("da nang", "TP. Đà Nẵng", "chỉ số 0,8002"),
+    ("Quảng Ninh DTI 2022", "Quảng Ninh", "Xếp hạng: 3/63"),
+    ("chỉ số DTI của Trà Vinh", "Trà Vinh", "chỉ số 0,6077"),
+    ("Sở TT&TT", "Sở Thông tin và Truyền thông", "98,31%"),  # the ministry's name is not a place
+    ("sở y tế cần thơ", "Sở Y tế", "70,74%"),
+])
+async def test_each_issuers_units_are_found(view, question: str, unit: str, figure: str) -> None:
+    answer = answer_text(view, question)
+    assert answer.kind == "unit", answer.render_plain()
+    assert answer.render_plain().startswith(f"{unit} (") and figure in answer.render_plain()
+
+
+async def test_a_report_is_cited_as_a_report(view) -> None:
+    text = answer_text(view, "top 2 cấp tỉnh").render_plain()
+    assert "Nguồn: Báo cáo DTI-2022/BTTTT ngày 12/7/2023 của Bộ Thông tin và Truyền thông" in text
+    assert "Quyết định số 1568/QĐ-UBND" in answer_text(view, "top 2 cấp huyện").render_plain()
+
+
+async def test_small_talk_about_a_place_is_not_a_question(view) -> None:
+    assert answer_text(view, "đà nẵng đẹp quá").kind == "help"
