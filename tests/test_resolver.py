@@ -116,3 +116,18 @@ def test_choices_across_issuers_name_the_issuer() -> None:
     resolution = Resolver(units).resolve("Sở Y tế")
     labels = {word(c.label) for c in ambiguous_answer("Sở Y tế", resolution.candidates, None).choices}
     assert labels == {"Sở Y tế (UBND thành phố Cần Thơ)", "Sở Y tế (UBND tỉnh Hậu Giang)"}
+
+
+def test_namesakes_told_apart_only_by_their_district_are_never_guessed() -> None:
+    """Two communes of one name in different districts: a question without the district is ambiguous, whatever the
+    scores say; with it, the one it names."""
+    issuer = "UBND tỉnh Tây Ninh"
+    units = [UnitRef(1, "Xã Tân Bình (thành phố Tây Ninh)", "xa", issuer),
+             UnitRef(2, "Xã Tân Bình (huyện Tân Biên)", "xa", issuer),
+             UnitRef(3, "Xã Thạnh Tân (thành phố Tây Ninh)", "xa", issuer)]
+    resolver = Resolver(units)
+    for question in ("xã tân bình", "Xã Tân Bình xếp hạng mấy", "tan binh"):
+        resolution = resolver.resolve(question)
+        assert resolution.status == AMBIGUOUS and {c.unit.id for c in resolution.candidates} >= {1, 2}, question
+    assert resolver.resolve("xã tân bình huyện tân biên").unit.id == 2
+    assert resolver.resolve("xã thạnh tân").unit.id == 3  # no namesake: found as before

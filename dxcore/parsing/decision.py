@@ -886,6 +886,7 @@ def interpret(blocks: list[Block], name: str,
         if article1 is not None else None
     tables_from = after1 if after1 is not None else (article1 + 1 if article1 is not None else 0)
     _Tables(decision, vocab, problems, warnings, doc_max).read(blocks[tables_from:])
+    _name_communes_by_district(decision)
     _read_annex_notes(blocks[tables_from:], facts)
     decision.basis = facts.basis
     first_table = next((i for i, b in enumerate(blocks) if i >= tables_from and len(b.cells) > 2), len(blocks))
@@ -911,6 +912,25 @@ def interpret(blocks: list[Block], name: str,
                 "problem.report_needs_facts",
                 flags=" ".join(_FLAGS[w] for w in missing))))
     return decision, problems, warnings
+
+
+_DISTRICT_RE = re.compile(r"(?:^|thuoc\s+)((?:huyen|quan|thi xa|thanh pho)\s+\S.*)$")
+
+
+def _name_communes_by_district(decision: ParsedDecision) -> None:
+    """Communes ranked within each district are printed without it ("Xã Tân Bình" under "Huyện Tân Biên", and
+    again under "Thành phố Tây Ninh"): each takes its district, as decisions ranking all communes together print
+    them ("UBND xã X (huyện Y)"), so that two communes of one name stay two units and never share figures."""
+    for level in decision.levels:
+        if level.code != "xa" or not level.group:
+            continue
+        if (m := _DISTRICT_RE.search(_folded(level.group).strip())) is None:
+            continue
+        district = level.group.strip()[m.start(1):]  # folding keeps positions: the district as printed
+        district = district[:1].lower() + district[1:]
+        for row in level.rows:
+            if "(" not in row.name:
+                row.name = f"{row.name} ({district})"
 
 
 _FIELD = {"issuer": "issuer", "number": "number", "signed": "signed_date", "year": "evaluated_year"}

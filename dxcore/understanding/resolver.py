@@ -50,6 +50,12 @@ _TERRITORIES = frozenset({("tinh",), ("thanh", "pho"), ("quan",), ("huyen",), ("
                           ("thi", "tran")})  # kinds of issuer with a place of their own (a ministry has none)
 
 
+def _split_qualifier(name: str) -> tuple[str, str]:
+    """A name's own part and what follows it in brackets: ("xã tân bình", "huyện Tân Biên")."""
+    own, _, rest = name.partition("(")
+    return " ".join(strip_diacritics(own.casefold()).split()), rest.rstrip(") ")
+
+
 def _family(kind: tuple[str, ...]) -> object:
     return _FAMILIES.get(kind, kind)
 
@@ -689,6 +695,20 @@ class Resolver:
         self._loose[entry_index] = loosest < _INITIALS
         return score, share, entry_index
 
+    def _namesakes_left_open(self, text: str, scored: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+        """Units of the same name and level as the best one, told apart only by what follows the name in brackets
+        ("Xã Tân Bình (huyện Tân Biên)", "Xã Tân Bình (thành phố Tây Ninh)"), when the question says nothing of the
+        best one's own brackets: then it is not known which is meant, however the scores fall."""
+        top = self.entries[scored[0][2]].unit
+        base, qualifier = _split_qualifier(top.name)
+        namesakes = [s for s in scored[1:] if (u := self.entries[s[2]].unit).level == top.level
+                     and u.issuer == top.issuer and _split_qualifier(u.name)[0] == base]
+        if not namesakes:
+            return []
+        theirs = {w for s in namesakes for w in self._expand(words(_split_qualifier(self.entries[s[2]].unit.name)[1]))}
+        own = set(self._expand(words(qualifier))) - theirs
+        return [] if own & set(self._expand(words(text))) else namesakes
+
     def _decide(self, text: str, scored: list[tuple[float, float, int]]) -> Resolution:
         def candidate(item: tuple[float, float, int]) -> Candidate:
             return Candidate(self.entries[item[2]].unit, item[0])
@@ -699,6 +719,8 @@ class Resolver:
         plausible = [s for s in scored if s[1] >= _EXPLAINED and s[0] >= _FOUND_SCORE]
         if plausible and plausible[0] is scored[0]:
             close = [s for s in plausible if best_score - s[0] < _FOUND_GAP]
+            if len(close) == 1 and (namesakes := self._namesakes_left_open(text, scored)):
+                return Resolution(text, AMBIGUOUS, None, tuple(map(candidate, [scored[0], *namesakes][:5])))
             if len(close) == 1:
                 return Resolution(text, FOUND, candidate(scored[0]).unit, (candidate(scored[0]),),
                                   self._loose.get(scored[0][2], False))
