@@ -50,3 +50,16 @@ async def test_a_report_is_cited_as_a_report(view) -> None:
 
 async def test_small_talk_about_a_place_is_not_a_question(view) -> None:
     assert answer_text(view, "đà nẵng đẹp quá").kind == "help"
+
+
+def test_the_publish_preview_names_each_group_and_its_tiers_as_printed() -> None:
+    from dxcore.answering.answers import preview_answer
+
+    layouts = ROOT / "tests" / "fixtures" / "layouts"
+    danang = parse_bytes((layouts / "danang-2023-4khoi.txt").read_bytes(), "danang.txt").decision
+    text = preview_answer(danang, [], 0, None).render_plain()
+    assert "Phụ lục I, cấp sở – KHỐI SỞ, BAN, NGÀNH: 24 đơn vị (Xuất sắc 4, Tốt 7, Khá 9, Trung bình khá 4)." in text
+    report = parse_bytes(REPORT.read_bytes(), REPORT.name, FACTS).decision
+    text = preview_answer(report, [], 0, None).render_plain()
+    assert "Báo cáo DTI-2022/BTTTT ngày 12/7/2023 của Bộ Thông tin và Truyền thông" in text
+    assert "\nCấp tỉnh: 63 đơn vị.\n" in text  # no appendix, no tiers: nothing made up

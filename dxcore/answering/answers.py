@@ -7,6 +7,7 @@ renderer words it in Vietnamese (decimal commas) or English. Every answer about 
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,7 +39,9 @@ from dxcore.answering.queries import (
 )
 from dxcore.conversation.actions import Action, AskExample, Follow, Pick, Unfollow
 from dxcore.paths import data_dir
+from dxcore.understanding.levels import level_name
 from dxcore.understanding.resolver import Candidate
+from dxcore.understanding.text import name_key
 from dxcore.understanding.tiers import TIER_RANK
 
 
@@ -458,12 +461,19 @@ def preview_answer(decision, warnings: list[str], alerts: int, stored_status: st
     lines: list[Text] = [msg("preview.decision", document=document_title(decision.number or ""), date=Day(decision.signed_date),
                              issuer=decision.issuer, year=decision.evaluated_year)]
     for level in decision.levels:
-        counts: dict[str, int] = {}
-        for row in level.rows:
-            counts[row.tier] = counts.get(row.tier, 0) + 1
-        tally = tier_tally((c.tier, counts.get(c.tier, 0)) for c in level.stated_counts)
-        lines.append(msg("preview.level", appendix=Appendix(level.appendix), level=level_label(level.code),
-                         rows=len(level.rows), tiers=tally))
+        counts = Counter(row.tier for row in level.rows if row.tier)
+        # In Điều 1's order when it states counts; otherwise the tiers printed, best first.
+        order = [c.tier for c in level.stated_counts] or sorted(counts, key=lambda t: TIER_RANK.get(t, 99))
+        appendix = name_key(level.appendix) != name_key(level_name(level.code))  # a report's table may have none
+        label: Text = Level(level.code, lower=appendix)
+        label = msg("group.label", level=label, group=level.group) if level.group else label
+        if appendix:
+            label = join([Appendix(level.appendix), label])
+        if order:
+            lines.append(msg("preview.level", ranking=label, rows=len(level.rows),
+                             tiers=tier_tally((t, counts.get(t, 0)) for t in order)))
+        else:  # ranks and scores only
+            lines.append(msg("preview.level_untiered", ranking=label, rows=len(level.rows)))
     if stored_status == "published":
         lines.append(msg("preview.already_published"))
     elif stored_status == "conflict":
