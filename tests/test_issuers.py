@@ -63,3 +63,29 @@ def test_the_publish_preview_names_each_group_and_its_tiers_as_printed() -> None
     text = preview_answer(report, [], 0, None).render_plain()
     assert "Báo cáo DTI-2022/BTTTT ngày 12/7/2023 của Bộ Thông tin và Truyền thông" in text
     assert "\nCấp tỉnh: 63 đơn vị.\n" in text  # no appendix, no tiers: nothing made up
+
+
+@pytest.fixture
+async def with_subindices(db: Database, view):
+    ninhbinh = ROOT / "tests" / "fixtures" / "layouts" / "ninhbinh-2022-subindices.txt"
+    parsed = parse_bytes(ninhbinh.read_bytes(), ninhbinh.name)
+    assert parsed.ok, [str(e) for e in parsed.errors]
+    async with db.session() as session, session.begin():
+        await store_decision(session, parsed.decision, actor="test")
+    return await Catalog(check_every=0).current(db)
+
+
+async def test_sub_indices_on_request_and_which_is_lowest_against_each_maximum(with_subindices) -> None:
+    view = with_subindices
+    answer = answer_text(view, "Sở Giáo dục và Đào tạo Ninh Bình thấp nhất ở tiêu chí nào")
+    text = answer.render_plain()
+    assert answer.kind == "subscores" and "• Nhận thức số: 30,19/40" in text
+    # 43,23/60 is the lowest share, though 29,42/40 is the lowest figure
+    assert "Thấp nhất: An toàn thông tin mạng (so với điểm tối đa của từng chỉ số)." in text
+    index = answer_text(view, "Đà Nẵng thấp nhất ở tiêu chí nào").render_plain()
+    assert "Thấp nhất: Chỉ số Hoạt động xã hội số." in index  # an index: one scale for every sub-index
+    listed = answer_text(view, "chỉ số thành phần của Trà Vinh").render_plain()
+    assert "• Chỉ số Nhận thức số: 0,7231" in listed and "Thấp nhất" not in listed
+    none = answer_text(view, "chỉ số thành phần của sở y tế cần thơ").render_plain()
+    assert "không có chỉ số thành phần" in none
+    assert answer_text(view, "tiêu chí đánh giá là gì").kind == "method"

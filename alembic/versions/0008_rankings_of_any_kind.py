@@ -48,6 +48,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('score_kind', sa.String(length=10), server_default='percent', nullable=True))
         batch_op.add_column(sa.Column('score_max', PRINTED_DECIMAL, nullable=True))
         batch_op.add_column(sa.Column('subscore_names', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('subscore_maxima', sa.JSON(), server_default='[]', nullable=False))
         batch_op.drop_constraint('uq_ranking_decision_id', type_='unique')
         batch_op.create_unique_constraint('uq_ranking_decision_id', ['decision_id', 'level', 'group_name'])
     with op.batch_alter_table('result', schema=None) as batch_op:
@@ -75,6 +76,7 @@ def downgrade() -> None:
     with op.batch_alter_table('ranking', schema=None) as batch_op:
         batch_op.drop_constraint('uq_ranking_decision_id', type_='unique')
         batch_op.create_unique_constraint('uq_ranking_decision_id', ['decision_id', 'level'])
+        batch_op.drop_column('subscore_maxima')
         batch_op.drop_column('subscore_names')
         batch_op.drop_column('score_max')
         batch_op.drop_column('score_kind')

@@ -7,6 +7,7 @@ from dxcore.alerts.subscriptions import ALL, LEVEL, UNIT
 from dxcore.answering.answers import (
     Answer,
     Section,
+    document_title,
     gap_of,
     level_label,
     ranking_label,
@@ -57,7 +58,8 @@ def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) ->
     if not rankings:
         raise LookupError(f"decision {decision_id} is not in the snapshot")
     d = rankings[0].decision
-    headline: list[Text] = [msg("alert.decision", number=d.number, date=Day(d.signed_date), issuer=d.issuer)]
+    headline: list[Text] = [msg("alert.decision", document=document_title(d.number), date=Day(d.signed_date),
+                                issuer=d.issuer)]
     by_ranking = {(lc.level, lc.citation.group): lc
                   for lc in tier_counts(snapshot, year=d.evaluated_year, issuer=d.issuer)}
     for ranking in rankings:

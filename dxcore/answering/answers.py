@@ -188,6 +188,35 @@ def subscores_line(row: RankedRow) -> Text | None:
     return msg("unit.subscores", items=join(items, "; "))
 
 
+def subscores_answer(result: UnitResult, extreme: str | None) -> Answer:
+    """A unit's sub-indices, in the document's order, and which is lowest or highest when asked and comparable:
+    shares of each maximum where the document prints them, or the values themselves in an index or percentage
+    ranking (one scale); a maximum not printed leaves points sub-indices uncompared."""
+    row, title = result.row, msg("subscores.title", name=result.name, level=level_label(result.level),
+                                 year=result.citation.evaluated_year)
+    if not row.subscores:
+        lines: list[Text] = [msg("subscores.none")]
+    else:
+        lines = [msg("subscores.item_of", name=x.name, value=_subscore_value(x.value, x.printed),
+                     maximum=_Exact(x.maximum)) if x.maximum is not None
+                 else msg("subscores.item", name=x.name, value=_subscore_value(x.value, x.printed))
+                 for x in row.subscores]
+        valued = [x for x in row.subscores if x.value is not None]
+        if extreme and valued:
+            if all(x.maximum for x in valued):
+                shares, relative = {x.name: x.value / x.maximum for x in valued}, msg("subscores.relative")
+            elif row.scale.kind in ("index", "percent"):
+                shares, relative = {x.name: x.value for x in valued}, ""
+            else:
+                shares, relative = None, ""
+            if shares is None:
+                lines.append(msg("subscores.not_comparable"))
+            else:
+                pick = min if extreme == "lowest" else max
+                lines.append(msg(f"subscores.{extreme}", name=pick(shares, key=shares.__getitem__), relative=relative))
+    return Answer("subscores", title, [Section(None, lines, source_line(result.citation))], units=[result.unit_id])
+
+
 def _subscore_value(value: Decimal | None, printed: str) -> Text:
     return printed if value is None else _Exact(value)
 
@@ -493,7 +522,7 @@ def receipt_answer(number: str, counts: dict[str, int], migrated: int) -> Answer
     """For admins once every alert of a publish run has been handled."""
     lines: list[Text] = [msg(f"receipt.{status}", count=counts.get(status, 0)) for status in RECEIPT_STATUSES]
     lines.append(msg("receipt.migrated", count=migrated))
-    return Answer("receipt", msg("receipt.title", number=number), [Section(None, lines)])
+    return Answer("receipt", msg("receipt.title", document=document_title(number)), [Section(None, lines)])
 
 
 # --- kinds that read the rankings in other ways ------------------------------------------------------------------
@@ -677,12 +706,12 @@ def change_answer(lines: list[Text], shown: list[int]) -> Answer:
 def nothing_to_compare(decisions: list[DecisionInfo]) -> Text:
     years = sorted({d.evaluated_year for d in decisions})
     return msg("change.none", years=", ".join(map(str, years)),
-               decisions=join(msg("change.decision", number=d.number) for d in decisions))
+               decisions=join(document_title(d.number) for d in decisions))
 
 
 def method_answer(decision: DecisionInfo, tier_ranges: list[tuple[str, str, Score, Score]]) -> Answer:
     """What the decision says about itself, and how its tiers fell (it states no thresholds of its own)."""
-    lines: list[Text] = [msg("method.decision", number=decision.number, date=Day(decision.signed_date),
+    lines: list[Text] = [msg("method.decision", document=document_title(decision.number), date=Day(decision.signed_date),
                              issuer=decision.issuer, year=decision.evaluated_year)]
     lines.append(msg("method.signer", title=decision.signer_title or "", name=decision.signer)
                  if decision.signer else msg("method.no_signer"))

@@ -259,7 +259,7 @@ def _elsewhere(view: CatalogView, intent: I.Intent) -> str | None:
 
 
 _ABOUT_RESULTS = (I.UNIT, I.COMPARE, I.RANK_N, I.TOP, I.BOTTOM, I.TIER_LIST, I.COUNTS, I.THRESHOLD, I.AVERAGE,
-                  I.FULL_LIST, I.CHANGE)
+                  I.FULL_LIST, I.CHANGE, I.SUBSCORES)
 
 
 def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
@@ -289,6 +289,12 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         return _method(view, intent)
     if kind == I.CHANGE:
         return _change(view, intent, chat_id)
+    if kind == I.SUBSCORES:
+        unit = _found(view, text, intent.level, chat_id)
+        if unit is None:  # not sure which unit: asked as a unit question (a choice's card shows the sub-indices)
+            return _answer_intent(view, replace(intent, kind=I.UNIT), chat_id)
+        result = unit_result(view.snapshot, unit.id, intent.year)
+        return A.subscores_answer(result, intent.extreme) if result else _no_data(view, intent)
     if kind == I.AVERAGE:
         return _average(view, intent, chat_id)
     if kind == I.THRESHOLD:

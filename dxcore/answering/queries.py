@@ -51,6 +51,7 @@ class SubScore:
     name: str  # the ranking's sub-index column, as printed
     value: Decimal | None
     printed: str
+    maximum: Decimal | None = None  # where the document prints one
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class RankingView:
     group: str = ""  # as printed ("Khối cơ quan Trung ương"); "" for the whole level
     scale: Scale = PERCENT
     subscore_names: tuple[str, ...] = ()
+    subscore_maxima: tuple[Decimal | None, ...] = ()
 
     @property
     def score_kind(self) -> str | None:
@@ -216,7 +218,8 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
     }
     rankings = {
         r.id: RankingView(r.id, r.level, r.position, r.appendix, r.stated_counts, decisions[r.decision_id], [],
-                          r.group_name or "", Scale(r.score_kind, r.score_max), tuple(r.subscore_names or ()))
+                          r.group_name or "", Scale(r.score_kind, r.score_max), tuple(r.subscore_names or ()),
+                          tuple(None if m is None else Decimal(m) for m in r.subscore_maxima or ()))
         for r in await session.scalars(select(Ranking))
     }
     rows = await session.stream(
@@ -227,8 +230,9 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
     async for part in rows.partitions(_PARTITION):
         for ranking_id, unit_id, name, rank, score, tier, tier_printed, subscores in part:
             ranking = rankings[ranking_id]
-            subs = tuple(SubScore(n, None if x.get("value") is None else Decimal(x["value"]), x.get("printed", ""))
-                         for n, x in zip(ranking.subscore_names, subscores or ()))
+            maxima = ranking.subscore_maxima + (None,) * (len(ranking.subscore_names) - len(ranking.subscore_maxima))
+            subs = tuple(SubScore(n, None if x.get("value") is None else Decimal(x["value"]), x.get("printed", ""), m)
+                         for n, x, m in zip(ranking.subscore_names, subscores or (), maxima))
             ranking.rows.append(RankedRow(unit_id, name, rank, score, tier, tier_printed or "", ranking.scale, subs))
         await asyncio.sleep(0)
     units = {}

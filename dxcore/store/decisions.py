@@ -97,6 +97,7 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
             score_kind=level.score_kind,
             score_max=level.score_max,
             subscore_names=list(level.subscore_names),
+            subscore_maxima=[None if m is None else str(m) for m in level.subscore_maxima],
         )
         session.add(ranking)
         await session.flush()

@@ -108,6 +108,8 @@ class Ranking(Base):
     score_kind: Mapped[str | None] = mapped_column(String(10), default="percent", server_default="percent")
     score_max: Mapped[Decimal | None] = mapped_column(PrintedDecimal)
     subscore_names: Mapped[list[str]] = mapped_column(JSON, default=list)  # sub-index columns, as printed
+    # Each sub-index's maximum where the document prints one ("Điểm tối đa"), as a decimal string, else null.
+    subscore_maxima: Mapped[list[str | None]] = mapped_column(JSON, default=list, server_default="[]")
 
     decision: Mapped[Decision] = relationship(back_populates="rankings")
     results: Mapped[list[Result]] = relationship(

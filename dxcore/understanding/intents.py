@@ -16,7 +16,7 @@ from dxcore.understanding.tiers import TIER_WORDS
 
 UNIT, COUNTS, TOP, BOTTOM, TIER_LIST, DECISIONS, HELP = "unit", "counts", "top", "bottom", "tier_list", "decisions", "help"
 COMPARE, RANK_N, THRESHOLD, AVERAGE, FULL_LIST = "compare", "rank_n", "threshold", "average", "full_list"
-CHANGE, METHOD, CHITCHAT = "change", "method", "chitchat"
+CHANGE, METHOD, CHITCHAT, SUBSCORES = "change", "method", "chitchat", "subscores"
 DEFAULT_TOP = 5
 
 
@@ -37,6 +37,7 @@ class Intent:
     counting: bool = False  # "bao nhiêu sở trên 80%": how many, not which
     versus_mean: str | None = None  # "above" / "below" the mean
     asks_which: bool = False  # "đơn vị nào", "ai": the question wants units named, not one unit's card
+    extreme: str | None = None  # SUBSCORES: "lowest" or "highest" asked ("thấp nhất ở tiêu chí nào")
     named: tuple[tuple[str, str], ...] = ()  # words left that may name a unit: (folded, as typed)
     places: tuple[tuple[tuple[str, ...], str], ...] = ()  # places named: (folded words, as typed)
     asked: str = ""  # the question as typed, markup removed: quoted back when no unit is sure
@@ -78,7 +79,10 @@ def parse_intent(text: str) -> Intent:
         return Intent(HELP, rest, reading=r)
     if r.small_talk:
         return Intent(CHITCHAT, r.small_talk, reading=r)
-    if r.has("method"):
+    if r.has("subscores") and (r.named or r.places):  # "Sở X thấp nhất ở tiêu chí nào": that unit's sub-indices
+        extreme = "lowest" if r.has("bottom") else "highest" if r.has("top") else None
+        return Intent(SUBSCORES, rest, extreme=extreme, **common)
+    if r.has("method", "subscores"):  # "tiêu chí đánh giá là gì": how units are assessed
         return Intent(METHOD, rest, **common)
     if r.has("change"):
         return Intent(CHANGE, rest, **common)

@@ -476,8 +476,8 @@ def read(text: str) -> Reading:
     r.level = level_of(folded)
     _read_tier_and_average(r, p, take, cue)
     cue("superlative")  # read, not taken: the top and bottom cues take the same words
-    for name in ("method", "decisions", "top", "bottom", "compare", "full_list", "count", "which", "listing",
-                 "domain"):
+    for name in ("subscores", "method", "decisions", "top", "bottom", "compare", "full_list", "count", "which",
+                 "listing", "domain"):
         spans = cue(name)
         if name == "compare":  # connectors ("và", "với", "hơn") split the units compared; the rest of the cue goes
             take((s, e) for s, e in spans if tuple(tokens[s:e]) not in p.cues["connectors"])
