@@ -89,3 +89,37 @@ async def test_sub_indices_on_request_and_which_is_lowest_against_each_maximum(w
     none = answer_text(view, "chỉ số thành phần của sở y tế cần thơ").render_plain()
     assert "không có chỉ số thành phần" in none
     assert answer_text(view, "tiêu chí đánh giá là gì").kind == "method"
+
+
+@pytest.fixture
+async def every_layout(db: Database):
+    """The shipped decision and every layout of the corpus in one store, as several issuers' admins would load them."""
+    import tomllib
+
+    layouts = ROOT / "tests" / "fixtures" / "layouts"
+    await load_shipped_if_empty(db)
+    for doc in tomllib.loads((layouts / "expected.toml").read_text())["document"]:
+        given = None
+        if doc.get("kind") == "report":
+            label = doc["label"]
+            day, month, year = map(int, label["signed"].split("/"))
+            given = GivenFacts(label["issuer"], label["number"], date(year, month, day), label["year"])
+        parsed = parse_bytes((layouts / doc["file"]).read_bytes(), doc["file"], given)
+        assert parsed.ok, (doc["file"], [str(e) for e in parsed.errors[:3]])
+        async with db.session() as session, session.begin():
+            await store_decision(session, parsed.decision, actor="test")
+    return await Catalog(check_every=0).current(db)
+
+
+async def test_every_layout_is_stored_and_answered_without_mixing_issuers(every_layout) -> None:
+    view = every_layout
+    top = answer_text(view, "top 3 cấp sở quảng nam").render_plain()
+    assert "UBND tỉnh Quảng Nam" in top and "Cần Thơ" not in top and "Đà Nẵng" not in top
+    counts = answer_text(view, "thống kê xếp loại đà nẵng").render_plain()
+    assert "Trung bình khá: 4 đơn vị" in counts and "Bộ Thông tin" not in counts
+    tiers = answer_text(view, "có bao nhiêu đơn vị xếp loại tốt").render_plain()
+    assert "Cấp tỉnh" not in tiers  # a ranking without tiers has no tier counts
+    # "Không xếp hạng" rows are stored and answered as not ranked; a body of a province is not the province
+    assert answer_text(view, "thanh tra tỉnh hải dương").kind in ("no_result", "not_found", "ambiguous")
+    assert "Hải Dương (cấp tỉnh" not in answer_text(view, "thanh tra tỉnh hải dương").render_plain()
+    assert answer_text(view, "xã tân bình tỉnh tây ninh").kind == "ambiguous"  # the province does not say which

@@ -55,6 +55,7 @@ def upgrade() -> None:
         batch_op.alter_column('percentage', new_column_name='score', existing_type=sa.Numeric(precision=6, scale=3),
                               type_=PRINTED_DECIMAL, existing_nullable=False, nullable=True)
         batch_op.alter_column('tier', existing_type=sa.String(length=20), nullable=True)
+        batch_op.alter_column('rank', existing_type=sa.Integer(), nullable=True)  # "Không xếp hạng" rows
         batch_op.add_column(sa.Column('tier_printed', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('subscores', sa.JSON(), nullable=True))
     if kept:
@@ -65,12 +66,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Only rankings the old schema can hold go back: whole levels with percentages and tiers.
     op.execute("DELETE FROM ranking WHERE group_name <> '' OR score_kind IS NULL OR score_kind <> 'percent'")
-    op.execute("DELETE FROM result WHERE score IS NULL OR tier IS NULL")
+    op.execute("DELETE FROM result WHERE score IS NULL OR tier IS NULL OR rank IS NULL")
     kept = _keep_results()
     with op.batch_alter_table('result', schema=None) as batch_op:
         batch_op.drop_column('subscores')
         batch_op.drop_column('tier_printed')
         batch_op.alter_column('tier', existing_type=sa.String(length=20), nullable=False)
+        batch_op.alter_column('rank', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('score', new_column_name='percentage', existing_type=PRINTED_DECIMAL,
                               type_=sa.Numeric(precision=6, scale=3), existing_nullable=True, nullable=False)
     with op.batch_alter_table('ranking', schema=None) as batch_op:

@@ -23,12 +23,15 @@ Follow = tuple[str, str, int]  # (scope, level, unit id), as in Subscription
 
 
 def _previous(snapshot: Snapshot, ranking: RankingView, unit_id: int):
-    """The unit's row in the decision before this one (by evaluated year, then signing date), if it was ranked."""
+    """The unit's row in the decision before this one (by evaluated year, then signing date), if it was ranked in
+    the same level and group: a rank within another group says nothing of a move."""
     placed = snapshot.by_unit.get(unit_id, [])
     index = next((i for i, (r, _) in enumerate(placed) if r.id == ranking.id), None)
     if index is None or index + 1 >= len(placed):
         return None
     earlier, row_index = placed[index + 1]
+    if (earlier.level, earlier.group) != (ranking.level, ranking.group):
+        return None
     return earlier.rows[row_index]
 
 

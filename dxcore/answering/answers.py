@@ -190,8 +190,8 @@ def subscores_line(row: RankedRow) -> Text | None:
 
 def subscores_answer(result: UnitResult, extreme: str | None) -> Answer:
     """A unit's sub-indices, in the document's order, and which is lowest or highest when asked and comparable:
-    shares of each maximum where the document prints them, or the values themselves in an index or percentage
-    ranking (one scale); a maximum not printed leaves points sub-indices uncompared."""
+    shares of each maximum where the document prints them, or the values themselves when they are indices (0–1);
+    otherwise (points whose maxima are not printed) they are not compared."""
     row, title = result.row, msg("subscores.title", name=result.name, level=level_label(result.level),
                                  year=result.citation.evaluated_year)
     if not row.subscores:
@@ -205,7 +205,7 @@ def subscores_answer(result: UnitResult, extreme: str | None) -> Answer:
         if extreme and valued:
             if all(x.maximum for x in valued):
                 shares, relative = {x.name: x.value / x.maximum for x in valued}, msg("subscores.relative")
-            elif row.scale.kind in ("index", "percent"):
+            elif row.scale.kind == "index" and all(x.value <= 1 for x in valued):  # one scale, 0–1
                 shares, relative = {x.name: x.value for x in valued}, ""
             else:
                 shares, relative = None, ""

@@ -10,6 +10,7 @@ from dxcore.answering import answers as A
 from dxcore.answering.i18n import Text, msg
 from dxcore.answering.queries import (
     RankingSlice,
+    Snapshot,
     latest_rankings,
     list_decisions,
     mean,
@@ -262,10 +263,27 @@ _ABOUT_RESULTS = (I.UNIT, I.COMPARE, I.RANK_N, I.TOP, I.BOTTOM, I.TIER_LIST, I.C
                   I.FULL_LIST, I.CHANGE, I.SUBSCORES)
 
 
+_ABOUT_SEVERAL = (I.RANK_N, I.TOP, I.BOTTOM, I.TIER_LIST, I.COUNTS, I.THRESHOLD, I.AVERAGE, I.FULL_LIST)
+
+
+def _of_issuer_named(view: CatalogView, intent: I.Intent) -> CatalogView:
+    """A question about several units that names one stored issuer's place ("top 3 cấp sở quảng nam", "thống kê
+    xếp loại đà nẵng") is about that issuer's rankings only: the view, narrowed to them."""
+    named = {i for words, _ in intent.places for i in view.resolver.issuers_of_place(words)}
+    if len(named) != 1:
+        return view
+    (issuer,) = named
+    snapshot = view.snapshot
+    return replace(view, snapshot=Snapshot([r for r in snapshot.rankings if r.decision.issuer == issuer],
+                                           snapshot.units))
+
+
 def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answer:
     text, kind = intent.text, intent.kind
     if kind in _ABOUT_RESULTS and (place := _elsewhere(view, intent)) is not None:
         return A.elsewhere_answer(place, sorted({r.decision.issuer for r in view.snapshot.rankings}))
+    if kind in _ABOUT_SEVERAL and intent.places:
+        view = _of_issuer_named(view, intent)
     if kind in (I.COMPARE, I.TOP, I.BOTTOM) and not intent.explicit and intent.reading is not None:
         # "quận A, quận B, quận C: quận nào cao nhất": the units named, compared
         units = mentioned_units(view, intent.reading.rest, intent.reading.rest_shown, chat_id)

@@ -229,6 +229,8 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
     )
     async for part in rows.partitions(_PARTITION):
         for ranking_id, unit_id, name, rank, score, tier, tier_printed, subscores in part:
+            if rank is None:
+                continue  # printed "Không xếp hạng": stored as printed, but in no ranking an answer reads
             ranking = rankings[ranking_id]
             maxima = ranking.subscore_maxima + (None,) * (len(ranking.subscore_names) - len(ranking.subscore_maxima))
             subs = tuple(SubScore(n, None if x.get("value") is None else Decimal(x["value"]), x.get("printed", ""), m)
@@ -310,6 +312,8 @@ def tier_counts(snapshot: Snapshot, level: str | None = None, year: int | None =
         stated = {c.tier for c in counts}
         counts += [TierCount(t, t, n) for t, n in sorted(actual.items(), key=lambda kv: TIER_RANK.get(kv[0], 99))
                    if t not in stated]
+        if not counts:
+            continue  # a ranking that prints no tiers (points or ranks only) has no tier counts to give
         output.append(LevelCounts(ranking.level, counts, len(ranking.rows), ranking.citation))
     return output
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.parsing import ParsedDecision, parse_file
@@ -94,7 +94,8 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
             appendix=level.appendix,
             stated_counts=[{"tier": c.tier, "label": c.label, "count": c.count} for c in level.stated_counts],
             group_name=level.group or "",
-            score_kind=level.score_kind,
+            # null(), not None: the column's server default ("percent", for rows stored before 0008) would fill None
+            score_kind=level.score_kind if level.score_kind is not None else null(),
             score_max=level.score_max,
             subscore_names=list(level.subscore_names),
             subscore_maxima=[None if m is None else str(m) for m in level.subscore_maxima],

@@ -105,7 +105,8 @@ class Ranking(Base):
     # The group as printed ("Khối cơ quan Trung ương", "Nhóm sở có TTHC"); "" for the whole level.
     group_name: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # What a result's score is: "percent" (0–100), "points" (out of score_max), "index" (0–1); NULL: ranks only.
-    score_kind: Mapped[str | None] = mapped_column(String(10), default="percent", server_default="percent")
+    # No Python-side default: None (ranks only) must be stored as NULL, not as the old rows' "percent".
+    score_kind: Mapped[str | None] = mapped_column(String(10), server_default="percent")
     score_max: Mapped[Decimal | None] = mapped_column(PrintedDecimal)
     subscore_names: Mapped[list[str]] = mapped_column(JSON, default=list)  # sub-index columns, as printed
     # Each sub-index's maximum where the document prints one ("Điểm tối đa"), as a decimal string, else null.
@@ -138,7 +139,7 @@ class Result(Base):
     ranking_id: Mapped[int] = mapped_column(ForeignKey("ranking.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     position: Mapped[int] = mapped_column(Integer)  # row order in the appendix
-    rank: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int | None] = mapped_column(Integer)  # None: printed "Không xếp hạng" (scored, not ranked)
     score: Mapped[Decimal | None] = mapped_column(PrintedDecimal)  # exactly as printed; NULL in a rank-only ranking
     tier: Mapped[str | None] = mapped_column(String(20))  # tier code; NULL when the ranking prints none
     tier_printed: Mapped[str | None] = mapped_column(String(100))  # the tier word as printed

@@ -551,6 +551,10 @@ class Resolver:
         """Whether a place named in a question is a stored issuer's own place, or part of a stored unit's name."""
         return words in self._places or bool(self._phrase_hits(words))
 
+    def issuers_of_place(self, words: tuple[str, ...]) -> frozenset[str]:
+        """The stored issuers whose own place this is ("Đà Nẵng" → UBND thành phố Đà Nẵng)."""
+        return frozenset(self._places.get(words, ()))
+
     def names_with_place(self, words: tuple[str, ...]) -> bool:
         """Whether some stored unit's name holds this place ("Đà Nẵng" of the province unit "TP. Đà Nẵng", ranked in
         a national report): a question naming only the place may be about that unit."""
@@ -692,6 +696,8 @@ class Resolver:
                 score *= _OTHER_KIND  # "huyện X" asked of a "quận X": people mix these up
             else:
                 share = min(share, _EXPLAINED - 0.01)  # "Văn phòng Sở X" is not Sở X; "xã X" not huyện X
+        elif asked_kind and not entry.kind and asked_kind not in _TERRITORIES:
+            share = min(share, _EXPLAINED - 0.01)  # "Thanh tra tỉnh Hải Dương" is not the province Hải Dương
         self._loose[entry_index] = loosest < _INITIALS
         return score, share, entry_index
 
@@ -707,7 +713,10 @@ class Resolver:
             return []
         theirs = {w for s in namesakes for w in self._expand(words(_split_qualifier(self.entries[s[2]].unit.name)[1]))}
         own = set(self._expand(words(qualifier))) - theirs
-        return [] if own & set(self._expand(words(text))) else namesakes
+        # What tells them apart must be said besides the name itself and the issuer's own place ("tỉnh Tây Ninh"
+        # holds the Tây Ninh of "thành phố Tây Ninh" but says which province, not which district).
+        said = set(self._expand(words(text))) - set(self._expand(words(base))) - set(self._proper_name(top.issuer))
+        return [] if own & said else namesakes
 
     def _decide(self, text: str, scored: list[tuple[float, float, int]]) -> Resolution:
         def candidate(item: tuple[float, float, int]) -> Candidate:
