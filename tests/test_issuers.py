@@ -123,3 +123,16 @@ async def test_every_layout_is_stored_and_answered_without_mixing_issuers(every_
     assert answer_text(view, "thanh tra tỉnh hải dương").kind in ("no_result", "not_found", "ambiguous")
     assert "Hải Dương (cấp tỉnh" not in answer_text(view, "thanh tra tỉnh hải dương").render_plain()
     assert answer_text(view, "xã tân bình tỉnh tây ninh").kind == "ambiguous"  # the province does not say which
+
+
+async def test_a_place_that_is_both_an_issuer_and_a_ranked_province(every_layout) -> None:
+    """Đà Nẵng issues its own decision and is ranked as a province in the national report: its name alone is the
+    province; with a kind of body it is the city's unit; with a summary word it is the city's rankings."""
+    view = every_layout
+    for question in ("Da Nang DTI", "đà nẵng", "Đà Nẵng xếp hạng mấy"):
+        assert answer_text(view, question).render_plain().startswith("TP. Đà Nẵng (cấp tỉnh, năm 2022)"), question
+    assert answer_text(view, "tỉnh quảng nam xếp hạng mấy").render_plain().startswith("Quảng Nam (cấp tỉnh")
+    health = answer_text(view, "sở y tế đà nẵng").render_plain()
+    assert "75,81 điểm" in health and "UBND thành phố Đà Nẵng" in health
+    provinces = answer_text(view, "cấp tỉnh").render_plain()
+    assert "Văn bản không xếp loại các đơn vị của bảng này (63 đơn vị được xếp hạng)." in provinces

@@ -67,7 +67,7 @@ def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) ->
                   for lc in tier_counts(snapshot, year=d.evaluated_year, issuer=d.issuer)}
     for ranking in rankings:
         counts = by_ranking.get((ranking.level, ranking.group))
-        if counts and counts.citation.number == d.number:
+        if counts and counts.counts and counts.citation.number == d.number:  # a ranking without tiers: no tally
             headline.append(msg("alert.level_counts", level=ranking_label(ranking.citation), total=counts.total,
                                 tiers=tier_tally((c.tier, c.count) for c in counts.counts)))
     sections = [Section(None, headline)]

@@ -306,9 +306,13 @@ def tier_text(tier: TierChoice) -> Text:
 
 def counts_answer(levels: list[LevelCounts], tier: TierChoice, note: str | None = None) -> Answer:
     sections = []
+    if tier is not None:  # a ranking that prints no tiers (points, ranks only) has none of any tier to count
+        levels = [lc for lc in levels if lc.counts] or levels
     for lc in levels:
         lines: list[Text] = []
-        if tier is not None:
+        if not lc.counts:
+            lines.append(msg("counts.untiered", total=lc.total))
+        elif tier is not None:
             have = sum(c.count for c in lc.counts if tier_in(tier, c.tier))
             lines.append(msg("counts.of_tier", level=ranking_label(lc.citation), have=have, total=lc.total, tier=tier_text(tier)))
         # The decision's own wording of each tier ("Xếp loại Tốt") when Vietnamese; the tier's name in English.

@@ -312,8 +312,6 @@ def tier_counts(snapshot: Snapshot, level: str | None = None, year: int | None =
         stated = {c.tier for c in counts}
         counts += [TierCount(t, t, n) for t, n in sorted(actual.items(), key=lambda kv: TIER_RANK.get(kv[0], 99))
                    if t not in stated]
-        if not counts:
-            continue  # a ranking that prints no tiers (points or ranks only) has no tier counts to give
         output.append(LevelCounts(ranking.level, counts, len(ranking.rows), ranking.citation))
     return output
 

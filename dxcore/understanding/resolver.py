@@ -555,6 +555,13 @@ class Resolver:
         """The stored issuers whose own place this is ("Đà Nẵng" → UBND thành phố Đà Nẵng)."""
         return frozenset(self._places.get(words, ()))
 
+    def unit_named(self, words: tuple[str, ...], level: str | None = None) -> UnitRef | None:
+        """The one stored unit whose own name is exactly these words ("Đà Nẵng" → "TP. Đà Nẵng" of a national
+        report, even where Đà Nẵng is also an issuer's place), or None when there is none or several."""
+        found = [e.unit for e in self.entries if (level is None or e.unit.level == level)
+                 and self._proper_name(e.unit.name) == words]
+        return found[0] if len(found) == 1 else None
+
     def names_with_place(self, words: tuple[str, ...]) -> bool:
         """Whether some stored unit's name holds this place ("Đà Nẵng" of the province unit "TP. Đà Nẵng", ranked in
         a national report): a question naming only the place may be about that unit."""
