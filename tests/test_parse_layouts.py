@@ -280,3 +280,185 @@ def test_communes_ranked_within_districts_take_the_district_and_stay_apart() -> 
     decision = _parse(doc).decision
     names = [r.name for lv in decision.levels if lv.code == "xa" for r in lv.rows if r.name.startswith("Xã Tân Bình")]
     assert sorted(names) == ["Xã Tân Bình (huyện Tân Biên)", "Xã Tân Bình (thành phố Tây Ninh)"]
+
+
+# --- unseen layouts (tester's documents, reduced): maxima, rank (score) rows, Điều 1 counts of groups -------------
+
+
+def test_a_maximum_the_document_does_not_print_is_assumed_for_the_range_check_only() -> None:
+    from dxcore.publishing.ingest import summarize
+
+    outcome = parse_bytes(POINTS_1000.replace("Tổng điểm (/1.000)", "Tổng điểm").encode(), "hanam.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    (so,) = outcome.decision.levels
+    assert (so.score_kind, so.score_max) == ("points", None)  # never "885,58/1.000 điểm" in an answer
+    assert any("no maximum is stored" in str(w) for w in outcome.warnings)
+    assert "  Phụ lục, Cấp sở (so): 4 rows, points" in summarize(outcome.decision)
+    negative = parse_bytes(POINTS_1000.replace("Tổng điểm (/1.000)", "Tổng điểm").replace("741,625", "-741,625")
+                           .encode(), "hanam.txt")
+    assert any("outside 0–1000" in str(e) for e in negative.errors)
+
+
+@pytest.mark.parametrize(("header", "note", "maximum"), [
+    ("Tổng điểm (thang 1.000)", "", 1000),
+    ("Tổng điểm (thang 1.200)", "", 1200),
+    ("Tổng điểm thang 1000", "", 1000),
+    ("Tổng điểm (1.000)", "", 1000),
+    ("Điểm đạt được", "(Điểm tối đa: 1.000 điểm)\n", 1000),
+])
+def test_a_maximum_printed_as_a_scale_or_above_the_table_is_the_rankings(header: str, note: str,
+                                                                          maximum: int) -> None:
+    text = POINTS_1000.replace("Tổng điểm (/1.000)", header).replace("TT | Tên đơn vị", f"{note}TT | Tên đơn vị")
+    outcome = parse_bytes(text.encode(), "hanam.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    assert outcome.decision.levels[0].score_max == maximum and not outcome.warnings
+
+
+def test_a_month_in_a_heading_is_no_maximum() -> None:
+    text = POINTS_1000.replace("Tổng điểm (/1.000)", "Tổng điểm").replace("CẤP SỞ", "CẤP SỞ THÁNG 12")
+    assert parse_bytes(text.encode(), "hanam.txt").decision.levels[0].score_max is None
+
+
+def test_a_maximum_above_a_table_ranked_in_groups_is_every_groups() -> None:
+    text = POINTS_1000.replace("KẾT QUẢ XẾP HẠNG CẤP SỞ\nTT | Tên đơn vị | Tổng điểm (/1.000)",
+                               "KẾT QUẢ XẾP HẠNG CẤP SỞ\n(Điểm tối đa: 1.200 điểm)\nTT | Tên đơn vị | Điểm đạt được")
+    text = text.replace("1 | Sở Y tế", "Nhóm 1\n1 | Sở Y tế").replace("3 | Sở Nội vụ | 885,58 | 2\n4 | Ban Dân tộc | 741,625 | 4",
+                                                                  "Nhóm 2\n3 | Sở Nội vụ | 885,58 | 1\n4 | Ban Dân tộc | 741,625 | 2")
+    outcome = parse_bytes(text.encode(), "hanam.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    assert [(lv.group, lv.score_max) for lv in outcome.decision.levels] == [("Nhóm 1", 1200), ("Nhóm 2", 1200)]
+
+
+SUB_MAXIMA = POINTS_1000.replace(
+    "TT | Tên đơn vị | Tổng điểm (/1.000) | Xếp hạng\n",
+    "| Xếp hạng | Tên đơn vị | Điểm các chỉ số chính | | Tổng điểm (/1.000) |\n"
+    "| | | Nhận thức số (400) | Hạ tầng số (600) | |\n").replace(
+    "1 | Sở Y tế | 1.000 | 1", "1 | Sở Y tế | 400 | 600 | 1.000").replace(
+    "2 | Sở Tài chính | 885,58 | 2", "2 | Sở Tài chính | 385,58 | 500 | 885,58").replace(
+    "3 | Sở Nội vụ | 885,58 | 2", "2 | Sở Nội vụ | 285,58 | 600 | 885,58").replace(
+    "4 | Ban Dân tộc | 741,625 | 4", "4 | Ban Dân tộc | 341,625 | 400 | 741,625")
+
+
+def test_sub_index_maxima_printed_in_their_header_cells() -> None:
+    outcome = parse_bytes(SUB_MAXIMA.encode(), "hanam.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    (so,) = outcome.decision.levels
+    assert so.subscore_names == ["Nhận thức số", "Hạ tầng số"]
+    assert so.subscore_maxima == [Decimal(400), Decimal(600)] and so.score_max == 1000
+
+
+RANK_SCORE_REPORT = """\
+TỔNG THỂ XẾP HẠNG CHỈ SỐ CHUYỂN ĐỔI SỐ CẤP TỈNH NĂM 2021
+
+| Xếp hạng DTI | Tỉnh, thành phố | Xếp hạng CQS | Xếp hạng KTS |
+|---|---|---|---|
+| 1 (0,6419) | TP. Đà Nẵng | 1 (0,6868) | 1 (0,6312) |
+| 2 (0,5872) | Thừa Thiên - Huế | 2 (0,6666) | 2 (0,5922) |
+| 3 (0,5609) | TP. Hồ Chí Minh | 3 (0,6197) | 3 (0,5773) |
+"""
+
+
+def test_a_first_row_of_rank_score_cells_is_data_not_a_second_header_row() -> None:
+    given = GivenFacts(issuer="Bộ Thông tin và Truyền thông", number="DTI-2021", signed=date(2022, 5, 1), year=2021)
+    outcome = parse_bytes(RANK_SCORE_REPORT.encode(), "dti2021.txt", given)
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    (tinh,) = outcome.decision.levels
+    first = tinh.rows[0]
+    assert (first.rank, first.name, str(first.score)) == (1, "TP. Đà Nẵng", "0.6419")
+    assert len(tinh.rows) == 3 and tinh.subscore_names == ["Xếp hạng CQS", "Xếp hạng KTS"]
+
+
+COMMUNES_BY_DISTRICT = """\
+ỦY BAN NHÂN DÂN            CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH TÂY NINH              Độc lập - Tự do - Hạnh phúc
+
+Số: 55/QĐ-UBND             Tây Ninh, ngày 05 tháng 03 năm 2023
+
+QUYẾT ĐỊNH
+Công bố kết quả chuyển đổi số năm 2022
+
+Điều 1. Công bố kết quả như sau:
+1. Cấp huyện: có 01 đơn vị đạt loại Tốt, 01 đơn vị đạt loại Khá (Phụ lục I).
+2. Cấp xã: được đánh giá, xếp hạng theo từng huyện, thị xã, thành phố; có 02 đơn vị đạt loại Tốt, 02 đơn vị đạt loại Khá (Phụ lục II).
+
+Điều 2. Quyết định này có hiệu lực kể từ ngày ký.
+
+Phụ lục I
+KẾT QUẢ XẾP HẠNG CẤP HUYỆN
+STT | Tên cơ quan, đơn vị | Điểm đạt được | Mức độ | Xếp hạng
+1 | Thị xã Trảng Bàng | 88,60 | Tốt | 1
+2 | Huyện Gò Dầu | 76,45 | Khá | 2
+
+Phụ lục II
+KẾT QUẢ XẾP HẠNG CẤP XÃ (xếp hạng theo từng huyện, thị xã, thành phố)
+STT | Tên cơ quan, đơn vị | Điểm đạt được | Mức độ | Xếp hạng
+| Các xã, phường, thị trấn thuộc thị xã Trảng Bàng | | |
+1 | Phường An Tịnh | 85,20 | Tốt | 1
+2 | Xã Đôn Thuận | 79,95 | Khá | 2
+| Các xã, phường, thị trấn thuộc huyện Gò Dầu | | |
+3 | Xã Thạnh Đức | 83,75 | Tốt | 1
+4 | Xã Bàu Đồn | 77,60 | Khá | 2
+"""
+
+
+def test_a_tier_column_headed_muc_do_and_counts_of_a_level_ranked_in_groups_together() -> None:
+    outcome = parse_bytes(COMMUNES_BY_DISTRICT.encode(), "tayninh.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    huyen, *xa = outcome.decision.levels
+    assert [r.tier for r in huyen.rows] == ["tot", "kha"] and len(xa) == 2
+    assert all([(c.tier, c.count) for c in lv.stated_counts] == [("tot", 2), ("kha", 2)] for lv in xa)
+    wrong = parse_bytes(COMMUNES_BY_DISTRICT.replace("có 02 đơn vị đạt loại Tốt", "có 03 đơn vị đạt loại Tốt")
+                        .encode(), "tayninh.txt")
+    assert [str(e) for e in wrong.errors] == [
+        "tayninh.txt:11: Điều 1 says 3 Cấp xã units are Tốt, but the appendix lists 2."]
+
+
+GROUP_COUNTS = """\
+ỦY BAN NHÂN DÂN            CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH HẢI DƯƠNG             Độc lập - Tự do - Hạnh phúc
+
+Số: 77/QĐ-UBND             Hải Dương, ngày 05 tháng 03 năm 2024
+
+QUYẾT ĐỊNH
+Công bố kết quả chuyển đổi số năm 2023
+
+Điều 1. Phê duyệt kết quả như sau:
+1. Nhóm các sở, ban, ngành có cung cấp dịch vụ công: Tốt: 01 đơn vị; Khá: 01 đơn vị.
+2. Nhóm các sở, ban, ngành không cung cấp dịch vụ công: Tốt: 00 đơn vị; Khá: 02 đơn vị.
+
+Điều 2. Quyết định này có hiệu lực kể từ ngày ký.
+
+Phụ lục I
+KẾT QUẢ XẾP HẠNG CẤP SỞ
+Nhóm 1: Các sở, ban, ngành có cung cấp dịch vụ công
+STT | Tên cơ quan, đơn vị | Tổng điểm (thang 1.200) | Xếp loại | Xếp hạng
+1 | Sở Tư pháp | 1.045,50 | Tốt | 1
+2 | Sở Tài chính | 1.012,00 | Khá | 2
+Nhóm 2: Các sở, ban, ngành không cung cấp dịch vụ công
+STT | Tên cơ quan, đơn vị | Tổng điểm (thang 1.000) | Xếp loại | Xếp hạng
+1 | Văn phòng UBND tỉnh | 812,30 | Khá | 1
+2 | Ban Dân tộc | 768,55 | Khá | 2
+"""
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_article_1_counts_of_each_group_go_to_the_group_its_words_name(named: bool) -> None:
+    text = GROUP_COUNTS.replace("1. Nhóm các", "1. Nhóm 1: Các").replace("2. Nhóm các", "2. Nhóm 2: Các") \
+        if named else GROUP_COUNTS
+    outcome = parse_bytes(text.encode(), "haiduong.txt")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    first, second = outcome.decision.levels
+    assert [(c.tier, c.count) for c in first.stated_counts] == [("tot", 1), ("kha", 1)]
+    assert [(c.tier, c.count) for c in second.stated_counts] == [("tot", 0), ("kha", 2)]
+    assert (first.score_max, second.score_max) == (1200, 1000)
+    swapped = parse_bytes(text.replace("Tốt: 01 đơn vị; Khá: 01", "Tốt: 00 đơn vị; Khá: 02").encode(), "haiduong.txt")
+    assert "haiduong.txt:10: Điều 1 says 0 Cấp sở – Nhóm 1: Các sở, ban, ngành có cung cấp dịch vụ công units are " \
+           "Tốt, but the appendix lists 1." in [str(e) for e in swapped.errors]
+
+
+def test_ingest_summary_names_a_reports_ranking_once() -> None:
+    from dxcore.publishing.ingest import summarize
+
+    given = GivenFacts(issuer="Bộ Thông tin và Truyền thông", number="DTI-2021", signed=date(2022, 5, 1), year=2021)
+    decision = parse_bytes(RANK_SCORE_REPORT.encode(), "dti2021.txt", given).decision
+    assert summarize(decision)[1] == "  Cấp tỉnh (tinh): 3 rows, index 0–1, 2 sub-indices"

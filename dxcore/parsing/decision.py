@@ -23,7 +23,7 @@ from dxcore.parsing.model import (
     StatedCount,
     SubScore,
 )
-from dxcore.parsing.validate import ranking_name
+from dxcore.parsing.validate import assumed_max, ranking_name
 from dxcore.understanding.levels import _PATTERNS as _LEVEL_PATTERNS
 from dxcore.understanding.levels import detect_level, level_name
 from dxcore.understanding.text import clean, fold, name_key, strip_diacritics
@@ -247,22 +247,41 @@ def _statements(blocks: list[Block]) -> list[tuple[Block, str]]:
     return joined
 
 
+def _count_head(text: str, vocab: TierVocabulary) -> str:
+    """What a statement says before its first count ("1. Nhóm 1: Các sở … có cung cấp dịch vụ công: " before
+    "Tốt: 02 đơn vị"; "3. Cấp xã: …; có " before "02 đơn vị đạt loại Tốt")."""
+    folded = _folded(text)
+    after, before = _count_patterns(vocab)
+    starts = [m.start(1) if p is after else m.start() for p in (after, before) if (m := p.search(folded))]
+    return text[: min(starts)] if starts else text
+
+
 def _read_counts(blocks: list[Block], vocab: TierVocabulary,
-                 problems: list[Problem]) -> dict[str | None, list[StatedCount]]:
-    stated: dict[str | None, list[StatedCount]] = {}
+                 problems: list[Problem]) -> dict[tuple[str | None, str | None], list[StatedCount]]:
+    """Điều 1's counts by (level, group): the group as the statement words it ("Nhóm các sở … có cung cấp dịch vụ
+    công"), None when it names none (the whole level, or its groups together)."""
+    stated: dict[tuple[str | None, str | None], list[StatedCount]] = {}
     level: str | None = None
+    group: str | None = None
     for block, text in _statements(blocks):
-        head = re.split(r"xếp loại|:", text, maxsplit=1, flags=re.IGNORECASE)[0]
-        if (code := detect_level(head)) is not None:
-            level = code
-            if level in stated:
-                problems.append(Problem(block.loc, msg("problem.counts_twice_level", level=level_name(level))))
         counts, unknown = _counts_in(text, vocab)
+        head = re.split(r"xếp loại|:", text, maxsplit=1, flags=re.IGNORECASE)[0]
+        full = _count_head(text, vocab) if counts else head
+        label = _LEAD_RE.sub("", clean(full)).strip(" :;,.-")
+        named = label if _GROUP_WORDS_RE.search(_folded(label)) and len(label) <= 120 else None
+        code = detect_level(head) or (detect_level(full) if named else None)
+        if code is not None or named is not None:
+            level = code or level
+            group = named
+            if (level, group) in stated:
+                problems.append(Problem(block.loc, msg("problem.counts_twice_level",
+                                                       level=f"{level_name(level)} – {group}" if group and level
+                                                       else group or level_name(level))))
         for word in unknown:
             problems.append(Problem(block.loc, msg("problem.count_not_tier", text=word, known=vocab.known(),
                                                    issuer=vocab.issuer or "?")))
         for tier, label, count in counts:
-            entries = stated.setdefault(level, [])
+            entries = stated.setdefault((level, group), [])
             if any(e.tier == tier for e in entries):
                 problems.append(Problem(block.loc, msg("problem.count_twice", label=label)))
             entries.append(StatedCount(tier, label, count, block.loc))
@@ -276,13 +295,19 @@ def _read_counts(blocks: list[Block], vocab: TierVocabulary,
 _ROLE_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("seq", re.compile(r"^(?:stt|tt|so tt|so thu tu)$")),
     ("rank", re.compile(r"(?<!\w)(?:xep hang|thu hang|hang|vi tri)(?!\w)")),
-    ("tier", re.compile(r"(?<!\w)(?:xep loai|phan loai|muc xep loai|loai)(?!\w)")),
+    # "Mức độ" alone heads a tier column (Tây Ninh); "Mức độ chuyển đổi số …" is a title or a score.
+    ("tier", re.compile(r"(?<!\w)(?:xep loai|phan loai|muc xep loai|loai)(?!\w)|^muc do(?: dat duoc)?$")),
     ("score", re.compile(r"(?<!\w)(?:ty le|ti le|diem|ket qua|chi so|p?dti|tong|nam \d{4})(?!\w)|%")),
     ("unit", re.compile(r"(?<!\w)(?:don vi|co quan|dia phuong|ten|so,? ban,? nganh|tinh|thanh pho|bo,? nganh)(?!\w)")),
 ]
 _TOTAL_RE = re.compile(r"(?<!\w)(?:tong|p?dti|chung|tong the)(?!\w)")
-_MAX_WORDS_RE = re.compile(r"(?:toi da|thang diem)\s*(?:la\s*)?(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?!\s*%)(?![\d,.]*\s*%)")
-_MAX_RE = re.compile(r"(?:/|toi da|thang diem|tren tong so|tren)\s*(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?:\s*diem)?(?!\s*%)(?![\d,.]*\s*%)")
+_MAX_WORDS_RE = re.compile(r"(?:toi da|thang diem)\s*:?\s*(?:la\s*)?(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?!\s*%)"
+                           r"(?![\d,.]*\s*%)")
+# "Tổng điểm (thang 1.000)", "thang 100": a scale, matched on the printed text, as "tháng 12" folds to "thang 12".
+_SCALE_RE = re.compile(r"(?<!\w)thang\s+(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?!\s*%)(?![\d,.]*\s*%)")
+# "Nhận thức số (150)": a sub-index and its maximum, printed in its header cell.
+_LABEL_MAX_RE = re.compile(r"^(.*?\S)\s*\(\s*(?:toi da\s*:?\s*)?(\d{1,3}(?:\.\d{3})+|\d{2,5})\s*(?:diem)?\s*\)$")
+_MAX_RE = re.compile(r"(?:/|toi da|thang diem|tren tong so|tren)\s*:?\s*(\d{1,3}(?:[.,]\d{3})+|\d{2,5})(?:\s*diem)?(?!\s*%)(?![\d,.]*\s*%)")
 
 
 def _levels_named(text: str) -> list[str]:
@@ -323,11 +348,19 @@ def _kind_hint(label: str) -> str | None:
 def _max_in(text: str, slash: bool = True) -> Decimal | None:
     """A points maximum a label or note prints ("/1.000", "(tối đa 1000 điểm)", "thang điểm 800"); running text
     (``slash`` False) only in words, as "/" there is more often a date or a number."""
-    m = (_MAX_RE if slash else _MAX_WORDS_RE).search(_folded(text))
+    m = (_MAX_RE if slash else _MAX_WORDS_RE).search(_folded(text)) or _SCALE_RE.search(text.lower())
     if not m:
         return None
     value = Decimal(re.sub(r"[.,]", "", m.group(1)))
     return value if 10 <= value <= 100000 else None
+
+
+def _label_max(label: str) -> tuple[str, Decimal] | None:
+    """ "Nhận thức số (150)", "Tổng điểm (1.000)" → (the label without it, the maximum); a year is no maximum."""
+    m = _LABEL_MAX_RE.match(_folded(label))
+    if not m or re.fullmatch(r"(?:19|20)\d\d", m.group(2)):
+        return None
+    return label[: m.end(1)], Decimal(m.group(2).replace(".", ""))
 
 
 @dataclass
@@ -385,8 +418,17 @@ def _header_columns(block: Block, sub: Block | None = None) -> _Columns | None:
         cols.score = totals[-1] if totals else scores[-1]
         cols.score_label = labels[cols.score][1]
     cols.subs = [(i, labels[i][1]) for i in sorted(ranks[1:] + [i for i in scores if i != cols.score])]
+    maxima: list[Decimal | None] = []
+    for n, (i, label) in enumerate(cols.subs):
+        top_value = _label_max(label) if i in scores else None
+        maxima.append(top_value[1] if top_value else None)
+        if top_value:
+            cols.subs[n] = (i, top_value[0])  # "Nhận thức số (150)": the sub-index "Nhận thức số", of 150
+    if any(m is not None for m in maxima):
+        cols.sub_maxima = maxima
     header_text = " ".join(top + low)
-    cols.max_hint = _max_in(cols.score_label) or _max_in(header_text)
+    total = _label_max(cols.score_label)
+    cols.max_hint = _max_in(cols.score_label) or (total[1] if total else None) or _max_in(header_text)
     return cols
 
 
@@ -407,10 +449,12 @@ def _max_row(block: Block, cols: _Columns) -> bool:
 
 
 def _is_sub_header(block: Block, cols: _Columns) -> bool:
-    """A second header row under merged cells: labels only, at least two, under the header's columns."""
+    """A second header row under merged cells: labels only, at least two, under the header's columns. A cell that
+    reads as a rank with its score ("1 (0,6419)") or as a figure makes the row data, not labels."""
     filled = [c for c in block.cells if c]
     return (len(filled) >= 2 and len(block.cells) <= cols.width + 2
-            and not any(_NUMBER_RE.match(c.replace(" ", "")) or _ROMAN_RE.match(c) for c in filled)
+            and not any(_NUMBER_RE.match(c.replace(" ", "")) or _ROMAN_RE.match(c) or _split_rank(c)[0] is not None
+                        or _OUT_OF_RE.match(c.replace(" ", "")) for c in filled)
             and detect_level(block.text) is None)
 
 
@@ -650,6 +694,8 @@ class _Tables:
                     if header.max_hint is not None and not self.current.rows:
                         pending.max_hint = header.max_hint
                     continue
+                # "(Điểm tối đa: 100 điểm)" above the table: every ranking of the table (each group) is out of it.
+                header.max_hint = header.max_hint or self.ctx.max_hint
                 self.cols, self.current, skipped, self.header_loc = header, None, [], None
                 code = self.ctx.level or (self.decision.levels[-1].code if self.ctx.group and self.decision.levels
                                           else None) or _heading_level(header.unit_label)
@@ -817,14 +863,10 @@ class _Tables:
                 self.problems.append(Problem(level.loc, msg("problem.maxima_differ", ranking=ranking_name(level),
                                                             maxima=", ".join(sorted(map(str, maxima))))))
             level.score_max = next(iter(sorted(maxima)), None) or pending.max_hint or self.doc_max
-            if level.score_max is None:
-                values = [r.score for r in level.rows if r.score is not None]
-                top = max(values, default=Decimal(0))
-                guess = next((m for m in (Decimal(100), Decimal(1000)) if top <= m), None)
-                if guess is not None:
-                    level.score_max = guess
-                    self.warnings.append(Problem(level.loc, msg("problem.max_assumed", ranking=ranking_name(level),
-                                                                maximum=str(guess))))
+            if level.score_max is None and (guess := assumed_max(level)) is not None:
+                # Only the range check uses it: a maximum the document does not print is never stored or shown.
+                self.warnings.append(Problem(level.loc, msg("problem.max_assumed", ranking=ranking_name(level),
+                                                            maximum=str(guess))))
 
     def _ranks(self, level: ParsedLevel, pending: _Pending) -> None:
         if not pending.rank_from_seq:
@@ -971,15 +1013,52 @@ def _settle_identity(decision: ParsedDecision, facts: _HeaderFacts, problems: li
     decision.signed_date = signed if isinstance(signed, date) else None
 
 
-def _attach_counts(decision: ParsedDecision, stated: dict[str | None, list[StatedCount]],
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", _folded(text)))
+
+
+def _ranking_for_group(rankings: list[ParsedLevel], group: str) -> ParsedLevel | None:
+    """The ranking whose group a statement of Điều 1 names, by its words ("Nhóm các sở, ban, ngành không cung cấp
+    dịch vụ công" is "Nhóm 2: Các sở, ban, ngành không cung cấp dịch vụ công"): the one missing fewest of the
+    statement's words, then having fewest others; None when two tie or none shares a word beyond "nhóm", "khối"."""
+    said = _words(group)
+    scored = sorted(((len(said - _words(r.group or "")), len(_words(r.group or "") - said), i)
+                     for i, r in enumerate(rankings)
+                     if (said & _words(r.group or "")) - {"nhom", "khoi", "cac"}))
+    if not scored or len(scored) > 1 and scored[0][:2] == scored[1][:2]:
+        return None
+    return rankings[scored[0][2]]
+
+
+def _attach_counts(decision: ParsedDecision, stated: dict[tuple[str | None, str | None], list[StatedCount]],
                    problems: list[Problem]) -> None:
-    if None in stated and len(decision.levels) == 1 and decision.levels[0].code not in stated:
-        stated[decision.levels[0].code] = stated.pop(None)  # one level: its counts need no level heading
-    for code, counts in stated.items():
-        level = decision.level(code) if code else None
-        if level is None:
-            problems.append(Problem(counts[0].loc, msg("problem.counts_for_unranked", level=level_name(code)) if code
-                                    else msg("problem.counts_without_level")))
+    codes = {code for code, _ in stated}
+    if codes == {None} and len({lv.code for lv in decision.levels}) == 1:
+        # one level: its counts need no level heading
+        stated = {(decision.levels[0].code, group): counts for (_, group), counts in stated.items()}
+    for (code, group), counts in stated.items():
+        rankings = [lv for lv in decision.levels if code is None or lv.code == code]
+        if group is not None and code is not None and len(rankings) == 1:
+            target = rankings  # "1. Khối sở, ban, ngành: …" for the one ranking of that level
+        elif group is not None:
+            target = [r] if (r := _ranking_for_group(rankings, group)) else []
+        elif code is not None:
+            # A level ranked in groups ("Cấp xã: được đánh giá theo từng huyện …; có 02 đơn vị đạt loại Tốt"):
+            # its counts are of the groups together, checked so (validate: one statement shared by the rankings).
+            target = [r for r in rankings if not any(c == r.code and g is not None for c, g in stated)]
+        else:
+            target = []
+        if not target:
+            if code is not None and group is not None and rankings:
+                problems.append(Problem(counts[0].loc, msg("problem.counts_group_unknown", group=group,
+                                                           level=level_name(code))))
+            else:
+                problems.append(Problem(counts[0].loc, msg("problem.counts_for_unranked", level=level_name(code))
+                                        if code else msg("problem.counts_without_level")))
             continue
-        level.stated_counts = counts
-        level.counts_loc = counts[0].loc
+        for level in target:
+            if level.stated_counts:
+                problems.append(Problem(counts[0].loc, msg("problem.counts_twice_level", level=ranking_name(level))))
+                continue
+            level.stated_counts = list(counts)
+            level.counts_loc = counts[0].loc

@@ -34,11 +34,19 @@ def ranking_name(level: ParsedLevel) -> str:
     return f"{level_name(level.code)} – {level.group}" if level.group else level_name(level.code)
 
 
+def assumed_max(level: ParsedLevel) -> Decimal | None:
+    """Points out of a maximum the document does not print: 100 or 1.000, whichever the highest score fits, for the
+    range check only (never stored: answers show such scores without a maximum). None when above 1.000."""
+    top = max((r.score for r in level.rows if r.score is not None), default=Decimal(0))
+    return next((m for m in (Decimal(100), Decimal(1000)) if top <= m), None)
+
+
 def _score(level: ParsedLevel, value: Decimal) -> object:
     return _pct(value) if level.score_kind == "percent" else Score(value, level.score_kind, level.score_max)
 
 
-def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: bool) -> None:
+def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: bool,
+                 together: list[ParsedLevel] | None = None) -> None:
     rows = level.rows
     title = ranking_name(level)
     if not rows:
@@ -46,6 +54,8 @@ def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: b
         return
     percent = level.score_kind == "percent"
     top = {"percent": Decimal(100), "index": _ONE}.get(level.score_kind or "", level.score_max)
+    if level.score_kind == "points" and top is None:
+        top = assumed_max(level)
     out_of_range = 0
     for row in rows:
         if row.score is not None and not 0 <= row.score <= (top if top is not None else row.score):
@@ -82,8 +92,10 @@ def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: b
             problems.append(Problem(row.loc, msg("problem.listed_twice", name=row.name, level=title, where=seen[key])))
         else:
             seen[key] = row.loc
+    if together is not None and together[0] is not level:
+        return  # counted with the first group of its level: one statement for the groups together
     if level.stated_counts or (counts_expected and any(r.tier for r in level.rows)):
-        _check_counts(level, problems)
+        _check_counts(level, problems, together)
 
 
 def _check_rank_order(rows: list[ParsedRow], problems: list[Problem]) -> None:
@@ -118,12 +130,14 @@ def _check_tier_order(level: ParsedLevel, problems: list[Problem]) -> None:
                 worst_higher = row.tier
 
 
-def _check_counts(level: ParsedLevel, problems: list[Problem]) -> None:
-    title = ranking_name(level)
+def _check_counts(level: ParsedLevel, problems: list[Problem], together: list[ParsedLevel] | None = None) -> None:
+    """Điều 1's counts against the tiers of the table; of all the groups ``together`` when Điều 1 counts a level
+    ranked in groups as a whole ("Cấp xã: được đánh giá theo từng huyện …; có 02 đơn vị đạt loại Tốt")."""
+    title = level_name(level.code) if together else ranking_name(level)
     if not level.stated_counts:
         problems.append(Problem(level.loc, msg("problem.no_counts", level=title)))
         return
-    actual = Counter(r.tier for r in level.rows if r.tier)
+    actual = Counter(r.tier for lv in together or [level] for r in lv.rows if r.tier)
     stated = {c.tier: c for c in level.stated_counts}
     for tier in list(stated) + [t for t in actual if t not in stated]:
         said = stated[tier].count if tier in stated else 0
@@ -148,8 +162,17 @@ def validate(decision: ParsedDecision, *, facts_checked: bool = True) -> tuple[l
     # Điều 1 stating counts for some rankings but not for another with tiers is a gap; stating none is a
     # publication that does not count (most points-only ones).
     counts_expected = any(lv.stated_counts for lv in decision.levels)
+    shared: list[list[ParsedLevel]] = []  # the groups of one level that one statement of Điều 1 counts together
     for level in decision.levels:
-        _check_level(level, errors, counts_expected)
+        peers = next((p for p in shared if level.stated_counts and p[0].code == level.code
+                      and p[0].stated_counts == level.stated_counts), None)
+        if peers is None:
+            shared.append([level])
+        else:
+            peers.append(level)
+    together = {id(lv): peers for peers in shared if len(peers) > 1 for lv in peers}
+    for level in decision.levels:
+        _check_level(level, errors, counts_expected, together.get(id(level)))
     thresholds = thresholds_for(decision.issuer) if decision.issuer else None
     if thresholds and thresholds.minimums:
         for level in decision.levels:

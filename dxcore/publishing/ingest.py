@@ -64,7 +64,9 @@ def summarize(decision: ParsedDecision) -> list[str]:
         tiers = ", ".join(f"{words.get(t) or tier_word(t)} {counts.get(t, 0)}" for t in order)
         name = f"{level_name(level.code)} ({level.code})" + (f", {level.group}" if level.group else "")
         sub = f", {len(level.subscore_names)} sub-indices" if level.subscore_names else ""
-        lines.append(f"  {level.appendix}, {name}: {len(level.rows)} rows{_scored(level)}{sub}"
+        # A report's table has no appendix: its ranking is named once ("Cấp bộ (bo), Nhóm 1"), not after itself.
+        where = "" if level.appendix.strip().casefold() == level_name(level.code).casefold() else f"{level.appendix}, "
+        lines.append(f"  {where}{name}: {len(level.rows)} rows{_scored(level)}{sub}"
                      + (f": {tiers}" if tiers else ""))
     return lines
 
