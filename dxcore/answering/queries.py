@@ -249,14 +249,24 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
 
 def latest_rankings(snapshot: Snapshot, level: str | None = None, year: int | None = None,
                     issuer: str | None = None) -> list[RankingView]:
-    """The latest ranking of each (issuer, level, group), in level order (groups in document order)."""
-    latest: dict[tuple[str, str, str], RankingView] = {}
-    for ranking in snapshot.rankings:
-        d = ranking.decision
-        if (level is None or ranking.level == level) and (year is None or d.evaluated_year == year) \
-                and (issuer is None or d.issuer == issuer):
-            latest.setdefault((d.issuer, ranking.level, ranking.group), ranking)
-    return sorted(latest.values(), key=lambda r: (r.decision.issuer, LEVEL_ORDER.get(r.level, 99), r.position))
+    """Each issuer's latest ranking of each level (all its groups, from the one decision that ranks the level
+    latest), in level order (groups in document order). Asked of no level and no year, only the levels of each
+    issuer's latest year are current: a level its latest decisions no longer rank (a district level abolished)
+    is answered only when asked for, and its answer names its year."""
+    chosen = [r for r in snapshot.rankings
+              if (level is None or r.level == level) and (year is None or r.decision.evaluated_year == year)
+              and (issuer is None or r.decision.issuer == issuer)]
+    newest: dict[tuple[str, str], int] = {}  # rankings are newest first: the first decision seen per level wins
+    for ranking in chosen:
+        newest.setdefault((ranking.decision.issuer, ranking.level), ranking.decision.id)
+    latest = [r for r in chosen if newest[(r.decision.issuer, r.level)] == r.decision.id]
+    if level is None and year is None:
+        current: dict[str, int] = {}
+        for ranking in latest:
+            d = ranking.decision
+            current[d.issuer] = max(current.get(d.issuer, d.evaluated_year), d.evaluated_year)
+        latest = [r for r in latest if r.decision.evaluated_year == current[r.decision.issuer]]
+    return sorted(latest, key=lambda r: (r.decision.issuer, LEVEL_ORDER.get(r.level, 99), r.position))
 
 
 def _next_tier_gap(ranking: RankingView, mine: RankedRow) -> TierGap | None:
