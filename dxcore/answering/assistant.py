@@ -284,7 +284,7 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         return A.elsewhere_answer(place, sorted({r.decision.issuer for r in view.snapshot.rankings}))
     if kind == I.COUNTS and intent.guessed and len(intent.places) == 1 and \
             (unit := view.resolver.unit_named(intent.places[0][0], intent.level)) is not None:
-        return unit_answer(view, unit.id, intent.year)  # "tỉnh Quảng Nam xếp hạng mấy": the province, not a summary
+        return unit_answer(view, unit.id, intent.year)  # "tỉnh P xếp hạng mấy": the province, not a summary
     if kind in _ABOUT_SEVERAL and intent.places:
         view = _of_issuer_named(view, intent)
     if kind in (I.COMPARE, I.TOP, I.BOTTOM) and not intent.explicit and intent.reading is not None:
@@ -358,8 +358,8 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
     if resolution.status != FOUND and len(intent.places) == 1 and not any(
             view.resolver.may_name(token, typed) for token, typed in intent.named):
-        # Only a place is named, and it is the whole name of one unit ("Đà Nẵng DTI" with a national report
-        # stored, where Đà Nẵng is also an issuer's place, a word that names no unit on its own).
+        # Only a place is named, and it is the whole name of one unit ("P DTI" with a national report stored,
+        # where P is also an issuer's place, a word that names no unit on its own).
         if (unit := view.resolver.unit_named(intent.places[0][0], intent.level)) is not None:
             return unit_answer(view, unit.id, intent.year)
     if resolution.status != FOUND and intent.reading is not None and not intent.explicit:

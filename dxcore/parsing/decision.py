@@ -295,7 +295,7 @@ def _read_counts(blocks: list[Block], vocab: TierVocabulary,
 _ROLE_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("seq", re.compile(r"^(?:stt|tt|so tt|so thu tu)$")),
     ("rank", re.compile(r"(?<!\w)(?:xep hang|thu hang|hang|vi tri)(?!\w)")),
-    # "Mức độ" alone heads a tier column (Tây Ninh); "Mức độ chuyển đổi số …" is a title or a score.
+    # "Mức độ" alone heads a tier column; "Mức độ chuyển đổi số …" is a title or a score.
     ("tier", re.compile(r"(?<!\w)(?:xep loai|phan loai|muc xep loai|loai)(?!\w)|^muc do(?: dat duoc)?$")),
     ("score", re.compile(r"(?<!\w)(?:ty le|ti le|diem|ket qua|chi so|p?dti|tong|nam \d{4})(?!\w)|%")),
     ("unit", re.compile(r"(?<!\w)(?:don vi|co quan|dia phuong|ten|so,? ban,? nganh|tinh|thanh pho|bo,? nganh)(?!\w)")),
@@ -747,7 +747,7 @@ class _Tables:
                                                             where=first.loc)))
 
     def _named_group(self, block: Block, following: Block | None) -> bool:
-        """A row of one short label inside a table, followed by data rows ("Thành phố Tây Ninh" over its
+        """A row of one short label inside a table, followed by data rows ("Huyện B" over its
         communes): a group of the level being read."""
         cells = [c for c in block.cells if c]
         cols = self.cols
@@ -960,8 +960,8 @@ _DISTRICT_RE = re.compile(r"(?:^|thuoc\s+)((?:huyen|quan|thi xa|thanh pho)\s+\S.
 
 
 def _name_communes_by_district(decision: ParsedDecision) -> None:
-    """Communes ranked within each district are printed without it ("Xã Tân Bình" under "Huyện Tân Biên", and
-    again under "Thành phố Tây Ninh"): each takes its district, as decisions ranking all communes together print
+    """Communes ranked within each district are printed without it ("Xã A" under "Huyện B", and again under
+    "Thành phố C"): each takes its district, as decisions ranking all communes together print
     them ("UBND xã X (huyện Y)"), so that two communes of one name stay two units and never share figures."""
     for level in decision.levels:
         if level.code != "xa" or not level.group:

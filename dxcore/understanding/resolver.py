@@ -51,7 +51,7 @@ _TERRITORIES = frozenset({("tinh",), ("thanh", "pho"), ("quan",), ("huyen",), ("
 
 
 def _split_qualifier(name: str) -> tuple[str, str]:
-    """A name's own part and what follows it in brackets: ("xã tân bình", "huyện Tân Biên")."""
+    """A name's own part and what follows it in brackets: "Xã A (huyện B)" → ("xa a", "huyện B")."""
     own, _, rest = name.partition("(")
     return " ".join(strip_diacritics(own.casefold()).split()), rest.rstrip(") ")
 
@@ -248,7 +248,7 @@ class _Query:
     weight: float
     sources: list[tuple[Hits, float]]  # each: units it matched, and how sure (shared index dicts, never copied)
     caps: dict[int, float] | None = None  # units whose word the user typed with other diacritics: at best a typo
-    issuers: frozenset[str] = frozenset()  # the word is part of the place of these issuers ("Cần Thơ")
+    issuers: frozenset[str] = frozenset()  # the word is part of the place of these issuers (P of "UBND tỉnh P")
     typed: str | None = None  # how the user typed it (lower case), where known
 
     def hit(self, entry_index: int) -> tuple[float, tuple[int, ...]] | None:
@@ -304,7 +304,7 @@ class Resolver:
         return tuple(out)
 
     def _issuer_places(self, units: list[UnitRef]) -> dict[tuple[str, ...], set[str]]:
-        """Each issuer's own place ("Cần Thơ" of "UBND thành phố Cần Thơ") → the issuers it names. In names it tells
+        """Each issuer's own place (P of "UBND thành phố P") → the issuers it names. In names it tells
         units of one issuer apart from none; in a question it says which issuer is meant."""
         places: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for issuer in {u.issuer for u in units if u.issuer}:
@@ -314,7 +314,7 @@ class Resolver:
         return dict(places)
 
     def _proper_name(self, name: str) -> tuple[str, ...]:
-        """A name's words after its kind of body ("Cần Thơ" of "UBND thành phố Cần Thơ" and of "TP. Cần Thơ")."""
+        """A name's words after its kind of body: the place P of "UBND thành phố P" and of "TP. P"."""
         tokens = self._expand(words(name))
         kind = _first_kind(tokens, self._kinds)
         if kind:
@@ -432,7 +432,7 @@ class Resolver:
         the words it stood for: a typo of a rare word is as telling as the word. A word typed with diacritics is a
         word as typed ("bằng" is not a slip of "ban"), never a typo or an unfinished one."""
         exact = self._exact.get(token)
-        if len(token) < 2:  # a lone letter ("Ô" of a name, "Y" of "Sở Y tế") matches only a word that is that letter
+        if len(token) < 2:  # a lone letter (a one-letter word of a name) matches only a word that is that letter
             return ([(exact, _EXACT)] if exact else []), None
         sources: list[tuple[Hits, float]] = [(exact, _EXACT)] if exact else []
         sources += [(self._phrase_hits(e), _EXPANDED) for e in self.vocabulary.abbreviations.get(token, ())]
@@ -552,18 +552,18 @@ class Resolver:
         return words in self._places or bool(self._phrase_hits(words))
 
     def issuers_of_place(self, words: tuple[str, ...]) -> frozenset[str]:
-        """The stored issuers whose own place this is ("Đà Nẵng" → UBND thành phố Đà Nẵng)."""
+        """The stored issuers whose own place this is (P → "UBND thành phố P")."""
         return frozenset(self._places.get(words, ()))
 
     def unit_named(self, words: tuple[str, ...], level: str | None = None) -> UnitRef | None:
-        """The one stored unit whose own name is exactly these words ("Đà Nẵng" → "TP. Đà Nẵng" of a national
-        report, even where Đà Nẵng is also an issuer's place), or None when there is none or several."""
+        """The one stored unit whose own name is exactly these words (P → the province "TP. P" of a national
+        report, even where P is also an issuer's place), or None when there is none or several."""
         found = [e.unit for e in self.entries if (level is None or e.unit.level == level)
                  and self._proper_name(e.unit.name) == words]
         return found[0] if len(found) == 1 else None
 
     def names_with_place(self, words: tuple[str, ...]) -> bool:
-        """Whether some stored unit's name holds this place ("Đà Nẵng" of the province unit "TP. Đà Nẵng", ranked in
+        """Whether some stored unit's name holds this place (P of the province unit "TP. P", ranked in
         a national report): a question naming only the place may be about that unit."""
         return bool(self._phrase_hits(words))
 
@@ -597,7 +597,7 @@ class Resolver:
         if issuer is None and len({i for issuers in self._places.values() for i in issuers}) > 1:
             named = [p for p in self._places if _find_phrases(tokens, frozenset([p]))]
             if len(named) == 1 and len(self._places[named[0]]) == 1:
-                (issuer,) = self._places[named[0]]  # "Sở X Hậu Giang": that province's
+                (issuer,) = self._places[named[0]]  # "Sở X <place>": that province's
         typed = _find_phrases(tokens, self.vocabulary.unit_types)
         capitals = {strip_diacritics(w).lower() for w in re.findall(r"\w+", clean(text)) if len(w) > 1 and w.isupper()}
         self._typed, self._proper = _typed_forms(text), _proper_words(text)
@@ -673,8 +673,8 @@ class Resolver:
                 previous = ()
                 continue
             if len(hit[1]) > 1 and all(entry.tokens[p] == q.token for p in hit[1]):
-                # One word of the question stands for one word of the name ("thông tin" is not both "thông"s of
-                # "Thông tin và Truyền thông"): the one that follows the previous match, else the first.
+                # One word of the question stands for one word of the name (in a name holding a word twice, the
+                # question's one word is one of them): the one that follows the previous match, else the first.
                 hit = (hit[0], (next((p for p in hit[1] if p - 1 in previous), hit[1][0]),))
             # A word matched only inside "UBND" or "thành phố" of a name says as little as those words do.
             weight = q.weight if not hit[1] or any(entry.weights[p] > _GENERIC for p in hit[1]) \
@@ -704,13 +704,13 @@ class Resolver:
             else:
                 share = min(share, _EXPLAINED - 0.01)  # "Văn phòng Sở X" is not Sở X; "xã X" not huyện X
         elif asked_kind and not entry.kind and asked_kind not in _TERRITORIES:
-            share = min(share, _EXPLAINED - 0.01)  # "Thanh tra tỉnh Hải Dương" is not the province Hải Dương
+            share = min(share, _EXPLAINED - 0.01)  # "Thanh tra tỉnh P" is not the province P
         self._loose[entry_index] = loosest < _INITIALS
         return score, share, entry_index
 
     def _namesakes_left_open(self, text: str, scored: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
         """Units of the same name and level as the best one, told apart only by what follows the name in brackets
-        ("Xã Tân Bình (huyện Tân Biên)", "Xã Tân Bình (thành phố Tây Ninh)"), when the question says nothing of the
+        ("Xã A (huyện B)", "Xã A (thành phố C)"), when the question says nothing of the
         best one's own brackets: then it is not known which is meant, however the scores fall."""
         top = self.entries[scored[0][2]].unit
         base, qualifier = _split_qualifier(top.name)
@@ -720,8 +720,8 @@ class Resolver:
             return []
         theirs = {w for s in namesakes for w in self._expand(words(_split_qualifier(self.entries[s[2]].unit.name)[1]))}
         own = set(self._expand(words(qualifier))) - theirs
-        # What tells them apart must be said besides the name itself and the issuer's own place ("tỉnh Tây Ninh"
-        # holds the Tây Ninh of "thành phố Tây Ninh" but says which province, not which district).
+        # What tells them apart must be said besides the name itself and the issuer's own place ("tỉnh C" holds
+        # the C of "thành phố C" but says which province, not which district).
         said = set(self._expand(words(text))) - set(self._expand(words(base))) - set(self._proper_name(top.issuer))
         return [] if own & said else namesakes
 
