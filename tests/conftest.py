@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -116,6 +116,18 @@ def start_bot(fake, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
     with (tmp_path / f"bot-{runs}.out").open("w") as out, (tmp_path / f"bot-{runs}.err").open("w") as err:
         return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *args], cwd=tmp_path, env=environment,
                                 stdout=out, stderr=err)
+
+
+@contextmanager
+def running_bot(fake, tmp_path: Path, *args: str, **env: str) -> Iterator[subprocess.Popen]:
+    """start_bot, killed at the end if the test left it running (a test that stops it checks how it ended)."""
+    process = start_bot(fake, tmp_path, *args, **env)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @asynccontextmanager

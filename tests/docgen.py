@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -211,7 +211,12 @@ def make_decision_docx(
     """Write the decision as Word would save it; ``content`` is ``_decision``'s keywords (levels, number, signed,
     year, issuer_lines, place, stt_column, merged_title, and counts: one mapping per level overriding the stated
     tier counts)."""
-    elements = _decision(**content, bare_percent=True)
+    return write_docx(_decision(**content, bare_percent=True), path, {_Table: _docx_table})
+
+
+def write_docx(elements: Iterable[Any], path: str | Path,
+               tables: Mapping[type, Callable[[DocxDocument, Any], None]]) -> Path:
+    """Paragraphs, two-column headers and page breaks as Word saves them; each kind of table by its writer."""
     document = docx.Document()
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -226,8 +231,8 @@ def make_decision_docx(
             for cell, paras in ((left, element.left), (right, element.right)):
                 for i, para in enumerate(paras):
                     _docx_paragraph(cell, para, first=i == 0)
-        elif isinstance(element, _Table):
-            _docx_table(document, element)
+        elif type(element) in tables:
+            tables[type(element)](document, element)
         else:
             document.add_page_break()
     path = Path(path)
@@ -271,7 +276,12 @@ def make_decision_pdf(
     path: str | Path, **content: Any) -> Path:
     """The same decision printed to PDF with a text layer (``content`` as for make_decision_docx); appendix tables
     are ruled and may span pages."""
-    elements = _decision(**content, bare_percent=False)
+    return write_pdf(_decision(**content, bare_percent=False), path, {_Table: _pdf_table})
+
+
+def write_pdf(elements: Iterable[Any], path: str | Path,
+              tables: Mapping[type, Callable[[FPDF, Any], None]]) -> Path:
+    """Paragraphs, two-column headers and page breaks printed to A4 with a text layer; tables by their writers."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(left=30, top=20, right=15)
     pdf.set_auto_page_break(auto=True, margin=20)
@@ -283,8 +293,8 @@ def make_decision_pdf(
             _pdf_paragraph(pdf, element)
         elif isinstance(element, _Columns):
             _pdf_columns(pdf, element)
-        elif isinstance(element, _Table):
-            _pdf_table(pdf, element)
+        elif type(element) in tables:
+            tables[type(element)](pdf, element)
         else:
             pdf.add_page()
     path = Path(path)

@@ -13,9 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import docx
 from docx.document import Document as DocxDocument
-from docx.shared import Mm, Pt
 from fpdf import FPDF
 
 from tests import docgen
@@ -141,27 +139,7 @@ def _docx_grid(document: DocxDocument, table: GridTable) -> None:
 
 
 def make_layout_docx(txt: str | Path, path: str | Path) -> Path:
-    document = docx.Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin, section.right_margin = Mm(30), Mm(15)
-    normal = document.styles["Normal"]
-    normal.font.name, normal.font.size = "Times New Roman", Pt(13)
-    for element in elements(Path(txt).read_text(encoding="utf-8")):
-        if isinstance(element, _Para):
-            docgen._docx_paragraph(document, element, first=False)
-        elif isinstance(element, _Columns):
-            left, right = document.add_table(rows=1, cols=2).rows[0].cells
-            for cell, paras in ((left, element.left), (right, element.right)):
-                for i, para in enumerate(paras):
-                    docgen._docx_paragraph(cell, para, first=i == 0)
-        elif isinstance(element, GridTable):
-            _docx_grid(document, element)
-        else:
-            document.add_page_break()
-    path = Path(path)
-    document.save(path)
-    return path
+    return docgen.write_docx(elements(Path(txt).read_text(encoding="utf-8")), path, {GridTable: _docx_grid})
 
 
 # --- PDF -------------------------------------------------------------------------------------------------------
@@ -198,28 +176,11 @@ def _pdf_grid(pdf: FPDF, table: GridTable) -> None:
                 padded = list(cells) + [""] * (width - len(cells))
                 for c, text in enumerate(padded):
                     row.cell(text, align="L" if c == 1 else "C")
+    pdf.ln(3)
 
 
 def make_layout_pdf(txt: str | Path, path: str | Path) -> Path:
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(left=30, top=20, right=15)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    for style, suffix in (("", ""), ("B", "-Bold"), ("I", "-Oblique"), ("BI", "-BoldOblique")):
-        pdf.add_font("DejaVu", style, str(docgen._FONT_DIR / f"DejaVuSans{suffix}.ttf"))
-    pdf.add_page()
-    for element in elements(Path(txt).read_text(encoding="utf-8")):
-        if isinstance(element, _Para):
-            docgen._pdf_paragraph(pdf, element)
-        elif isinstance(element, _Columns):
-            docgen._pdf_columns(pdf, element)
-        elif isinstance(element, GridTable):
-            _pdf_grid(pdf, element)
-            pdf.ln(3)
-        else:
-            pdf.add_page()
-    path = Path(path)
-    pdf.output(str(path))
-    return path
+    return docgen.write_pdf(elements(Path(txt).read_text(encoding="utf-8")), path, {GridTable: _pdf_grid})
 
 
 def render_all(folder: str | Path) -> list[Path]:

@@ -7,7 +7,7 @@ import json
 import signal
 from pathlib import Path
 
-from tests.conftest import start_bot
+from tests.conftest import running_bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot import call_text as _text
 
@@ -17,8 +17,7 @@ USER = 5151
 
 def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     with FakeBotApi() as fake:
-        process = start_bot(fake, tmp_path)
-        try:
+        with running_bot(fake, tmp_path) as process:
             fake.wait_for("deleteWebhook", timeout=30)  # polling is about to start
             fake.push_message(USER, "so y te hang may")
             answer = fake.wait_for(lambda c: c.method == "sendMessage" and "17/20" in _text(c), timeout=20)
@@ -50,10 +49,6 @@ def test_polling_bot_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
 
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
     err = (tmp_path / "bot-0.err").read_text()
     assert process.returncode == 0, err
     assert "Traceback" not in err

@@ -15,7 +15,7 @@ from fpdf import FPDF
 
 from dxcore.parsing import ParsedDecision, parse_bytes
 from dxcore.parsing.sandbox import DocumentReader, ReadFailed
-from tests.conftest import polling_bot, start_bot
+from tests.conftest import polling_bot, running_bot
 from tests.fakebot import FakeBotApi
 from tests.fakebot import call_buttons as _buttons
 from tests.fakebot import call_text as _text
@@ -129,18 +129,13 @@ async def test_publish_stores_the_previewed_decision_without_reading_the_file_ag
 
 def test_sigterm_while_a_document_is_read_ends_the_process(tmp_path: Path) -> None:
     with FakeBotApi() as fake:
-        process = start_bot(fake, tmp_path, DXBOT_ADMIN_IDS=str(ADMIN))
-        try:
+        with running_bot(fake, tmp_path, DXBOT_ADMIN_IDS=str(ADMIN)) as process:
             fake.wait_for("deleteWebhook", timeout=30)
             mark = fake.mark()
             fake.push_document(ADMIN, slow_document(300_000), "cham.txt")  # about 20 s of parsing
             fake.wait_for("getFile", since=mark, timeout=20)
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
         told = [c for c in fake.calls[mark:] if c.method == "sendMessage" and str(c.params["chat_id"]) == str(ADMIN)]
     err = (tmp_path / "bot-0.err").read_text()
     assert process.returncode == 0, err
