@@ -22,8 +22,8 @@ from dxcore.parsing.model import (
     Problem,
 )
 from dxcore.understanding.levels import level_name
-from dxcore.understanding.text import name_key
 from dxcore.understanding.tiers import is_better, thresholds_for, tier_word
+from dxcore.understanding.vocabulary import unit_key
 
 _pct = format_percent
 _ONE = Decimal(1)
@@ -87,7 +87,7 @@ def _check_level(level: ParsedLevel, problems: list[Problem], counts_expected: b
     _check_tier_order(level, problems)
     seen: dict[str, Location] = {}
     for row in level.rows:
-        key = name_key(row.name)
+        key = unit_key(row.name)  # "BQL X" and "Ban Quản lý X" are one unit: the store would keep one of them
         if key in seen:
             problems.append(Problem(row.loc, msg("problem.listed_twice", name=row.name, level=title, where=seen[key])))
         else:

@@ -23,7 +23,7 @@ from dxcore.store.models import (
     Subscription,
     Unit,
 )
-from dxcore.understanding.text import name_key
+from dxcore.understanding.vocabulary import unit_key
 
 HELD_FOR = timedelta(days=7)  # how long an admin's preview can still be published
 
@@ -46,7 +46,7 @@ async def audience(session: AsyncSession, decision_id: int) -> set[tuple[int, in
 
 async def audience_of_parsed(session: AsyncSession, decision: ParsedDecision) -> int:
     """How many chats a decision not stored yet would alert (for the admin's preview)."""
-    keys = {(lv.code, name_key(r.name)) for lv in decision.levels for r in lv.rows}
+    keys = {(lv.code, unit_key(r.name)) for lv in decision.levels for r in lv.rows}  # as the store will match
     units = {unit_id for unit_id, level, key in await session.execute(
         select(Unit.id, Unit.level, Unit.name_key).where(Unit.issuer == decision.issuer)) if (level, key) in keys}
     return len(await _followers(session, {lv.code for lv in decision.levels}, units))

@@ -15,7 +15,8 @@ from dxcore.parsing import ParsedDecision, parse_file
 from dxcore.paths import shipped_decisions
 from dxcore.store.db import Database
 from dxcore.store.models import Audit, Decision, Ranking, Result, Unit
-from dxcore.understanding.text import clean, name_key
+from dxcore.understanding.text import clean
+from dxcore.understanding.vocabulary import unit_key
 
 
 class IngestStatus(StrEnum):
@@ -43,7 +44,8 @@ BATCH_ROWS = 500  # rows per bulk statement: preparing 10,000 at once held the e
 
 async def _unit_ids(session: AsyncSession, decision: ParsedDecision, newest: bool) -> dict[tuple[str, str], int]:
     """Find or create the unit of every row (in bulk: levels may have thousands of rows); a newer decision's
-    printing becomes the unit's display name."""
+    printing becomes the unit's display name. A row is its unit's by ``unit_key``: "BQL X" and "Ban Quản lý X"
+    printed in two decisions are one unit; stored units are matched by the key stored with them."""
     existing = await session.execute(
         select(Unit.id, Unit.level, Unit.name_key, Unit.name).where(Unit.issuer == decision.issuer)
     )
@@ -57,7 +59,7 @@ async def _unit_ids(session: AsyncSession, decision: ParsedDecision, newest: boo
         for i, row in enumerate(level.rows):
             if i % BATCH_ROWS == BATCH_ROWS - 1:
                 await asyncio.sleep(0)  # a turn for the event loop: 10,000 names take tens of milliseconds
-            key = (level.code, name_key(row.name))
+            key = (level.code, unit_key(row.name))
             printed = clean(row.name)
             if key not in ids:
                 new_units[key] = {"issuer": decision.issuer, "level": key[0], "name_key": key[1], "name": printed}
@@ -106,7 +108,7 @@ async def _insert_rankings(session: AsyncSession, decision_id: int, decision: Pa
             await session.execute(insert(Result), [
                 {
                     "ranking_id": ranking.id,
-                    "unit_id": unit_ids[(level.code, name_key(row.name))],
+                    "unit_id": unit_ids[(level.code, unit_key(row.name))],
                     "position": i,
                     "rank": row.rank,
                     "score": row.score,
