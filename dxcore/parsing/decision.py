@@ -32,6 +32,7 @@ from dxcore.understanding.tiers import (
     TierVocabulary,
     vocabulary_for,
 )
+from dxcore.understanding.vocabulary import unit_key
 
 
 def _folded(text: str) -> str:
@@ -763,9 +764,9 @@ class _Tables:
         for listed in list(levels):
             if listed.score_kind is not None:
                 continue
-            order = [(r.rank, name_key(r.name)) for r in listed.rows]
+            order = [(r.rank, unit_key(r.name)) for r in listed.rows]  # "BQL A" in one list is "Ban Quản lý A"
             if any(other is not listed and other.code == listed.code and other.group == listed.group
-                   and other.score_kind is not None and sorted(order) == sorted((r.rank, name_key(r.name))
+                   and other.score_kind is not None and sorted(order) == sorted((r.rank, unit_key(r.name))
                                                                                 for r in other.rows)
                    for other in levels):
                 levels.remove(listed)
