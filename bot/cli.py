@@ -23,6 +23,7 @@ from dxcore.answering.formatting import format_date
 from dxcore.answering.i18n import LANGUAGES, VI
 from dxcore.answering.queries import list_decisions
 from dxcore.parsing import GivenFacts
+from dxcore.paths import data_dir
 from dxcore.publishing.ingest import ingest_file
 from dxcore.publishing.watch import watch, watch_once
 from dxcore.settings import Settings
@@ -30,6 +31,7 @@ from dxcore.store.db import Database
 from dxcore.store.decisions import cli_actor, load_shipped_if_empty
 from dxcore.understanding.catalog import Catalog
 from dxcore.understanding.levels import level_name
+from dxcore.understanding.lineage import LineageError, shipped_lineage
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -241,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
+        shipped_lineage()  # every command reads the lineage files: a broken one stops it here, located
         if args.command == "ingest":
             return asyncio.run(_ingest(args, settings))
         if args.command == "watch":
@@ -258,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(f"unknown command {args.command}")
     except UsageError as exc:
         print(f"dxbot: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except LineageError as exc:
+        print(f"dxbot: bad lineage file in {data_dir()}/: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ArgumentError as exc:  # an unusable DXBOT_DATABASE_URL
         print(f"dxbot: bad configuration: DXBOT_DATABASE_URL: {exc}", file=sys.stderr)

@@ -141,7 +141,7 @@ def test_charts_render_in_either_language(snapshot: Snapshot) -> None:
 def test_history_chart_across_two_decisions(snapshot: Snapshot) -> None:
     y_te = next(row.unit_id for row in ranking_2023(snapshot, "so").rows if row.name == "Sở Y tế")
     history = unit_history(snapshot, y_te)
-    assert [(row.rank, row.tier, c.evaluated_year) for row, _, c in history] == [(17, "kha", 2023), (5, "tot", 2024)]
+    assert [(p.row.rank, p.row.tier, p.citation.evaluated_year) for p in history] == [(17, "kha", 2023), (5, "tot", 2024)]
 
     pixels = image(history_chart("Sở Y tế", history, "vi"))
     assert pixels.shape[1] == WIDTH_PX
@@ -153,11 +153,11 @@ def test_history_chart_across_two_decisions(snapshot: Snapshot) -> None:
     with pytest.raises(ValueError):
         history_chart("Sở Y tế", [])
 
-    sources = history_sources([c for _, _, c in history], "vi")
+    sources = history_sources([p.citation for p in history], "vi")
     assert sources.startswith("Nguồn: các quyết định của UBND thành phố Cần Thơ: ")
     assert sources.count("1568/QĐ-UBND") == sources.count("2001/QĐ-UBND") == 1
     assert sources.index("năm 2023") < sources.index("năm 2024")
-    single = history_sources([history[0][2]] * 2, "vi")  # one decision cited once, in the answers' wording
+    single = history_sources([history[0].citation] * 2, "vi")  # one decision cited once, in the answers' wording
     assert single == "Nguồn: Quyết định số 1568/QĐ-UBND ngày 12/7/2024 của UBND thành phố Cần Thơ (kết quả năm 2023)."
 
 

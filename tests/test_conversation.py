@@ -35,7 +35,7 @@ SEAL = B.ButtonSeal("123:abc")
 
 # --- the wire format --------------------------------------------------------------------------------------------
 
-EVERY_ACTION = [B.AskExample(2), B.Pick(123456, 2023, 65535, 2**32 - 1), B.ShowHistory(7), B.ShowChart(9),
+EVERY_ACTION = [B.AskExample(2), B.Pick(123456, 2023, 65535, 2**32 - 1), B.ShowHistory(7), B.ShowChart(9), B.ShowUnit(11),
                 B.Follow("level", "huyen", 0, True), B.Follow("unit", unit_id=10**6), B.Unfollow(77),
                 B.Publish(5), B.CancelPublish(5)]
 

@@ -8,42 +8,49 @@ from dxcore.answering.answers import (
     Answer,
     Section,
     document_title,
+    fate_line,
     gap_of,
     level_label,
     ranking_label,
     score_of,
+    share_words,
     source_line,
     tier_of,
     tier_tally,
 )
 from dxcore.answering.i18n import Day, Text, Tier, join, msg
-from dxcore.answering.queries import RankingView, Snapshot, tier_counts
+from dxcore.answering.queries import (
+    HistoryPoint,
+    RankingView,
+    Snapshot,
+    previous_result,
+    tier_counts,
+)
+from dxcore.understanding.lineage import ABOLISHED, year_end
 
 Follow = tuple[str, str, int]  # (scope, level, unit id), as in Subscription
 
 
-def _previous(snapshot: Snapshot, ranking: RankingView, unit_id: int):
-    """The unit's row in the decision before this one (by evaluated year, then signing date), if it was ranked in
-    the same level and group: a rank within another group says nothing of a move."""
-    placed = snapshot.by_unit.get(unit_id, [])
-    index = next((i for i, (r, _) in enumerate(placed) if r.id == ranking.id), None)
-    if index is None or index + 1 >= len(placed):
-        return None
-    earlier, row_index = placed[index + 1]
-    if (earlier.level, earlier.group) != (ranking.level, ranking.group):
-        return None
-    return earlier.rows[row_index]
-
-
 def change_line(snapshot: Snapshot, ranking: RankingView, row_index: int) -> Text:
+    """The unit's new result and its change since its previous one, when that is the same body ranked in the same
+    level and group (a rank in another group says nothing of a move); a unit that took over others since says
+    what they had instead."""
     row = ranking.rows[row_index]
     rank: Text = msg("alert.rank", rank=row.rank, total=len(ranking.rows))
     score = score_of(row)
     percentage: Text | None = msg("alert.percentage", percentage=score, change="") if score else None
     tier: Text | None = msg("alert.tier", tier=tier_of(row)) if tier_of(row) else None
-    before = _previous(snapshot, ranking, row.unit_id)
-    if before is None:
+    previous = previous_result(snapshot, ranking, row.unit_id)
+    if previous.changed_on is not None:
+        parts = join(p for p in (rank, percentage, tier) if p)
+        if not previous.predecessors:
+            return msg("alert.new_body", name=row.name, parts=parts, day=Day(previous.changed_on))
+        return msg("alert.line_before", name=row.name, parts=parts, day=Day(previous.changed_on),
+                   before=join((predecessor_result(p) for p in previous.predecessors), "; "))
+    same = previous.same
+    if same is None or (same.citation.level, same.citation.group) != (ranking.level, ranking.group):
         return msg("alert.first_time", name=row.name, parts=join(p for p in (rank, percentage, tier) if p))
+    before = same.row
     moved = before.rank - row.rank
     rank = rank + (msg("alert.moved_up" if moved > 0 else "alert.moved_down", places=abs(moved)) if moved
                    else msg("alert.kept_rank"))
@@ -54,6 +61,35 @@ def change_line(snapshot: Snapshot, ranking: RankingView, row_index: int) -> Tex
     if tier is not None and before.tier is not None and before.tier != row.tier:
         tier = msg("alert.tier_change", before=Tier(before.tier, before.tier_printed), after=tier_of(row))
     return msg("alert.line", name=row.name, parts=join(p for p in (rank, percentage, tier) if p))
+
+
+def predecessor_result(point: HistoryPoint) -> Text:
+    """"Sở A (phần x) hạng 3/20, 98,31%, Tốt (năm 2023)": a predecessor's last result, labelled as its."""
+    row = point.row
+    figures = [msg("alert.rank", rank=row.rank, total=point.total), score_of(row), tier_of(row)]
+    return msg("alert.predecessor", name=row.name, share=share_words(point.share),
+               issuer=msg("history.of_issuer", issuer=point.issuer) if point.issuer else "",
+               figures=join(f for f in figures if f), year=point.citation.evaluated_year)
+
+
+def successors_in(snapshot: Snapshot, unit_id: int, rankings: list[RankingView]) -> set[int]:
+    """The units of these rankings that took over a unit they no longer rank (followed, it is followed through
+    them), for a decision of after the change."""
+    return snapshot.lineage.successors_among(unit_id, {row.unit_id for r in rankings for row in r.rows},
+                                             year_end(rankings[0].decision.evaluated_year))
+
+
+def _ceased_lines(snapshot: Snapshot, followed: set[int], rankings: list[RankingView]) -> list[Text]:
+    """What became of each followed unit this decision no longer ranks, when a lineage file says."""
+    lines: list[Text] = []
+    for unit_id in sorted(followed):
+        fate = snapshot.lineage.fate(unit_id)
+        if fate is None or unit_id not in snapshot.units or fate.day > year_end(rankings[0].decision.evaluated_year) \
+                or not successors_in(snapshot, unit_id, rankings) and fate.kind != ABOLISHED:
+            continue
+        names = {u: snapshot.units[u].name for _, u in fate.successors if u in snapshot.units}
+        lines.append(fate_line(snapshot.units[unit_id].name, fate, names))
+    return lines
 
 
 def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) -> Answer:
@@ -73,8 +109,10 @@ def alert_answer(snapshot: Snapshot, decision_id: int, follows: list[Follow]) ->
     sections = [Section(None, headline)]
     followed_units = {unit_id for scope, _, unit_id in follows if scope == UNIT}
     followed_levels = {level for scope, level, _ in follows if scope == LEVEL}
-    unit_lines = [change_line(snapshot, r, i) for r in rankings for i, row in enumerate(r.rows)
-                  if row.unit_id in followed_units and r.level not in followed_levels]
+    followed_units |= {s for u in set(followed_units) for s in successors_in(snapshot, u, rankings)}
+    unit_lines = _ceased_lines(snapshot, followed_units, rankings)
+    unit_lines += [change_line(snapshot, r, i) for r in rankings for i, row in enumerate(r.rows)
+                   if row.unit_id in followed_units and r.level not in followed_levels]
     if unit_lines:
         sections.append(Section(msg("alert.followed"), unit_lines))
     for ranking in rankings:

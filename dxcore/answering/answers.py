@@ -30,6 +30,7 @@ from dxcore.answering.i18n import (
 from dxcore.answering.queries import (
     Citation,
     DecisionInfo,
+    HistoryPoint,
     LevelCounts,
     RankedRow,
     RankingSlice,
@@ -40,9 +41,18 @@ from dxcore.answering.queries import (
 from dxcore.conversation.actions import Action, AskExample, Follow, Pick, Unfollow
 from dxcore.paths import data_dir
 from dxcore.understanding.levels import level_name
+from dxcore.understanding.lineage import (
+    ABOLISHED,
+    ISSUER_MERGED,
+    RENAMED,
+    SPLIT,
+    Fate,
+    Successor,
+)
 from dxcore.understanding.resolver import Candidate
 from dxcore.understanding.text import name_key
 from dxcore.understanding.tiers import TIER_RANK
+from dxcore.understanding.vocabulary import unit_key
 
 
 @dataclass(frozen=True)
@@ -481,12 +491,52 @@ def _figures(row: RankedRow, template: str = "history.figure", tier_template: st
     return join(parts, "")
 
 
-def history_answer(name: str, level: str, history: list) -> Answer:
-    lines: list[Text] = [msg("history.line", year=c.evaluated_year, rank=row.rank, total=total,
-                             figures=_figures(row), document=document_title(c.number))
-                         for row, total, c in history]
-    return Answer("history", msg("history.title", name=name, level=level_label(level)),
-                  [Section(None, lines or [msg("history.none")])])
+def history_answer(name: str, level: str, history: list[HistoryPoint], fate: Text | None = None) -> Answer:
+    """Oldest first; a predecessor's result is labelled as its ("Năm 2023, trước 1/3/2025: Sở A, hạng 3/20"), and
+    the unit's own earlier printing is named when it differs from today's."""
+    lines: list[Text] = []
+    for point in history:
+        row, c = point.row, point.citation
+        figures = dict(year=c.evaluated_year, rank=row.rank, total=point.total, figures=_figures(row),
+                       document=document_title(c.number))
+        if point.before is not None:
+            lines.append(msg("history.before_line", day=Day(point.before), name=row.name,
+                             share=share_words(point.share),
+                             issuer=msg("history.of_issuer", issuer=point.issuer) if point.issuer else "", **figures))
+        elif unit_key(row.name) != unit_key(name):
+            lines.append(msg("history.line_as", name=row.name, **figures))
+        else:
+            lines.append(msg("history.line", **figures))
+    sections = [Section(None, lines or [msg("history.none")])]
+    if fate is not None:
+        sections.append(Section(None, [fate]))
+    return Answer("history", msg("history.title", name=name, level=level_label(level)), sections)
+
+
+def share_words(share: str) -> Text:
+    """" (phần báo chí, xuất bản)" after a unit's name: the part of it that went somewhere; "" for all of it."""
+    return msg("history.share", share=share) if share else ""
+
+
+def fate_line(name: str, fate: Fate, successor_names: dict[int, str]) -> Text:
+    """What became of a unit that no longer exists: merged, split, renamed, abolished, or its province merged."""
+    def called(successor: Successor, unit_id: int | None) -> str:
+        return successor_names.get(unit_id, successor.name) if unit_id is not None else successor.name
+
+    day = Day(fate.day)
+    if fate.kind == ISSUER_MERGED:
+        return msg("fate.issuer_merged", day=day, name=name, into=fate.issuer_into)
+    if fate.kind == ABOLISHED:
+        return msg("fate.abolished_level", day=day, name=name, level=level_label(fate.level)) if fate.level \
+            and not fate.successors else msg("fate.abolished", day=day, name=name)
+    if fate.kind == SPLIT:
+        return msg("fate.split", day=day, name=name, parts=join(
+            (msg("fate.part", share=s.share, into=called(s, i)) for s, i in fate.successors), "; "))
+    (main, main_id), *others = fate.successors
+    text = msg("fate.renamed" if fate.kind == RENAMED else "fate.merged", day=day, name=name, into=called(main, main_id))
+    if others:
+        text = join([text, join((msg("fate.share", share=s.share, into=called(s, i)) for s, i in others), " ")], " ")
+    return text
 
 
 def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None) -> Answer:

@@ -18,16 +18,21 @@ from dxcore.answering.queries import (
     rank_at,
     tier_counts,
     top,
-    unit_history,
     unit_result,
     unit_years,
 )
-from dxcore.answering.reports import chart_answer, export_answer
+from dxcore.answering.reports import (
+    chart_answer,
+    export_answer,
+    unit_history_answer,
+    unstored_unit_answer,
+    with_fate,
+)
 from dxcore.conversation.actions import ShowHistory
 from dxcore.store.db import Database
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import Catalog, CatalogView
-from dxcore.understanding.resolver import AMBIGUOUS, FOUND
+from dxcore.understanding.resolver import AMBIGUOUS, FOUND, NOT_FOUND
 
 SURE_SCORE = 85.0  # below this a found unit is named in a note ("Hiểu là …"), since it was matched loosely
 
@@ -38,12 +43,16 @@ def _scope(intent: I.Intent) -> Text:
 
 
 def unit_answer(view: CatalogView, unit_id: int, year: int | None = None) -> A.Answer:
+    """A unit's result; for a unit that no longer exists, its last result, what it became, and a button to each
+    stored successor's latest result."""
     result = unit_result(view.snapshot, unit_id, year)
     if result is None:
         unit = view.snapshot.units.get(unit_id)
         name = unit.name if unit else msg("understood.this_unit")
-        return A.no_result_answer(name, year, unit_years(view.snapshot, unit_id))
-    return A.unit_answer(result)
+        answer = A.no_result_answer(name, year, unit_years(view.snapshot, unit_id))
+    else:
+        answer = A.unit_answer(result)
+    return with_fate(view, unit_id, answer)
 
 
 # Kinds whose question may instead be about one named unit ("quận X có đứng cuối không", "Sở X có bao nhiêu %").
@@ -349,13 +358,18 @@ def _answer_intent(view: CatalogView, intent: I.Intent, chat_id: int | None) -> 
         return A.tier_list_answer(slices, intent.tier) if slices else _no_data(view, intent)
 
     if not text.strip() or (not intent.explicit and not names_unit(view, intent)):
+        if text.strip() and (gone := unstored_unit_answer(view, text, intent.level)) is not None:
+            return gone  # a unit no stored decision ranks, named by a lineage file
         if intent.year is not None or intent.relative_year or intent.level is not None:
             # "cấp sở", "năm 2024 thì sao": the summary of that level or year
             return _answer_intent(view, replace(intent, kind=I.COUNTS, guessed=True), chat_id)
         return A.usage_answer("hang") if intent.explicit else A.help_answer()
     if _chat_around_a_fragment(view, intent):
-        return A.help_answer()  # "cho xin thông tin", "khoa học quá": everyday words, not a unit
+        # "cho xin thông tin", "khoa học quá": everyday words, not a unit (unless a lineage file names them)
+        return unstored_unit_answer(view, text, intent.level) or A.help_answer()
     resolution = view.resolver.resolve(text, level=intent.level, chat_id=chat_id)
+    if resolution.status == NOT_FOUND and (gone := unstored_unit_answer(view, text, intent.level)) is not None:
+        return gone  # before reading two names side by side: the whole text names one unit no decision ranks
     if resolution.status != FOUND and len(intent.places) == 1 and not any(
             view.resolver.may_name(token, typed) for token, typed in intent.named):
         # Only a place is named, and it is the whole name of one unit ("P DTI" with a national report stored,
@@ -386,17 +400,14 @@ def history_answer(view: CatalogView, args: str, chat_id: int | None = None) -> 
     if not args.strip():
         return A.usage_answer("lichsu")
     resolution = view.resolver.resolve(args, chat_id=chat_id)
+    if resolution.status == NOT_FOUND and (gone := unstored_unit_answer(view, args)) is not None:
+        return gone
     if resolution.unit is None:
         answer = A.ambiguous_answer(args, resolution.candidates, None) if resolution.status == AMBIGUOUS \
             else A.not_found_answer(args, resolution.candidates, None)
         answer.choices = [A.Choice(c.label, ShowHistory(c.action.unit_id)) for c in answer.choices]
         return answer
     return unit_history_answer(view, resolution.unit.id)
-
-
-def unit_history_answer(view: CatalogView, unit_id: int) -> A.Answer:
-    unit = view.snapshot.units[unit_id]
-    return A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit_id))
 
 
 LONG_MESSAGE = 12  # words: past this, a message of several sentences is answered by its last asking one

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 import threading
 import unicodedata
 from collections import Counter
@@ -32,7 +33,7 @@ from dxcore.answering.answers import (
 )
 from dxcore.answering.formatting import format_exact
 from dxcore.answering.i18n import VI, Day, Tier, join, msg, word
-from dxcore.answering.queries import Citation, RankedRow, RankingView
+from dxcore.answering.queries import Citation, HistoryPoint, RankedRow, RankingView
 from dxcore.understanding.tiers import TIER_RANK
 
 # Okabe–Ito colours, told apart with the common colour-vision deficiencies: blue/green for the good tiers and
@@ -90,8 +91,10 @@ def ranking_chart(ranking: RankingView, lang: str = VI) -> bytes:
         return _ranking_png(ranking, lang)
 
 
-def history_chart(name: str, history: list[tuple[RankedRow, int, Citation]], lang: str = VI) -> bytes:
-    """A unit's percentage (top panel) and rank (bottom panel, 1 on top) per decision, oldest first."""
+def history_chart(name: str, history: list[HistoryPoint], lang: str = VI) -> bytes:
+    """A unit's percentage (top panel) and rank (bottom panel, 1 on top) per decision, oldest first. A
+    predecessor's result is a point of its own line, named under its year, and a dashed line marks the day the
+    unit became what it is: one body's results are never joined to another's."""
     if not history:
         raise ValueError("a history chart needs at least one result")
     with _render_lock:
@@ -293,6 +296,7 @@ def _ranking_png(ranking: RankingView, lang: str) -> bytes:
 PERCENT_PANEL_PX, RANK_PANEL_PX, PANEL_GAP_PX = 420, 330, 36
 HISTORY_LEFT_PX, HISTORY_RIGHT_PX, XAXIS_PX = 150, 50, 90
 LINE_COLOUR = "#444444"
+PREDECESSOR_CHARS = 22  # a predecessor's name under its year, shortened to fit one column
 
 
 def _ticks(low: float, high: float, floor: float, ceiling: float) -> list[float]:
@@ -302,10 +306,11 @@ def _ticks(low: float, high: float, floor: float, ceiling: float) -> list[float]
             if max(lo, floor) <= t <= min(hi, ceiling)]
 
 
-def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang: str) -> bytes:
+def _history_png(name: str, history: list[HistoryPoint], lang: str) -> bytes:
     ruler = _Ruler()
-    rows = [row for row, _, _ in history]
-    citations = [citation for _, _, citation in history]
+    rows = [point.row for point in history]
+    citations = [point.citation for point in history]
+    bodies = [(point.before, point.row.name if point.before else "") for point in history]
     legend = [(_colour(tier), word(Tier(tier), lang)) for tier in _tier_order({row.tier for row in rows} - {None})]
     frame = _Frame(ruler, history_title(name, lang), legend, history_sources(citations, lang))
     fig, height = frame.figure(PERCENT_PANEL_PX + PANEL_GAP_PX + RANK_PANEL_PX + XAXIS_PX)
@@ -315,6 +320,8 @@ def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang
     years = [c.evaluated_year for c in citations]
     # Two decisions for one evaluated year (a corrected decision) are told apart by their numbers.
     ticks = [str(y) if years.count(y) == 1 else f"{y}\n{c.number}" for y, c in zip(years, citations)]
+    ticks = [f"{y}\n{textwrap.shorten(series[1], PREDECESSOR_CHARS, placeholder='…')}" if series[0] else tick
+             for y, tick, series in zip(years, ticks, bodies)]
     width = (WIDTH_PX - HISTORY_LEFT_PX - HISTORY_RIGHT_PX) / WIDTH_PX
     left = HISTORY_LEFT_PX / WIDTH_PX
 
@@ -327,7 +334,14 @@ def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang
         return ax
 
     def points(ax: Axes, values: list[float], labels: list[str]) -> None:
-        ax.plot(x, values, color=LINE_COLOUR, linewidth=2.5, zorder=2)
+        for series in dict.fromkeys(bodies):  # one line per body: never across a reorganisation
+            xs = [xi for xi, b in zip(x, bodies) if b == series]
+            ax.plot(xs, [values[xi] for xi in xs], color=LINE_COLOUR, linewidth=2.5, zorder=2,
+                    linestyle="-" if series[0] is None else ":")
+        for day in {b[0] for b in bodies if b[0]}:
+            after = next((xi for xi, b in enumerate(bodies) if b[0] is None or b[0] > day), None)
+            if after is not None:
+                ax.axvline(after - 0.5, color=MUTED, linestyle="--", linewidth=1.2, zorder=1)
         ax.scatter(x, values, s=260, c=[_colour(row.tier) for row in rows], edgecolors=INK, linewidths=1.2, zorder=3)
         for xi, value, label in zip(x, values, labels):
             # Offsets are in screen points, so "above" holds on the inverted rank axis too.
@@ -360,14 +374,14 @@ def _history_png(name: str, history: list[tuple[RankedRow, int, Citation]], lang
     points(percents, values, [word(score_of(row), lang) if row.score is not None else "" for row in rows])
     percents.tick_params(axis="x", labelbottom=False, length=0)
 
-    largest = max(size for _, size, _ in history)
+    largest = max(point.total for point in history)
     ranks.set_ylim(largest + 0.5, 1 - max(largest * 0.25, 0.8))  # inverted: 1 on top, headroom for labels
     rank_ticks = _ticks(0, largest, 1, largest)
     # Rank 1 is labelled so the inverted axis reads at once, unless a tick already sits next to it.
     ranks.set_yticks(rank_ticks if rank_ticks and rank_ticks[0] < 3 else [1, *rank_ticks])
     ranks.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
     ranks.set_ylabel(msg("chart.history.rank").render(lang), fontproperties=body, color=MUTED)
-    points(ranks, [float(row.rank) for row in rows], [f"{row.rank}/{size}" for row, size, _ in history])
+    points(ranks, [float(row.rank) for row in rows], [f"{p.row.rank}/{p.total}" for p in history])
     ranks.set_xlim(-0.5, len(x) - 0.5)
     ranks.set_xticks(x, ticks, fontproperties=small, color=INK)
     ranks.set_xlabel(msg("chart.history.year").render(lang), fontproperties=body, color=MUTED)

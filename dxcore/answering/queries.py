@@ -18,8 +18,10 @@ from functools import cached_property
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dxcore.steps import paced
 from dxcore.store.models import Decision, Ranking, Result, Unit
 from dxcore.understanding.levels import LEVEL_ORDER
+from dxcore.understanding.lineage import Lineage, Predecessor, shipped_lineage, year_end
 from dxcore.understanding.tiers import TIER_RANK, is_better
 
 
@@ -188,12 +190,13 @@ class UnitView:
 
 @dataclass
 class Snapshot:
-    """Every stored decision's rankings, latest first."""
+    """Every stored decision's rankings, latest first, and what the lineage files say became of their units."""
 
     rankings: list[RankingView]
     units: dict[int, UnitView]
     # unit id → (ranking, row index), latest first
     by_unit: dict[int, list[tuple[RankingView, int]]] = field(default_factory=dict)
+    lineage: Lineage = field(default_factory=lambda: Lineage((), ()), compare=False)
 
     def __post_init__(self) -> None:
         for ranking in self.rankings:
@@ -244,7 +247,7 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
             units[unit_id] = UnitView(unit_id, name, level, issuer)
         await asyncio.sleep(0)
     ordered = sorted(rankings.values(), key=lambda r: (_newest_first(r.decision), r.position))
-    return Snapshot(ordered, units)
+    return Snapshot(ordered, units, lineage=await paced(Lineage.in_steps(shipped_lineage(), units.values())))
 
 
 def latest_rankings(snapshot: Snapshot, level: str | None = None, year: int | None = None,
@@ -347,10 +350,108 @@ def list_decisions(snapshot: Snapshot) -> list[DecisionInfo]:
     return list(decisions.values())
 
 
-def unit_history(snapshot: Snapshot, unit_id: int) -> list[tuple[RankedRow, int, Citation]]:
-    """A unit's results across decisions, oldest first: (row, size of its ranking, citation)."""
-    placed = snapshot.by_unit.get(unit_id, [])
-    return [(r.rows[i], len(r.rows), r.citation) for r, i in reversed(placed)]
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One result in a unit's history. ``before`` is set when it is a predecessor's (the unit's own body before a
+    reorganisation, or a unit merged or split into it): the day the body changed, and what it was."""
+
+    row: RankedRow
+    total: int  # size of its ranking
+    citation: Citation
+    before: date | None = None
+    share: str = ""  # the part of the predecessor that came over; "" for all of it
+    issuer: str = ""  # the predecessor's issuer, when it is another's (a merged province)
+    own: bool = True  # the unit's own result (its body before, when ``before`` is set), not another unit's
+
+    @property
+    def order(self) -> tuple:
+        c = self.citation
+        return (c.evaluated_year, c.signed_date, self.before is not None, not self.own, self.row.name)
+
+
+Placed = tuple[RankingView, int]
+
+
+def _body(snapshot: Snapshot, unit_id: int, seen: frozenset[int] = frozenset()) -> list[Placed]:
+    """A unit's results and those of the units it was renamed from (before the rename): one body, newest first."""
+    placed = list(snapshot.by_unit.get(unit_id, ()))
+    for day, old in snapshot.lineage.renamed_from(unit_id):
+        if old not in seen and old != unit_id:
+            placed += [p for p in _body(snapshot, old, seen | {unit_id}) if year_end(p[0].decision.evaluated_year) < day]
+    return sorted(placed, key=lambda p: (_newest_first(p[0].decision), p[0].position))
+
+
+def _point(placed: Placed, before: date | None = None, came: Predecessor | None = None) -> HistoryPoint:
+    ranking, index = placed
+    return HistoryPoint(ranking.rows[index], len(ranking.rows), ranking.citation, before,
+                        came.share if came else "", came.issuer if came else "", came is None)
+
+
+def _predecessors(snapshot: Snapshot, unit_id: int, after: date, until: date, seen: set[int]) -> list[HistoryPoint]:
+    """The last result before the day of each unit that came into this one within (after, until]."""
+    points = []
+    for came in snapshot.lineage.sources(unit_id):
+        if came.unit_id is None or came.unit_id in seen or not after < came.day <= until:
+            continue
+        earlier = [p for p in _body(snapshot, came.unit_id) if year_end(p[0].decision.evaluated_year) < came.day]
+        if earlier:
+            points.append(_point(earlier[0], came.day, came))
+    return points
+
+
+def unit_history(snapshot: Snapshot, unit_id: int) -> list[HistoryPoint]:
+    """A unit's results across decisions, oldest first. Results of a body it no longer is (before it took over
+    another unit) and of every unit merged or split into it are there too, each labelled as the predecessor's."""
+    points: list[HistoryPoint] = []
+    seen = {unit_id}
+
+    def collect(unit: int, came: Predecessor | None) -> None:
+        body = _body(snapshot, unit)
+        # The body shown as the unit's own is that of its latest result: a reorganisation after it has no results
+        # yet to set apart from the earlier ones, and what it took over then is not in what is shown
+        until = year_end(body[0][0].decision.evaluated_year) if body and came is None else date.max
+        bounds = snapshot.lineage.boundaries(unit)
+        current = sum(1 for day in bounds if day <= until)
+        for placed in body:
+            year = placed[0].decision.evaluated_year
+            if came is not None:
+                if year_end(year) < came.day:
+                    points.append(_point(placed, came.day, came))
+                continue
+            era = snapshot.lineage.era(unit, year)
+            points.append(_point(placed, bounds[era] if era < current else None))
+        for source in snapshot.lineage.sources(unit):
+            # A predecessor's own predecessors count only if it had taken them over before it passed on
+            if source.unit_id is not None and source.unit_id not in seen and source.day <= until \
+                    and (came is None or source.day < came.day):
+                seen.add(source.unit_id)
+                collect(source.unit_id, source)
+
+    collect(unit_id, None)
+    return sorted(points, key=lambda p: p.order)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What a result is compared with: the unit's previous result while it is the same body (``same``); once it
+    took over others (``changed_on``), the last results of what it was made of, each labelled (``predecessors``,
+    possibly none: a new body)."""
+
+    same: HistoryPoint | None = None
+    changed_on: date | None = None
+    predecessors: tuple[HistoryPoint, ...] = ()
+
+
+def previous_result(snapshot: Snapshot, ranking: RankingView, unit_id: int) -> Previous:
+    mine = _newest_first(ranking.decision)
+    earlier = [p for p in _body(snapshot, unit_id) if _newest_first(p[0].decision) > mine]
+    until = year_end(ranking.decision.evaluated_year)
+    since = year_end(earlier[0][0].decision.evaluated_year) if earlier else date.min
+    changed = [day for day in snapshot.lineage.boundaries(unit_id) if since < day <= until]
+    if not changed:
+        return Previous(_point(earlier[0]) if earlier else None)
+    own = [_point(earlier[0], changed[0])] if earlier else []
+    return Previous(None, changed[0], tuple(own + _predecessors(snapshot, unit_id, since, until, {unit_id})))
 
 
 def rank_at(snapshot: Snapshot, rank: int, level: str | None = None, year: int | None = None, *,

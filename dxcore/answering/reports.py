@@ -4,12 +4,12 @@ attachments drawn in the reader's language when sent; matplotlib and openpyxl lo
 from __future__ import annotations
 
 from dxcore.answering import answers as A
-from dxcore.answering.i18n import Level, Text, msg
+from dxcore.answering.i18n import Day, Level, Text, join, msg
 from dxcore.answering.queries import RankingView, latest_rankings, unit_history
-from dxcore.conversation.actions import ShowChart
+from dxcore.conversation.actions import ShowChart, ShowUnit
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import CatalogView
-from dxcore.understanding.resolver import AMBIGUOUS, FOUND
+from dxcore.understanding.resolver import AMBIGUOUS, FOUND, NOT_FOUND
 from dxcore.understanding.text import fold
 
 
@@ -55,12 +55,57 @@ def chart_answer(view: CatalogView, args: str, chat_id: int | None = None) -> A.
 def unit_chart_answer(view: CatalogView, unit_id: int) -> A.Answer:
     unit = view.snapshot.units[unit_id]
     history = unit_history(view.snapshot, unit_id)
-    answer = A.history_answer(unit.name, unit.level, history)
+    answer = unit_history_answer(view, unit_id)
     if len(history) >= 2:  # one point is not a trend: the text says it all
         answer.attachments = [A.Attachment("photo", f"bieudo-don-vi-{unit_id}.png", _history_chart(unit.name, history))]
     else:
         answer.note = msg("report.one_decision")
     return answer
+
+
+def unit_history_answer(view: CatalogView, unit_id: int) -> A.Answer:
+    unit = view.snapshot.units[unit_id]
+    return with_fate(view, unit_id, A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit_id)))
+
+
+def with_fate(view: CatalogView, unit_id: int, answer: A.Answer) -> A.Answer:
+    """A unit that no longer exists: what it became, and a button to each stored successor's latest result."""
+    fate = view.snapshot.lineage.fate(unit_id)
+    unit = view.snapshot.units.get(unit_id)
+    if fate is None or unit is None:
+        return answer
+    names = {u: view.snapshot.units[u].name for _, u in fate.successors if u in view.snapshot.units}
+    answer.sections.append(A.Section(None, [A.fate_line(unit.name, fate, names)]))
+    answer.choices += [A.Choice(msg("fate.latest", name=names[u]), ShowUnit(u))
+                       for _, u in fate.successors if u in names and view.snapshot.by_unit.get(u)]
+    return answer
+
+
+def unstored_unit_answer(view: CatalogView, text: str, level: str | None = None) -> A.Answer | None:
+    """A unit the lineage files name of which no decision is stored, when the text names it surely: what became
+    of it or what it was formed from, with buttons to the stored units' latest results. None otherwise."""
+    named, resolver = view.unstored
+    if not named or view.resolver.resolve(text, level=level).status != NOT_FOUND:
+        return None  # a stored unit it may name comes first
+    resolution = resolver.resolve(text, level=level)
+    if resolution.status != FOUND or resolution.loose:
+        return None
+    issuer, level, name = named[-resolution.unit.id - 1]
+    lineage, units = view.snapshot.lineage, view.snapshot.units
+    lines: list[Text] = [msg("fate.not_stored", name=name)]
+    shown: list[int] = []
+    if (fate := lineage.fate_of_name(issuer, level, name)) is not None:
+        lines.append(A.fate_line(name, fate, {u: units[u].name for _, u in fate.successors if u in units}))
+        shown += [u for _, u in fate.successors if u is not None]
+    if formed := lineage.formed_from(issuer, level, name):
+        lines.append(msg("fate.formed", day=Day(formed[0].day), name=name, sources=join(
+            (msg("fate.source", name=units[p.unit_id].name if p.unit_id in units else p.name,
+                 share=A.share_words(p.share)) for p in formed), "; ")))
+        shown += [p.unit_id for p in formed if p.unit_id is not None]
+    choices = [A.Choice(msg("fate.latest", name=units[u].name), ShowUnit(u))
+               for u in dict.fromkeys(shown) if u in units and view.snapshot.by_unit.get(u)]
+    return A.Answer("lineage", msg("fate.title", name=name, level=Level(level, lower=True)),
+                    [A.Section(None, lines)], choices=choices)
 
 
 def export_answer(view: CatalogView, args: str) -> A.Answer:

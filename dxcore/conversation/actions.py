@@ -78,6 +78,13 @@ class ShowChart(Action):
     unit_id: int
 
 
+@_action(ANSWERS, 5)
+class ShowUnit(Action):
+    """A unit's latest result: offered beside a unit that no longer exists, for what it became."""
+
+    unit_id: int
+
+
 @_action(SUBSCRIPTIONS, 1)
 class Follow(Action):
     scope: str  # alerts.subscriptions.ALL / LEVEL / UNIT

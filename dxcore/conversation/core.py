@@ -48,6 +48,7 @@ from dxcore.store.links import LinkRecorder, forget_old
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import Catalog, CatalogView, record_pick
 from dxcore.understanding.levels import LEVEL_ORDER
+from dxcore.understanding.lineage import lineage_warnings
 
 log = logging.getLogger("dxbot.conversation")
 
@@ -224,12 +225,12 @@ class Conversation:
             return outcome
         if isinstance(action, B.Pick):
             return await self._pick(event, action)
-        if isinstance(action, B.ShowHistory | B.ShowChart):
+        if isinstance(action, B.ShowHistory | B.ShowChart | B.ShowUnit):
             view = await self.view()
             if action.unit_id not in view.snapshot.units:
                 return await self._refuse(event, B.OUTDATED)
-            make = unit_history_answer if isinstance(action, B.ShowHistory) else unit_chart_answer
-            answer = make(view, action.unit_id)
+            make = {B.ShowHistory: unit_history_answer, B.ShowChart: unit_chart_answer, B.ShowUnit: unit_answer}
+            answer = make[type(action)](view, action.unit_id)
             return Outcome(brief=place.is_group).send(self._too_soon(place, answer) or answer)
         if isinstance(action, B.Follow | B.Unfollow):
             return await self._subscription_button(event, action)
@@ -381,7 +382,8 @@ class Conversation:
                                                   chat_id=place.chat_id, file_name=event.file_name,
                                                   file_hash=hashlib.sha256(data).hexdigest(),
                                                   decision_json=read.decision_json)
-        answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in parsed.warnings], alerts, status)
+        warnings = parsed.warnings + lineage_warnings(parsed.decision)
+        answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in warnings], alerts, status)
         if status not in ("conflict", "published"):
             answer.choices = [A.Choice(msg("publish.publish"), B.Publish(pending_id)),
                               A.Choice(msg("publish.cancel"), B.CancelPublish(pending_id))]

@@ -14,6 +14,7 @@ from dxcore.publishing.publish import publish as publish_decision
 from dxcore.store.db import Database
 from dxcore.store.decisions import IngestStatus, store_decision
 from dxcore.understanding.levels import level_name
+from dxcore.understanding.lineage import lineage_warnings
 from dxcore.understanding.tiers import TIER_RANK, tier_word
 
 
@@ -92,7 +93,7 @@ async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = F
         report.errors.append(f"{path}: cannot be read ({exc.strerror or exc}).")
         return report
     outcome = parse_bytes(data, str(path), given)
-    report.warnings = [f"warning: {w}" for w in outcome.warnings]
+    report.warnings = [f"warning: {w}" for w in outcome.warnings + lineage_warnings(outcome.decision)]
     if not outcome.ok:
         report.errors = [str(e) for e in outcome.errors]
         return report

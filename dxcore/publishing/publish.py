@@ -23,6 +23,7 @@ from dxcore.store.models import (
     Subscription,
     Unit,
 )
+from dxcore.understanding.lineage import Lineage, shipped_lineage, year_end
 from dxcore.understanding.vocabulary import unit_key
 
 HELD_FOR = timedelta(days=7)  # how long an admin's preview can still be published
@@ -41,7 +42,8 @@ async def audience(session: AsyncSession, decision_id: int) -> set[tuple[int, in
     units = set(await session.scalars(
         select(Result.unit_id).join(Ranking, Result.ranking_id == Ranking.id).where(Ranking.decision_id == decision_id)
     ))
-    return await _followers(session, levels, units)
+    year = await session.scalar(select(Decision.evaluated_year).where(Decision.id == decision_id))
+    return await _followers(session, levels, units | await _ceased_into(session, units, year))
 
 
 async def audience_of_parsed(session: AsyncSession, decision: ParsedDecision) -> int:
@@ -49,7 +51,18 @@ async def audience_of_parsed(session: AsyncSession, decision: ParsedDecision) ->
     keys = {(lv.code, unit_key(r.name)) for lv in decision.levels for r in lv.rows}  # as the store will match
     units = {unit_id for unit_id, level, key in await session.execute(
         select(Unit.id, Unit.level, Unit.name_key).where(Unit.issuer == decision.issuer)) if (level, key) in keys}
+    units |= await _ceased_into(session, units, decision.evaluated_year)
     return len(await _followers(session, {lv.code for lv in decision.levels}, units))
+
+
+async def _ceased_into(session: AsyncSession, units: set[int], year: int) -> set[int]:
+    """Units that a lineage file says ceased into one of these by the end of the year: a chat following one is
+    alerted through what it became."""
+    events = shipped_lineage()
+    if not events or not units:
+        return set()
+    stored = (await session.execute(select(Unit.id, Unit.name, Unit.level, Unit.issuer))).all()
+    return Lineage(events, stored).ceased_into(units, year_end(year))
 
 
 async def _followers(session: AsyncSession, levels: set[str], units: set[int]) -> set[tuple[int, int]]:

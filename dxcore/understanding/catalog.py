@@ -34,8 +34,7 @@ from dxcore.steps import paced, run_all
 from dxcore.store.db import Database
 from dxcore.store.models import Alias, Decision, Unit
 from dxcore.understanding.resolver import Resolver, UnitRef
-from dxcore.understanding.text import name_key
-from dxcore.understanding.vocabulary import Vocabulary
+from dxcore.understanding.vocabulary import Vocabulary, unit_key
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def _curated(units: Iterable[_StoredUnit], resolver_for_keys: Resolver) -> dict[
     by_name = {(u.issuer, u.level, u.name_key): u.id for u in units}
     aliases = {}
     for entry in entries:
-        unit_id = by_name.get((entry["issuer"], entry["level"], name_key(entry["unit"])))
+        unit_id = by_name.get((entry["issuer"], entry["level"], unit_key(entry["unit"])))
         if unit_id is not None:  # an alias of a unit not stored (yet) waits for its decision
             aliases[resolver_for_keys.alias_key(entry["text"])] = unit_id
     return aliases
@@ -260,6 +259,15 @@ async def _signature(session: AsyncSession) -> _Signature:
 class CatalogView:
     snapshot: Snapshot
     resolver: Resolver
+
+    @cached_property
+    def unstored(self) -> tuple[list[tuple[str, str, str]], Resolver]:
+        """Units the lineage files name of which no decision is stored (a merged unit, in a store holding only
+        later decisions; a new unit before its first ranking): (issuer, level, name) each, and a resolver over
+        them whose unit ids are -1, -2, … in that order. Built when first asked: most views never need it."""
+        named = self.snapshot.lineage.unstored()
+        units = [UnitRef(-i, name, level, issuer) for i, (issuer, level, name) in enumerate(named, start=1)]
+        return named, Resolver(units, self.resolver.vocabulary)
 
     @cached_property
     def epoch(self) -> int:
