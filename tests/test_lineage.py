@@ -4,6 +4,7 @@ and a Cần Thơ decision for 2025 in the post-reorganisation layout (tests/fixt
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,13 @@ from dxcore.answering.assistant import answer_text
 from dxcore.answering.charts import history_chart
 from dxcore.answering.queries import unit_history
 from dxcore.conversation.actions import ShowUnit
-from dxcore.parsing import parse_file
+from dxcore.parsing import Location, ParsedDecision, ParsedLevel, ParsedRow, parse_file
 from dxcore.paths import shipped_decisions
 from dxcore.store.db import Database
 from dxcore.store.decisions import store_decision
 from dxcore.understanding.catalog import Catalog, CatalogView
 from dxcore.understanding.lineage import (
-    ABOLISHED,
+    LEVEL_ABOLISHED,
     MERGED,
     SPLIT,
     Lineage,
@@ -72,15 +73,25 @@ def test_the_shipped_files_state_cantho_2025() -> None:
     assert provinces.merged_issuers == ("UBND tỉnh Sóc Trăng", "UBND tỉnh Hậu Giang")
 
 
+HEAD = 'issuer = "UBND tỉnh A"\ndate = 2025-03-01\n'
+
+
 @pytest.mark.parametrize("text, where", [
-    ('issuer = "UBND tỉnh A"\n', "date"),
-    ('issuer = "UBND tỉnh A"\ndate = 2025-03-01\nlevel = "quan"\n', ":3: level"),
-    ('issuer = "UBND tỉnh A"\ndate = 2025-03-01\n\n[[merged]]\nfrom = "Sở A"\n', ":5: merged[0].into"),
-    ('issuer = "UBND tỉnh A"\ndate = 2025-03-01\n\n[[split]]\nfrom = "Sở B"\nparts = []\n', ":5: split[0].parts"),
-    ('issuer = "UBND tỉnh A"\ndate = 2025-03-01\n\n[[moved]]\nfrom = "Sở B"\n', ":4: moved"),
-    ('issuer = "UBND tỉnh A"\ndate = 2025-03-01\n\n[[transferred]]\nfrom = "Sở B"\ninto = "Sở C"\n',
-     ":5: transferred[0].share"),
-    ("issuer = \n", "lineage/a/bad.toml: "),
+    ('issuer = "UBND tỉnh A"\n', ":1: date"),
+    ('issuer = "UBND tỉnh A"\ndate = 2025-03-01T10:00:00\n', ":2: date"),
+    (HEAD + 'level = "quan"\n', ":3: level"),
+    (HEAD + 'abolished_levels = "xa"\n', ":3: abolished_levels: expected a list"),
+    (HEAD + 'merged_issuers = "UBND tỉnh B"\n', ":3: merged_issuers: expected a list"),
+    (HEAD + '\n[[merged]]\nfrom = "Sở A"\ninto = "Sở B"\n\n[[merged]]\nfrom = "Sở C"\n', ":8: merged[1].into"),
+    (HEAD + '\n[[merged]]\nfrom = []\ninto = "Sở B"\n', ":4: merged[0].from: names no unit"),
+    (HEAD + '\n[[merged]]\nfrom = "Sở A"\ninto = "Sở A"\n', ":4: merged[0]: 'Sở A' cannot go into itself"),
+    (HEAD + '\n[[renamed]]\nfrom = "Sở A"\ninto = "Sở B"\nshare = "x"\n', ":7: renamed[0].share: unknown key"),
+    (HEAD + '\n[[split]]\nfrom = "Sở B"\nparts = []\n', ":4: split[0].parts"),
+    (HEAD + '\n[[moved]]\nfrom = "Sở B"\n', ":4: moved: unknown key"),
+    (HEAD + '\n[[transferred]]\nfrom = "Sở B"\ninto = "Sở C"\n', ":4: transferred[0].share"),
+    (HEAD + '\n[[renamed]]\nfrom = "Sở A"\ninto = "Sở B"\n\n[[renamed]]\nfrom = "Sở B"\ninto = "Sở A"\n',
+     ": a cycle"),
+    ("issuer = \n", "lineage/a/bad.toml:1: not TOML"),
 ])
 def test_a_broken_file_is_refused_with_its_place(tmp_path: Path, text: str, where: str) -> None:
     folder = tmp_path / "lineage" / "a"
@@ -155,7 +166,7 @@ async def test_a_new_unit_before_its_first_ranking(db: Database) -> None:
     view = await _store(db, shipped_decisions()[0])
     said = _said(view, "sở nông nghiệp và môi trường")
     assert "Chưa có kết quả nào của Sở Nông nghiệp và Môi trường" in said
-    assert "được hình thành từ: Sở Nông nghiệp và Phát triển nông thôn; Sở Tài nguyên và Môi trường" in said
+    assert "tiếp nhận: Sở Nông nghiệp và Phát triển nông thôn; Sở Tài nguyên và Môi trường" in said
     # A stored unit's own name is never answered with a lineage-only one
     assert "Ban Dân tộc (cấp sở, năm 2023)" in _said(view, "Ban Dân tộc")
 
@@ -210,7 +221,7 @@ def test_abolished_levels_reach_every_unit_of_the_level() -> None:
     units = [U(1, "UBND quận A", "huyen", "UBND thành phố Cần Thơ"), U(2, "UBND huyện B", "huyen", "UBND tỉnh Sóc Trăng"),
              U(3, "Sở Y tế", "so", "UBND tỉnh Sóc Trăng"), U(4, "Sở Y tế", "so", "UBND thành phố Cần Thơ")]
     lineage = Lineage(shipped_lineage(), units)
-    assert lineage.fate(1).kind == ABOLISHED and lineage.fate(2).kind == ABOLISHED
+    assert lineage.fate(1).kind == LEVEL_ABOLISHED and lineage.fate(2).kind == LEVEL_ABOLISHED
     merged = lineage.fate(3)
     assert merged.kind == "issuer_merged" and [u for _, u in merged.successors] == [4]
     assert date(2025, 7, 1) in lineage.boundaries(4) and lineage.sources(4)[-1].issuer == "UBND tỉnh Sóc Trăng"
@@ -283,3 +294,94 @@ async def test_the_successor_button_answers_with_its_latest_result(db: Database)
     (shown,) = (await core.pressed(Pressed(place, person, button.payload, 2, None))).replies
     said = shown.answer.render_plain()
     assert said.startswith("Sở Khoa học và Công nghệ (cấp sở, năm 2025)") and "Xếp hạng: 1/15" in said
+
+
+def _soc_trang(year: int) -> ParsedDecision:
+    """A made-up decision of a province that merged into the city on 1/7/2025: departments, and a commune that
+    shares its name with one of the city's."""
+    here = Location(f"soc-trang-{year}.txt")
+    so = [ParsedRow(1, "Sở Công Thương", Decimal("91.00"), "tot", "Tốt", here),
+          ParsedRow(2, "Sở Tài chính", Decimal("88.00"), "tot", "Tốt", here),
+          ParsedRow(3, "Sở Kế hoạch và Đầu tư", Decimal("80.00"), "kha", "Khá", here)]
+    xa = [ParsedRow(1, "Xã Thới Lai", Decimal("75.00"), "kha", "Khá", here)]
+    return ParsedDecision(here.file, "UBND tỉnh Sóc Trăng", f"{year}1/QĐ-UBND", date(year + 1, 5, 1), year,
+                          levels=[ParsedLevel("so", "Phụ lục I", here, so), ParsedLevel("xa", "Phụ lục II", here, xa)])
+
+
+@pytest.fixture
+async def provinces(db: Database) -> CatalogView:
+    """The seed, the 2025 decision, and a 2024 decision of a province merged into the city on 1/7/2025."""
+    await _store(db, shipped_decisions()[0], DECISION_2025)
+    async with db.session() as session, session.begin():
+        await store_decision(session, _soc_trang(2024), actor="test")
+    return await Catalog(check_every=0).current(db)
+
+
+def _of(view: CatalogView, name: str, issuer: str) -> int:
+    return next(u.id for u in view.snapshot.units.values() if u.name == name and u.issuer == issuer)
+
+
+async def test_a_merged_provinces_departments_go_into_the_same_named_ones(provinces: CatalogView) -> None:
+    said = _said(provinces, "/lichsu sở công thương cần thơ")
+    assert "Năm 2024, trước 1/7/2025: Sở Công Thương (UBND tỉnh Sóc Trăng), hạng 1/3, 91,00%" in said
+    assert "Năm 2023, trước 1/7/2025: Sở Công Thương, hạng 10/20" in said
+    history = unit_history(provinces.snapshot, _of(provinces, "Sở Công Thương", "UBND thành phố Cần Thơ"))
+    assert [p.issuer for p in history if p.before] == ["", "UBND tỉnh Sóc Trăng"]
+    assert history_chart("Sở Công Thương", history, "en").startswith(b"\x89PNG")
+    # Communes were rearranged on their own: a namesake of another province is no predecessor
+    thoi_lai = _of(provinces, "Xã Thới Lai", "UBND tỉnh Sóc Trăng")
+    assert provinces.snapshot.lineage.fate(thoi_lai).successors == ()
+    assert not any(p.row.unit_id == thoi_lai for u in provinces.snapshot.units
+                   for p in unit_history(provinces.snapshot, u) if u != thoi_lai)
+
+
+async def test_what_a_merged_provinces_unit_became_follows_every_step(provinces: CatalogView) -> None:
+    """Its namesake in the city had itself merged on 1/3/2025: the button goes to what that became."""
+    answer = answer_text(provinces, "sở kế hoạch và đầu tư sóc trăng")
+    assert "Sở Kế hoạch và Đầu tư (cấp sở, năm 2024)" in answer.render_plain()
+    assert [c.action for c in answer.choices] == [ShowUnit(_of(provinces, "Sở Tài chính", "UBND thành phố Cần Thơ"))]
+
+
+async def test_an_alert_says_each_predecessor_under_its_own_day(provinces: CatalogView) -> None:
+    snapshot = provinces.snapshot
+    decision = next(r.decision.id for r in snapshot.rankings if r.decision.number == "850/QĐ-UBND")
+    tai_chinh = _of(provinces, "Sở Tài chính", "UBND thành phố Cần Thơ")
+    said = alert_answer(snapshot, decision, [(UNIT, "", tai_chinh)]).render_plain()
+    assert ("Trước 1/3/2025: Sở Tài chính hạng 20/20, 59,17%, Trung bình (năm 2023); Sở Kế hoạch và Đầu tư hạng "
+            "15/20, 73,63%, Khá (năm 2023). Trước 1/7/2025: Sở Tài chính (UBND tỉnh Sóc Trăng) hạng 2/3, 88,00%, Tốt "
+            "(năm 2024)") in said
+
+
+async def test_successor_buttons_show_only_what_the_unit_became(db: Database) -> None:
+    """With no decision after the merger stored, the successor's result is of its body before: no button."""
+    view = await _store(db, shipped_decisions()[0])
+    answer = answer_text(view, "sở kế hoạch và đầu tư")
+    assert "đã hợp nhất vào Sở Tài chính" in answer.render_plain() and answer.choices == []
+
+
+async def test_a_renamed_unit_is_compared_with_its_former_self(both: CatalogView) -> None:
+    said = _said(both, "Sở Dân tộc và Tôn giáo thay đổi thế nào so với năm trước")
+    assert "Trước 1/3/2025: Ban Dân tộc hạng 7/20" in said and "lần đầu" not in said
+
+
+def test_one_abolished_unit_is_not_its_whole_level() -> None:
+    from dxcore.understanding.lineage import Change, Event
+
+    gone = Change("UBND tỉnh A", "so", "Sở Ngoại vụ", "abolished", date(2026, 1, 1), (), "test")
+
+    class U:
+        id, name, level, issuer = 1, "Sở Ngoại vụ", "so", "UBND tỉnh A"
+
+    fate = Lineage([Event("UBND tỉnh A", date(2026, 1, 1), "", (gone,))], [U()]).fate(1)
+    assert A.fate_line("Sở Ngoại vụ", fate, {}).render("vi") == "Từ 1/1/2026, Sở Ngoại vụ không còn tổ chức."
+
+
+def test_a_merged_provinces_or_abolished_levels_decision_is_warned_about() -> None:
+    [merged] = lineage_warnings(_soc_trang(2025))
+    assert "UBND tỉnh Sóc Trăng merged into UBND thành phố Cần Thơ on 1 Jul 2025" in str(merged)
+    outcome = parse_file(shipped_decisions()[0])
+    decision = outcome.decision
+    decision.evaluated_year = 2025
+    warnings = [str(w) for w in lineage_warnings(decision)]
+    assert any("the district level was abolished on 1 Jul 2025" in w for w in warnings)
+    assert sum("says this unit ceased" in w for w in warnings) == 7  # the seven departments that ceased on 1/3

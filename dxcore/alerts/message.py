@@ -26,7 +26,7 @@ from dxcore.answering.queries import (
     previous_result,
     tier_counts,
 )
-from dxcore.understanding.lineage import ABOLISHED, year_end
+from dxcore.understanding.lineage import ABOLISHED, LEVEL_ABOLISHED, year_end
 
 Follow = tuple[str, str, int]  # (scope, level, unit id), as in Subscription
 
@@ -45,8 +45,11 @@ def change_line(snapshot: Snapshot, ranking: RankingView, row_index: int) -> Tex
         parts = join(p for p in (rank, percentage, tier) if p)
         if not previous.predecessors:
             return msg("alert.new_body", name=row.name, parts=parts, day=Day(previous.changed_on))
-        return msg("alert.line_before", name=row.name, parts=parts, day=Day(previous.changed_on),
-                   before=join((predecessor_result(p) for p in previous.predecessors), "; "))
+        days = sorted({p.before for p in previous.predecessors})  # each predecessor under the day it came over
+        return msg("alert.line_before", name=row.name, parts=parts, before=join(
+            (msg("alert.before_day", day=Day(day), units=join(
+                (predecessor_result(p) for p in previous.predecessors if p.before == day), "; ")) for day in days),
+            ". "))
     same = previous.same
     if same is None or (same.citation.level, same.citation.group) != (ranking.level, ranking.group):
         return msg("alert.first_time", name=row.name, parts=join(p for p in (rank, percentage, tier) if p))
@@ -80,15 +83,24 @@ def successors_in(snapshot: Snapshot, unit_id: int, rankings: list[RankingView])
 
 
 def _ceased_lines(snapshot: Snapshot, followed: set[int], rankings: list[RankingView]) -> list[Text]:
-    """What became of each followed unit this decision no longer ranks, when a lineage file says."""
+    """What became of each followed unit this decision no longer ranks, when a lineage file says: a merged one is
+    followed through its successors here; an abolished one is said once, in its issuer's first decision after."""
+    d = rankings[0].decision
     lines: list[Text] = []
     for unit_id in sorted(followed):
-        fate = snapshot.lineage.fate(unit_id)
-        if fate is None or unit_id not in snapshot.units or fate.day > year_end(rankings[0].decision.evaluated_year) \
-                or not successors_in(snapshot, unit_id, rankings) and fate.kind != ABOLISHED:
+        fate, unit = snapshot.lineage.fate(unit_id), snapshot.units.get(unit_id)
+        if fate is None or unit is None or fate.day > year_end(d.evaluated_year):
+            continue
+        if fate.kind in (ABOLISHED, LEVEL_ABOLISHED):
+            if unit.issuer != d.issuer or any(
+                    r.decision.issuer == d.issuer and fate.day <= year_end(r.decision.evaluated_year)
+                    and (r.decision.evaluated_year, r.decision.signed_date) < (d.evaluated_year, d.signed_date)
+                    for r in snapshot.rankings):
+                continue
+        elif not successors_in(snapshot, unit_id, rankings):
             continue
         names = {u: snapshot.units[u].name for _, u in fate.successors if u in snapshot.units}
-        lines.append(fate_line(snapshot.units[unit_id].name, fate, names))
+        lines.append(fate_line(unit.name, fate, names))
     return lines
 
 

@@ -44,6 +44,7 @@ from dxcore.understanding.levels import level_name
 from dxcore.understanding.lineage import (
     ABOLISHED,
     ISSUER_MERGED,
+    LEVEL_ABOLISHED,
     RENAMED,
     SPLIT,
     Fate,
@@ -526,9 +527,10 @@ def fate_line(name: str, fate: Fate, successor_names: dict[int, str]) -> Text:
     day = Day(fate.day)
     if fate.kind == ISSUER_MERGED:
         return msg("fate.issuer_merged", day=day, name=name, into=fate.issuer_into)
+    if fate.kind == LEVEL_ABOLISHED:
+        return msg("fate.abolished_level", day=day, name=name, level=level_label(fate.level))
     if fate.kind == ABOLISHED:
-        return msg("fate.abolished_level", day=day, name=name, level=level_label(fate.level)) if fate.level \
-            and not fate.successors else msg("fate.abolished", day=day, name=name)
+        return msg("fate.abolished", day=day, name=name)
     if fate.kind == SPLIT:
         return msg("fate.split", day=day, name=name, parts=join(
             (msg("fate.part", share=s.share, into=called(s, i)) for s, i in fate.successors), "; "))

@@ -15,6 +15,7 @@ from dxcore.answering.queries import (
     list_decisions,
     mean,
     previous_ranking,
+    previous_result,
     rank_at,
     tier_counts,
     top,
@@ -210,7 +211,8 @@ def _change(view: CatalogView, intent: I.Intent, chat_id: int | None) -> A.Answe
     decisions = list_decisions(view.snapshot)
     if unit is not None:
         placed = view.snapshot.by_unit.get(unit.id, [])
-        if len(placed) >= 2:
+        if placed and (len(placed) >= 2 or previous_result(view.snapshot, placed[0][0], unit.id).changed_on):
+            # compared with its own previous result, or, reorganised since, with what it was made of
             ranking, index = placed[0]
             return A.change_answer([change_line(view.snapshot, ranking, index)], [unit.id])
         if placed and len({d.evaluated_year for d in decisions}) > 1:

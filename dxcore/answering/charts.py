@@ -310,7 +310,10 @@ def _history_png(name: str, history: list[HistoryPoint], lang: str) -> bytes:
     ruler = _Ruler()
     rows = [point.row for point in history]
     citations = [point.citation for point in history]
-    bodies = [(point.before, point.row.name if point.before else "") for point in history]
+    # One series per body: the unit's own, and each predecessor's (by unit: namesakes of two provinces are two)
+    bodies = [(point.before, point.row.unit_id if point.before else 0) for point in history]
+    predecessor_labels = ["\n".join(textwrap.shorten(part, PREDECESSOR_CHARS, placeholder="…")
+                                    for part in (p.row.name, p.issuer) if part) for p in history]
     legend = [(_colour(tier), word(Tier(tier), lang)) for tier in _tier_order({row.tier for row in rows} - {None})]
     frame = _Frame(ruler, history_title(name, lang), legend, history_sources(citations, lang))
     fig, height = frame.figure(PERCENT_PANEL_PX + PANEL_GAP_PX + RANK_PANEL_PX + XAXIS_PX)
@@ -320,8 +323,8 @@ def _history_png(name: str, history: list[HistoryPoint], lang: str) -> bytes:
     years = [c.evaluated_year for c in citations]
     # Two decisions for one evaluated year (a corrected decision) are told apart by their numbers.
     ticks = [str(y) if years.count(y) == 1 else f"{y}\n{c.number}" for y, c in zip(years, citations)]
-    ticks = [f"{y}\n{textwrap.shorten(series[1], PREDECESSOR_CHARS, placeholder='…')}" if series[0] else tick
-             for y, tick, series in zip(years, ticks, bodies)]
+    ticks = [f"{y}\n{label}" if series[0] else tick
+             for y, tick, series, label in zip(years, ticks, bodies, predecessor_labels)]
     width = (WIDTH_PX - HISTORY_LEFT_PX - HISTORY_RIGHT_PX) / WIDTH_PX
     left = HISTORY_LEFT_PX / WIDTH_PX
 

@@ -3,12 +3,15 @@ attachments drawn in the reader's language when sent; matplotlib and openpyxl lo
 
 from __future__ import annotations
 
+from datetime import date
+
 from dxcore.answering import answers as A
 from dxcore.answering.i18n import Day, Level, Text, join, msg
 from dxcore.answering.queries import RankingView, latest_rankings, unit_history
 from dxcore.conversation.actions import ShowChart, ShowUnit
 from dxcore.understanding import intents as I
 from dxcore.understanding.catalog import CatalogView
+from dxcore.understanding.lineage import year_end
 from dxcore.understanding.resolver import AMBIGUOUS, FOUND, NOT_FOUND
 from dxcore.understanding.text import fold
 
@@ -54,8 +57,7 @@ def chart_answer(view: CatalogView, args: str, chat_id: int | None = None) -> A.
 
 def unit_chart_answer(view: CatalogView, unit_id: int) -> A.Answer:
     unit = view.snapshot.units[unit_id]
-    history = unit_history(view.snapshot, unit_id)
-    answer = unit_history_answer(view, unit_id)
+    answer, history = _history_answer(view, unit_id)
     if len(history) >= 2:  # one point is not a trend: the text says it all
         answer.attachments = [A.Attachment("photo", f"bieudo-don-vi-{unit_id}.png", _history_chart(unit.name, history))]
     else:
@@ -64,8 +66,12 @@ def unit_chart_answer(view: CatalogView, unit_id: int) -> A.Answer:
 
 
 def unit_history_answer(view: CatalogView, unit_id: int) -> A.Answer:
-    unit = view.snapshot.units[unit_id]
-    return with_fate(view, unit_id, A.history_answer(unit.name, unit.level, unit_history(view.snapshot, unit_id)))
+    return _history_answer(view, unit_id)[0]
+
+
+def _history_answer(view: CatalogView, unit_id: int) -> tuple[A.Answer, list]:
+    unit, history = view.snapshot.units[unit_id], unit_history(view.snapshot, unit_id)
+    return with_fate(view, unit_id, A.history_answer(unit.name, unit.level, history)), history
 
 
 def with_fate(view: CatalogView, unit_id: int, answer: A.Answer) -> A.Answer:
@@ -76,9 +82,19 @@ def with_fate(view: CatalogView, unit_id: int, answer: A.Answer) -> A.Answer:
         return answer
     names = {u: view.snapshot.units[u].name for _, u in fate.successors if u in view.snapshot.units}
     answer.sections.append(A.Section(None, [A.fate_line(unit.name, fate, names)]))
-    answer.choices += [A.Choice(msg("fate.latest", name=names[u]), ShowUnit(u))
-                       for _, u in fate.successors if u in names and view.snapshot.by_unit.get(u)]
+    answer.choices += _latest_buttons(view, [u for _, u in fate.successors], after=fate.day)
     return answer
+
+
+def _latest_buttons(view: CatalogView, units: list[int | None], after: date | None = None) -> list[A.Choice]:
+    """A button to each unit's latest result; with ``after`` (successors of a unit that ceased that day), to what
+    each has become since, step by step, and only for a result of after that day: a successor's result from
+    before the change is not what the unit became."""
+    lineage = view.snapshot.lineage
+    shown = [u for unit in units if unit is not None for u in (lineage.became(unit) if after else [unit])]
+    return [A.Choice(msg("fate.latest", name=view.snapshot.units[u].name), ShowUnit(u))
+            for u in dict.fromkeys(shown) if u in view.snapshot.units and (placed := view.snapshot.by_unit.get(u))
+            and (after is None or year_end(placed[0][0].decision.evaluated_year) >= after)]
 
 
 def unstored_unit_answer(view: CatalogView, text: str, level: str | None = None) -> A.Answer | None:
@@ -93,17 +109,15 @@ def unstored_unit_answer(view: CatalogView, text: str, level: str | None = None)
     issuer, level, name = named[-resolution.unit.id - 1]
     lineage, units = view.snapshot.lineage, view.snapshot.units
     lines: list[Text] = [msg("fate.not_stored", name=name)]
-    shown: list[int] = []
+    choices: list[A.Choice] = []
     if (fate := lineage.fate_of_name(issuer, level, name)) is not None:
         lines.append(A.fate_line(name, fate, {u: units[u].name for _, u in fate.successors if u in units}))
-        shown += [u for _, u in fate.successors if u is not None]
+        choices = _latest_buttons(view, [u for _, u in fate.successors], after=fate.day)
     if formed := lineage.formed_from(issuer, level, name):
         lines.append(msg("fate.formed", day=Day(formed[0].day), name=name, sources=join(
             (msg("fate.source", name=units[p.unit_id].name if p.unit_id in units else p.name,
                  share=A.share_words(p.share)) for p in formed), "; ")))
-        shown += [p.unit_id for p in formed if p.unit_id is not None]
-    choices = [A.Choice(msg("fate.latest", name=units[u].name), ShowUnit(u))
-               for u in dict.fromkeys(shown) if u in units and view.snapshot.by_unit.get(u)]
+        choices += _latest_buttons(view, [p.unit_id for p in formed])
     return A.Answer("lineage", msg("fate.title", name=name, level=Level(level, lower=True)),
                     [A.Section(None, lines)], choices=choices)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.alerts.subscriptions import ALL, LEVEL, LOCAL, UNIT
 from dxcore.parsing import ParsedDecision
+from dxcore.steps import paced
 from dxcore.store.decisions import IngestStatus, store_decision
 from dxcore.store.models import (
     Audit,
@@ -24,6 +25,7 @@ from dxcore.store.models import (
     Unit,
 )
 from dxcore.understanding.lineage import Lineage, shipped_lineage, year_end
+from dxcore.understanding.text import name_key
 from dxcore.understanding.vocabulary import unit_key
 
 HELD_FOR = timedelta(days=7)  # how long an admin's preview can still be published
@@ -61,8 +63,14 @@ async def _ceased_into(session: AsyncSession, units: set[int], year: int) -> set
     events = shipped_lineage()
     if not events or not units:
         return set()
-    stored = (await session.execute(select(Unit.id, Unit.name, Unit.level, Unit.issuer))).all()
-    return Lineage(events, stored).ceased_into(units, year_end(year))
+    named = {name_key(i) for e in events for i in (e.issuer, *e.merged_issuers)}
+    issuers = [i for i in await session.scalars(select(Unit.issuer).distinct()) if name_key(i) in named]
+    if not issuers:
+        return set()
+    stored = (await session.execute(select(Unit.id, Unit.name, Unit.level, Unit.issuer)
+                                    .where(Unit.issuer.in_(issuers)))).all()
+    lineage = await paced(Lineage.in_steps(events, stored))  # thousands of communes: the loop keeps its turns
+    return lineage.ceased_into(units, year_end(year))
 
 
 async def _followers(session: AsyncSession, levels: set[str], units: set[int]) -> set[tuple[int, int]]:

@@ -10,6 +10,7 @@ results "for 2025" of a body reorganised on 1/3/2025 are the new body's.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from dxcore.answering.i18n import Day, msg
+from dxcore.answering.i18n import Day, Level, msg
 from dxcore.parsing.model import Problem
 from dxcore.paths import data_dir
 from dxcore.steps import run_all
@@ -27,7 +28,8 @@ from dxcore.understanding.vocabulary import unit_key
 
 MERGED, SPLIT, RENAMED, TRANSFERRED, ABOLISHED = "merged", "split", "renamed", "transferred", "abolished"
 ISSUER_MERGED = "issuer_merged"  # the unit's province merged into another; the same-named unit there took it over
-CEASING = (MERGED, SPLIT, RENAMED, ABOLISHED, ISSUER_MERGED)  # the unit exists no more after the date
+LEVEL_ABOLISHED = "level_abolished"  # its whole level was abolished (the district level in 2025)
+CEASING = (MERGED, SPLIT, RENAMED, ABOLISHED, ISSUER_MERGED, LEVEL_ABOLISHED)  # it exists no more after the day
 _STEP = 200  # units bound per step
 
 
@@ -65,19 +67,31 @@ class Event:
     title: str
     changes: tuple[Change, ...]
     abolished_levels: tuple[str, ...] = ()
-    merged_issuers: tuple[str, ...] = ()  # provinces merged into ``issuer``: their units into its same-named ones
-    where: str = ""
+    merged_issuers: tuple[str, ...] = ()  # provinces merged into ``issuer``: their units of ``level`` into its
+    where: str = ""  # same-named ones
+    level: str = "so"
 
 
-def _line_of(text: str, value: str) -> int:
-    """The line of the file that writes ``value``, where a ``from`` writes it if one does (tomllib gives no
-    positions)."""
+def _line_of(text: str, value: str, after: int = 0) -> int:
+    """The line of the file that writes ``value`` at or after line ``after``, where a ``from`` writes it if one
+    does (tomllib gives no positions)."""
     lines = text.splitlines()
     for wanted in (lambda line: line.lstrip().startswith("from") and value in line, lambda line: value in line):
         for number, line in enumerate(lines, start=1):
-            if value and wanted(line):
+            if number >= after and value and wanted(line):
                 return number
-    return 1
+    return after or 1
+
+
+def _table_line(text: str, kind: str, index: int) -> int:
+    """The line of the index-th [[kind]] header."""
+    headers = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip() == f"[[{kind}]]"]
+    return headers[index] if index < len(headers) else 1
+
+
+_TOP_KEYS = {"issuer", "date", "level", "title", "abolished_levels", "merged_issuers"}
+_ENTRY_KEYS = {MERGED: {"from", "into", "parts"}, SPLIT: {"from", "parts"}, RENAMED: {"from", "into"},
+               TRANSFERRED: {"from", "into", "share"}, ABOLISHED: {"from"}}
 
 
 def _read_event(path: Path, shown: str) -> Event:
@@ -85,75 +99,86 @@ def _read_event(path: Path, shown: str) -> Event:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise LineageError(f"{shown}: {error}") from None
+        at = re.search(r"at line (\d+)", str(error))
+        raise LineageError(f"{shown}:{at.group(1) if at else 1}: not TOML: {error}") from None
 
-    def fail(field_name: str, problem: str, near: str = "") -> LineageError:
-        return LineageError(f"{shown}:{_line_of(text, near or field_name)}: {field_name}: {problem}")
+    def fail(field_name: str, problem: str, line: int) -> LineageError:
+        return LineageError(f"{shown}:{line}: {field_name}: {problem}")
 
-    def name(value: object, field_name: str, near: str = "") -> str:
+    def top_line(key: str) -> int:
+        return next((n for n, line in enumerate(text.splitlines(), start=1)
+                     if line.lstrip("[ \t").startswith(key)), 1)
+
+    def name(value: object, field_name: str, line: int) -> str:
         if not isinstance(value, str) or not clean(value):
-            raise fail(field_name, "expected a unit's name as a string", near or str(value))
+            raise fail(field_name, "expected a unit's name as a string", line)
         return clean(value)
 
+    def names(value: object, field_name: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and clean(v) for v in value):
+            raise fail(field_name, "expected a list of strings", top_line(field_name))
+        return tuple(clean(v) for v in value)
+
+    for key in raw:
+        if key not in _TOP_KEYS | set(_ENTRY_KEYS):
+            raise fail(key, f"unknown key (one of {', '.join(sorted(_TOP_KEYS | set(_ENTRY_KEYS)))})", top_line(key))
     issuer = raw.get("issuer")
     if not isinstance(issuer, str) or not issuer.strip():
-        raise fail("issuer", "missing: the issuer whose units the file is about, as its decisions print it")
+        raise fail("issuer", "missing: the issuer whose units the file is about, as its decisions print it",
+                   top_line("issuer"))
     day = raw.get("date")
-    if not isinstance(day, date):
-        raise fail("date", "missing or not a date (write it as 2025-03-01)")
+    if type(day) is not date:  # a datetime is a date too, but not a day
+        raise fail("date", "missing or not a day (write it as 2025-03-01)", top_line("date"))
     level = raw.get("level", "so")
-    for code in [level, *raw.get("abolished_levels", [])]:
+    abolished_levels = names(raw.get("abolished_levels", []), "abolished_levels")
+    for field_name, code in [("level", level), *(("abolished_levels", c) for c in abolished_levels)]:
         if code not in LEVEL_NAMES:
-            raise fail("level", f"unknown level {code!r} (one of {', '.join(LEVEL_NAMES)})", str(code))
-    known = {MERGED, SPLIT, RENAMED, TRANSFERRED, ABOLISHED, "level", "issuer", "date", "title", "abolished_levels",
-             "merged_issuers"}
-    for key in raw:
-        if key not in known:
-            raise fail(key, f"unknown key (one of {', '.join(sorted(known))})", key)
+            raise fail(field_name, f"unknown level {code!r} (one of {', '.join(LEVEL_NAMES)})", top_line(field_name))
+    merged_issuers = names(raw.get("merged_issuers", []), "merged_issuers")
 
     changes: list[Change] = []
-
-    def add(kind: str, source: str, successors: list[Successor], near: str) -> None:
-        changes.append(Change(issuer.strip(), level, source, kind, day, tuple(successors),
-                              f"{shown}:{_line_of(text, near)}"))
-
-    def parts(entry: dict, where: str, near: str) -> list[Successor]:
-        found = []
-        for i, part in enumerate(entry.get("parts", [])):
-            if not isinstance(part, dict) or "share" not in part or "into" not in part:
-                raise fail(f"{where}.parts[{i}]", 'expected { into = "…", share = "…" }', near)
-            found.append(Successor(name(part["into"], f"{where}.parts[{i}].into"), clean(str(part["share"]))))
-        return found
-
     for kind in (MERGED, SPLIT, RENAMED, TRANSFERRED, ABOLISHED):
         entries = raw.get(kind, [])
         if not isinstance(entries, list):
-            raise fail(kind, f"expected [[{kind}]] tables")
+            raise fail(kind, f"expected [[{kind}]] tables", top_line(kind))
         for i, entry in enumerate(entries):
-            where = f"{kind}[{i}]"
+            where, line = f"{kind}[{i}]", _table_line(text, kind, i)
             if not isinstance(entry, dict):
-                raise fail(where, "expected a table")
+                raise fail(where, "expected a table", line)
+            for key in entry:
+                if key not in _ENTRY_KEYS[kind]:
+                    raise fail(f"{where}.{key}", f"unknown key (one of {', '.join(sorted(_ENTRY_KEYS[kind]))})",
+                               _line_of(text, key, line))
             sources = entry.get("from")
-            sources = sources if isinstance(sources, list) else [sources]
-            sources = [name(s, f"{where}.from", f"[[{kind}]]") for s in sources]
-            shares = parts(entry, where, sources[0])
+            sources = sources if isinstance(sources, list) and kind == MERGED else [sources]
+            if not sources:
+                raise fail(f"{where}.from", "names no unit", line)
+            sources = [name(s, f"{where}.from", line) for s in sources]
+            shares = []
+            for j, part in enumerate(entry.get("parts", [])):
+                if not isinstance(part, dict) or set(part) != {"into", "share"}:
+                    raise fail(f"{where}.parts[{j}]", 'expected { into = "…", share = "…" }', line)
+                shares.append(Successor(name(part["into"], f"{where}.parts[{j}].into", line),
+                                        name(part["share"], f"{where}.parts[{j}].share", line)))
             if kind == ABOLISHED:
                 successors = []
             elif kind == SPLIT:
                 if len(shares) < 2:
-                    raise fail(f"{where}.parts", "a split names at least two parts, each with its share", sources[0])
+                    raise fail(f"{where}.parts", "a split names at least two parts, each with its share", line)
                 successors = shares
             else:
-                into = name(entry.get("into"), f"{where}.into", sources[0])
+                into = name(entry.get("into"), f"{where}.into", line)
                 share = clean(str(entry.get("share", "")))
                 if kind == TRANSFERRED and not share:
-                    raise fail(f"{where}.share", "a transfer says which share of the work moved", sources[0])
+                    raise fail(f"{where}.share", "a transfer says which share of the work moved", line)
                 successors = [Successor(into, share), *shares]
             for source in sources:
-                add(kind, source, successors, source)
-    merged_issuers = tuple(clean(i) for i in raw.get("merged_issuers", []))
-    return Event(issuer.strip(), day, clean(str(raw.get("title", ""))), tuple(changes),
-                 tuple(raw.get("abolished_levels", [])), merged_issuers, shown)
+                if any(unit_key(s.name) == unit_key(source) for s in successors):
+                    raise fail(where, f"{source!r} cannot go into itself", line)
+                changes.append(Change(issuer.strip(), level, source, kind, day, tuple(successors),
+                                      f"{shown}:{_line_of(text, source, line)}"))
+    return Event(issuer.strip(), day, clean(str(raw.get("title", ""))), tuple(changes), abolished_levels,
+                 merged_issuers, shown, level)
 
 
 def read_lineage(folder: Path) -> tuple[Event, ...]:
@@ -161,7 +186,32 @@ def read_lineage(folder: Path) -> tuple[Event, ...]:
     if not folder.is_dir():
         return ()
     events = [_read_event(path, f"{folder.name}/{path.relative_to(folder)}") for path in sorted(folder.rglob("*.toml"))]
-    return tuple(sorted(events, key=lambda e: (e.day, e.where)))
+    events.sort(key=lambda e: (e.day, e.where))
+    _refuse_cycles(events)
+    return tuple(events)
+
+
+def _refuse_cycles(events: list[Event]) -> None:
+    """A unit cannot become, step by step, what it came from: files saying so contradict each other."""
+    into: dict[tuple, list[tuple[tuple, Change]]] = {}
+    for event in events:
+        for change in event.changes:
+            if change.kind == TRANSFERRED:
+                continue  # the unit goes on: a share moving back later is no contradiction
+            source = (name_key(change.issuer), change.level, unit_key(change.name))
+            for successor in change.successors:
+                target = (name_key(successor.issuer or change.issuer), change.level, unit_key(successor.name))
+                into.setdefault(source, []).append((target, change))
+    for start in into:
+        todo, seen = [start], {start}
+        while todo:
+            for target, change in into.get(todo.pop(), ()):
+                if target == start:
+                    raise LineageError(f"{change.where}: {change.name}: a cycle: it becomes, step by step, what it "
+                                       "came from")
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
 
 
 @cache
@@ -182,11 +232,26 @@ def still_ranked(decision, events: Iterable[Event] | None = None) -> list[tuple[
 
 
 def lineage_warnings(decision) -> list:
-    """still_ranked as located warnings, for the ingest report and the admin's preview."""
+    """What the lineage files contradict in a parsed decision, as located warnings for the ingest report and the
+    admin's preview: a unit ranked after it ceased, an issuer ranking after it merged into another, a level ranked
+    after it was abolished."""
     if decision is None or not decision.issuer:
         return []  # a report whose issuer is still to be given
-    return [Problem(row.loc, msg("problem.lineage_ceased", name=row.name, day=Day(change.day), file=change.where,
-                                 year=decision.evaluated_year)) for row, change in still_ranked(decision)]
+    end, issuer = year_end(decision.evaluated_year), name_key(decision.issuer)
+    warnings = [Problem(row.loc, msg("problem.lineage_ceased", name=row.name, day=Day(change.day), file=change.where,
+                                     year=decision.evaluated_year)) for row, change in still_ranked(decision)]
+    for event in shipped_lineage():
+        if event.day > end:
+            continue
+        if issuer in {name_key(i) for i in event.merged_issuers} and decision.levels:
+            warnings.append(Problem(decision.levels[0].loc, msg(
+                "problem.lineage_issuer_merged", issuer=decision.issuer, into=event.issuer, day=Day(event.day),
+                file=event.where, year=decision.evaluated_year)))
+        if issuer in {name_key(i) for i in (event.issuer, *event.merged_issuers)}:
+            warnings += [Problem(level.loc, msg("problem.lineage_level_abolished", level=Level(level.code, lower=True),
+                                                day=Day(event.day), file=event.where, year=decision.evaluated_year))
+                         for level in decision.levels if level.code in event.abolished_levels]
+    return warnings
 
 
 # --- bound to the units stored ----------------------------------------------------------------------------------
@@ -244,6 +309,7 @@ class Lineage:
         self.events = events
         self._nodes: dict[int, _Node] = {}
         self._ids: dict[tuple[str, str, str], int] = {}
+        self._names: dict[int, str] = {}
         named = {name_key(i) for e in events for i in (e.issuer, *e.merged_issuers)}
         issuer_keys: dict[str, str] = {}  # a few issuers, thousands of units: each issuer folded once
         concerned: list[tuple[str, object]] = []  # (issuer key, unit) of the issuers the files are about
@@ -252,6 +318,7 @@ class Lineage:
             if key in named:
                 concerned.append((key, unit))
                 self._ids[(key, unit.level, unit_key(unit.name))] = unit.id
+                self._names[unit.id] = unit.name
             if i % _STEP == _STEP - 1:
                 yield
         for event in events:
@@ -263,7 +330,7 @@ class Lineage:
             for i, (key, unit) in enumerate(concerned):
                 if unit.level in event.abolished_levels and key in gone:
                     node = self._node(unit.id)
-                    node.fate = node.fate or Fate(ABOLISHED, event.day, (), unit.level)
+                    node.fate = node.fate or Fate(LEVEL_ABOLISHED, event.day, (), unit.level)
                 if i % _STEP == _STEP - 1:
                     yield
 
@@ -292,24 +359,49 @@ class Lineage:
 
     def _merge_issuer(self, event: Event, merged: str,
                       concerned: list[tuple[str, object]]) -> Generator[None, None, None]:
-        """A province merged into ``event.issuer``: each of its units goes into the same-named unit there, and every
-        unit of the successor issuer is a new body from that day."""
+        """A province merged into ``event.issuer``: each of its units of the file's level goes into the unit of the
+        same name there (or into what that unit had become by then), and every unit of that level there is a new
+        body from that day. Its units of other levels (communes, rearranged on their own) have no successor."""
         successor, merged = name_key(event.issuer), name_key(merged)
         for i, (key, unit) in enumerate(concerned):
             if i % _STEP == _STEP - 1:
                 yield
-            if unit.level in event.abolished_levels:
+            if unit.level in event.abolished_levels or (key == successor and not self._alive(unit.id, event.day)):
                 continue
-            if key == successor:
+            if key == successor and unit.level == event.level:
                 self._took_over(self._node(unit.id), event.day)
             elif key == merged:
-                target = self.unit_id(event.issuer, unit.level, unit.name)
+                same = self.unit_id(event.issuer, unit.level, unit.name) if unit.level == event.level else None
+                targets = self.became(same, event.day) if same is not None else []
                 node = self._node(unit.id)
                 if node.fate is None or node.fate.day >= event.day:
-                    successors = ((Successor(unit.name, "", event.issuer), target),) if target is not None else ()
-                    node.fate = Fate(ISSUER_MERGED, event.day, successors, unit.level, event.issuer)
-                if target is not None:
+                    node.fate = Fate(ISSUER_MERGED, event.day,
+                                     tuple((Successor(self._name_of(t, unit.name), "", event.issuer), t)
+                                           for t in targets), unit.level, event.issuer)
+                for target in targets:
                     self._node(target).sources.append(Predecessor(event.day, unit.name, unit.id, "", unit.issuer))
+
+    def _alive(self, unit_id: int, day: date) -> bool:
+        fate = self.fate(unit_id)
+        return fate is None or fate.day > day
+
+    def became(self, unit_id: int, day: date = date.max) -> list[int]:
+        """What a unit had become by ``day`` (by default: what it is now): itself, or the stored successors of what
+        it merged into, step by step."""
+        found, todo, seen = [], [unit_id], {unit_id}
+        while todo:
+            current = todo.pop(0)
+            if self._alive(current, day):
+                found.append(current)
+                continue
+            for _, successor in self.fate(current).successors:
+                if successor is not None and successor not in seen:
+                    seen.add(successor)
+                    todo.append(successor)
+        return found
+
+    def _name_of(self, unit_id: int, default: str) -> str:
+        return self._names.get(unit_id, default)
 
     @staticmethod
     def _took_over(node: _Node, day: date) -> None:
@@ -375,7 +467,7 @@ class Lineage:
         found = None
         for event in self.events:
             for change in event.changes:
-                if change.kind in CEASING and self._names(change.issuer, change.level, change.name, issuer, level, name):
+                if change.kind in CEASING and self._same(change.issuer, change.level, change.name, issuer, level, name):
                     found = Fate(change.kind, change.day, tuple(
                         (s, self.unit_id(s.issuer or change.issuer, level, s.name)) for s in change.successors), level)
         return found
@@ -384,10 +476,10 @@ class Lineage:
         """What went into a unit the files name, whether or not it is stored."""
         return [Predecessor(change.day, change.name, self.unit_id(change.issuer, change.level, change.name), s.share)
                 for event in self.events for change in event.changes for s in change.successors
-                if self._names(s.issuer or change.issuer, change.level, s.name, issuer, level, name)]
+                if self._same(s.issuer or change.issuer, change.level, s.name, issuer, level, name)]
 
     @staticmethod
-    def _names(issuer: str, level: str, name: str, *other: str) -> bool:
+    def _same(issuer: str, level: str, name: str, *other: str) -> bool:
         other_issuer, other_level, other_name = other
         return level == other_level and name_key(issuer) == name_key(other_issuer) \
             and unit_key(name) == unit_key(other_name)

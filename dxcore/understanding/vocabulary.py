@@ -69,7 +69,7 @@ class Vocabulary:
     def unit_key(self, name: str) -> str:
         """The identity of a printed unit name: its name_key with unambiguous abbreviations and dotted prefixes
         spelled out, so that "BQL X" and "Ban Quản lý X", "Q.X" and "Quận X" are one unit. Diacritics are kept
-        ("Xã Tân Thới" is not "Xã Tân Thời")."""
+        ("Xã Thới" is not "Xã Thời")."""
         key = self._unit_keys.get(name)
         if key is None:
             if len(self._unit_keys) >= _UNIT_KEYS_KEPT:
