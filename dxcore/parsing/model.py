@@ -25,13 +25,14 @@ class Location:
     table: int | None = None
     row: int | None = None
     paragraph: int | None = None
+    column: int | None = None  # a cell of a scanned table that OCR doubts
 
     def render(self, lang: str = EN) -> str:
         if self.line is not None and self.page is None:
             return f"{self.file}:{self.line}"
         parts = [msg(f"where.{what}", n=n).render(lang) for what, n in (
             ("page", self.page), ("table", self.table), ("row", self.row), ("paragraph", self.paragraph),
-            ("line", self.line)) if n is not None]
+            ("line", self.line), ("column", self.column)) if n is not None]
         return f"{self.file}:{', '.join(parts)}" if parts else self.file
 
     def __str__(self) -> str:
@@ -59,6 +60,15 @@ class Block:
     def all_lines(self) -> tuple[str, ...]:
         """Each line of each cell: a two-column header printed side by side is two lines here."""
         return self.lines or self.cells
+
+
+@dataclass
+class Reading:
+    """A document read into Blocks; ``scanned`` when OCR read some of it, with the cells it doubts."""
+
+    blocks: list[Block]
+    scanned: bool = False
+    doubts: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,8 @@ class ParseOutcome:
     decision: ParsedDecision
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    scanned: bool = False  # some text came from OCR (a scanned PDF page or a photo): the preview says so
+    doubts: list[Problem] = field(default_factory=list)  # cells OCR repaired or is unsure of, each at its place
 
     @property
     def ok(self) -> bool:
