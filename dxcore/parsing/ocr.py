@@ -53,7 +53,12 @@ _A4_LONG_INCHES = 11.7
 _LOW_CONFIDENCE = 60
 _REREADS = 80  # cells read again alone, at most, in one document: each costs a Tesseract start
 
-_ETH = str.maketrans("Ðð", "Đđ")  # Icelandic eth, which Tesseract reads for the Vietnamese đ; Vietnamese has none
+# A "word" of these alone in a table cell is dust or a rule's last edge, read as a mark; a hyphen stays.
+_DUST_RE = re.compile(r"[|'`‘’\":;_.,!¦]+")
+_EDGE_DUST_RE = re.compile(r"^[|'`‘’\":;_.,!¦\s]+|[|'`‘’\":;_.,!¦\s]+$")
+# Letters Vietnamese does not have, which Tesseract reads for ones it has: the Icelandic eth for đ, a diaeresis for
+# the hook above ("Ÿ La" for "Ỷ La").
+_ETH = str.maketrans("ÐðŸÿÄäËëÏïÖöÜü", "ĐđỶỷẢảẺẻỈỉỎỏỦủ")
 _JPEG = b"\xff\xd8\xff"
 _PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -127,9 +132,12 @@ def _ocr_words(image: Image.Image, dpi: int, psm: int, whitelist: str | None = N
     words = []
     for text, conf, left, top, width, height in zip(data["text"], data["conf"], data["left"], data["top"],
                                                     data["width"], data["height"]):
-        text = clean(text).translate(_ETH)
+        read = clean(text)
+        text = read.translate(_ETH)
         if text and float(conf) >= 0:
-            words.append({"text": text, "conf": float(conf), "x0": left, "x1": left + width, "top": top,
+            # A letter put right is a letter the engine was unsure of: it makes its cell doubtful.
+            confidence = float(conf) if text == read else min(float(conf), _LOW_CONFIDENCE - 1)
+            words.append({"text": text, "conf": confidence, "x0": left, "x1": left + width, "top": top,
                           "bottom": top + height})
     return words
 
@@ -151,6 +159,15 @@ def _dark(gray: Image.Image, dpi: int) -> np.ndarray:
     size = max(15, dpi // 5) | 1
     mean = _box_sums(pixels, size) / (size * size)
     return (pixels < mean - 20) & (pixels < 200)
+
+
+def _flattened(pixels: np.ndarray, dpi: int) -> np.ndarray:
+    """The page with its paper made white wherever it is: light falling off across a photo would otherwise make
+    one side of it darker than the blank left where tables were lifted out, and read as ink."""
+    values = pixels.astype(np.float32)
+    size = max(31, dpi // 2) | 1
+    paper = _box_sums(values, size) / (size * size)
+    return np.clip(values * (245.0 / np.maximum(paper, 1.0)), 0, 255).astype(np.uint8)
 
 
 def _skew(dark: np.ndarray) -> float:
@@ -383,7 +400,7 @@ def scan_page(number: int, gray: Image.Image, dpi: int) -> PageScan:
         pixels[grown] = 255
         dark &= ~grown
     clean_page = Image.fromarray(pixels)
-    around = pixels.copy()
+    around = _flattened(pixels, dpi)
     for table in tables:
         x0, top, x1, bottom = table.box
         around[top:bottom, x0:x1] = 255
@@ -398,7 +415,7 @@ def scan_page(number: int, gray: Image.Image, dpi: int) -> PageScan:
         middle = (word["top"] + word["bottom"]) / 2 - gray.height
         if middle < 0:
             outside.append(word)
-        elif bands and (i := bisect_right(starts, middle) - 1) >= 0:
+        elif bands and (i := bisect_right(starts, middle) - 1) >= 0 and not _DUST_RE.fullmatch(word["text"]):
             bands[i][1].words.append(word)
     heights = sorted(w["bottom"] - w["top"] for w in outside) or [dpi // 7]
     lines = word_lines(outside, cell_gap=1.8 * heights[len(heights) // 2])
@@ -456,43 +473,25 @@ def _cell_pieces(pixels: np.ndarray, dark: np.ndarray, box: tuple[int, int, int,
     inset = max(3, dpi // 40)  # inside the painted-out rules
     if bottom - top <= 2 * inset + 2 or x1 - x0 <= 2 * inset + 2:
         return []
-    solid = _solid(dark[top + inset:bottom - inset, x0 + inset:x1 - inset])
+    cell_dark = dark[top + inset:bottom - inset, x0 + inset:x1 - inset]
+    solid = _solid(cell_dark)
     lines = _ink_lines(solid)
     if not lines:
         return []
-    # Only the print and its grey edges: dust elsewhere in the cell would be read as marks.
+    # Only the print and its grey edges: dust elsewhere in the cell would be read as marks. Within a line, thin
+    # marks stay too: a hyphen of small print is a single row of ink.
+    keep = _box_sums(solid.astype(np.int32), 5) > 0
+    thin = cell_dark & (_box_sums(cell_dark.astype(np.int32), 3) >= 3)
+    for a, b, c, d in lines:
+        keep[b:d, a:c] |= thin[b:d, a:c]
     inside = pixels[top + inset:bottom - inset, x0 + inset:x1 - inset].copy()
-    inside[_box_sums(solid.astype(np.int32), 5) == 0] = 255
-    region = Image.fromarray(inside)
+    inside[~keep] = 255
     border = max(4, dpi // 50)
     pieces = []
     for a, b, c, d in lines:
-        a, c = _without_specks(solid[b:d], a, c, inside[b:d])
-        if c > a:
-            pieces.append(ImageOps.expand(_whitened(region.crop((max(0, a - 2), max(0, b - 2), c + 2, d + 2))),
-                                          border=border, fill=255))
+        line = Image.fromarray(inside[max(0, b - 2):d + 2, max(0, a - 2):c + 2])
+        pieces.append(ImageOps.expand(_whitened(line), border=border, fill=255))
     return pieces
-
-
-def _without_specks(solid: np.ndarray, left: int, right: int, pixels: np.ndarray) -> tuple[int, int]:
-    """A line of print without the specks beside it: a mark far smaller than the line's letters, standing apart
-    from them, is dust (read, it becomes "|", ":" or "'"); a full stop or comma stands close to its word. Painted
-    white in ``pixels``; returns the line's new left and right."""
-    height = solid.shape[0]
-    groups = _spans(solid[:, left:right].any(0))
-    kept, specks = [], []
-    for i, (a, b) in enumerate(groups):
-        ink = solid[:, left + a:left + b]
-        rows = np.flatnonzero(ink.any(1))
-        gaps = [g for g in (a - groups[i - 1][1] if i else None,
-                            groups[i + 1][0] - b if i + 1 < len(groups) else None) if g is not None]
-        small = ink.sum() <= 16 and rows[-1] - rows[0] < 0.3 * height
-        (specks if small and min(gaps, default=height) >= 0.4 * height else kept).append((a, b))
-    if not kept:
-        return left, right  # a mark alone ("-" for not ranked) is what the cell prints
-    for a, b in specks:
-        pixels[:, left + a:left + b] = 255
-    return left + kept[0][0], left + kept[-1][1]
 
 
 def _stacked(pieces: list[Image.Image], dpi: int) -> tuple[Image.Image, list[int]]:
@@ -640,6 +639,9 @@ class _Column:
     separated: bool = False
     decimals: int = 0
     percent: bool = False
+    whole: int = 0  # digits before the separator, most often
+    widest: int = 0  # and at most
+    slashed: bool = False  # "112,3/138": achieved out of the maximum
 
     @classmethod
     def of(cls, texts: list[str]) -> _Column:
@@ -648,9 +650,12 @@ class _Column:
             return cls()
         separators = Counter(m.group(2) for m in parsed if m.group(2))
         decimals = Counter(len(m.group(3) or "") for m in parsed)
+        wholes = Counter(len(m.group(1)) for m in parsed if m.group(2))
         return cls(separators.most_common(1)[0][0] if separators else ",",
                    sum(separators.values()) >= 0.75 * len(parsed), decimals.most_common(1)[0][0],
-                   sum(bool(m.group(4)) for m in parsed) * 2 > len(parsed))
+                   sum(bool(m.group(4)) for m in parsed) * 2 > len(parsed),
+                   wholes.most_common(1)[0][0] if wholes else 0, max(wholes, default=0),
+                   sum("/" in t for t in texts) * 2 > len(parsed))
 
 
 _RANK_SCORE_RE = re.compile(r"^(\d+)\s*\((.*)\)$")
@@ -671,6 +676,8 @@ def _figure_text(text: str, style: _Column) -> str | None:
     if m := _RANK_SCORE_RE.match(compact):
         rank, inner = m.group(1), _figure_text(m.group(2), replace(style, percent=False))
         return None if inner is None else f"{rank} ({inner})"
+    if "/" in compact and not style.slashed and re.fullmatch(r"\d+/\d+%?", compact):
+        compact = compact.replace("/", style.separator)  # a decimal comma read as a slash
     if "/" in compact:  # achieved out of the maximum: each as printed
         parts = [_figure_text(part, replace(style, percent=False)) for part in compact.split("/", 1)]
         return None if None in parts else "/".join(parts)  # type: ignore[arg-type]
@@ -691,15 +698,14 @@ def _separated(figure: str) -> bool:
 
 
 def _with_separator(figure: str, style: _Column) -> str | None:
-    """A percentage whose separator OCR lost ("7074%"), with it back where the column's decimals put it; None
-    where that is not certain (points and indices may have any number of whole digits)."""
+    """A figure whose separator OCR lost ("7074%", "411" where the column prints "41,1" and "52,95"), with it back
+    after as many digits as the column's figures have before theirs; None when the figure is no longer than those
+    (a whole number such as "314" among "311,66"), or the column prints no separators."""
     m = _SCORE_RE.match(figure)
-    if not (m and style.percent and style.decimals and not m.group(2)):
+    if not (m and style.separated and style.whole and not m.group(2)) or len(m.group(1)) <= style.widest:
         return None
     whole = m.group(1)
-    if not 1 <= len(whole) - style.decimals <= 2:
-        return None
-    return f"{whole[:-style.decimals]}{style.separator}{whole[-style.decimals:]}{m.group(4)}"
+    return f"{whole[:style.whole]}{style.separator}{whole[style.whole:]}{m.group(4)}"
 
 
 class _Review:
@@ -779,9 +785,7 @@ class _Review:
         rank_column = cols.rank if cols.rank is not None else cols.seq
         if rank_column is not None:
             self.ranks(rows, cells, rank_column, cols.score, labels[rank_column], sequential=cols.rank is None)
-        for block in rows:
-            for column, label in ((cols.unit, labels[cols.unit]),):
-                self.unsure(block, column, label)
+        self.names(rows, cells, cols.unit, labels[cols.unit] or "?")
         return [replace(b, cells=tuple(c)) if list(b.cells) != c else b for b, c in zip(rows, cells)]
 
     def figures(self, rows: list[Block], cells: list[list[str]], column: int, label: str) -> None:
@@ -799,11 +803,11 @@ class _Review:
                 if second is not None and (_separated(second) or not style.separated):
                     self.doubt(block.loc, column, msg("scan.reread", column=label, read=read, value=second))
                     row[column] = second
-                elif fixed is not None and fixed == second:
-                    self.unsure(block, column, label)  # read the same twice: a whole number where others have decimals
                 elif fixed is not None and (inserted := _with_separator(fixed, style)) is not None:
                     self.doubt(block.loc, column, msg("scan.repaired_score", column=label, read=read, value=inserted))
                     row[column] = inserted
+                elif fixed is not None and fixed == second:
+                    self.unsure(block, column, label)  # read the same twice: a whole number where others have decimals
                 else:
                     self.doubt(block.loc, column, msg("scan.unreadable", column=label, read=read))
                     if fixed is not None:
@@ -811,6 +815,18 @@ class _Review:
                 continue
             if fixed != read:
                 self.doubt(block.loc, column, msg("scan.repaired_score", column=label, read=read, value=fixed))
+                row[column] = fixed
+            else:
+                self.unsure(block, column, label)
+
+    def names(self, rows: list[Block], cells: list[list[str]], column: int, label: str) -> None:
+        """Unit names without the marks dust leaves at their edges ("'TP. A", "Xã B."): a name begins with a
+        letter or digit and ends with one or a bracket."""
+        for block, row in zip(rows, cells):
+            read = _at(row, column)
+            fixed = _EDGE_DUST_RE.sub("", read)
+            if fixed and fixed != read:
+                self.doubt(block.loc, column, msg("scan.repaired_marks", column=label, read=read, value=fixed))
                 row[column] = fixed
             else:
                 self.unsure(block, column, label)
