@@ -602,6 +602,8 @@ def read_image(data: bytes, name: str) -> tuple[list[Block], list[Problem]]:
                                         limit=MAX_PHOTO_PIXELS // 1_000_000))
             image.load()
             gray, dpi = prepared(image)
+    except DocumentError:
+        raise
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
         raise DocumentError(msg("document.image_damaged")) from exc
     scans = scan_pages([(1, gray, dpi)])
