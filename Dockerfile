@@ -5,6 +5,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DXBOT_STATE_DIR=/var/lib/dxbot
 
+# Tesseract reads scanned decisions and photos of printed tables (Vietnamese data).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin dxbot \
     && install -d -o dxbot -g dxbot /var/lib/dxbot
 

@@ -233,6 +233,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chat_life.on_migrate))
     application.add_handler(MessageHandler(fresh & filters.Document.ALL & filters.ChatType.PRIVATE,
                                            publishing.on_document))
+    application.add_handler(MessageHandler(fresh & filters.PHOTO & filters.ChatType.PRIVATE, publishing.on_photo))
     for family in FAMILIES:  # answers, subscriptions, publishing; the core checks each payload
         application.add_handler(CallbackQueryHandler(buttons.on_button, pattern=f"^{family}{VERSION}"))
     application.add_handler(CallbackQueryHandler(buttons.on_button))  # anything else: refused, with a toast

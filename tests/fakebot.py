@@ -868,6 +868,26 @@ class FakeBotApi:
                 message["caption"] = caption
             return self.push_update({"message": message})
 
+    def push_photo(self, chat_id: int, data: bytes, *, caption: str | None = None, user_id: int | None = None,
+                   first_name: str = "Lan", language_code: str | None = "vi") -> int:
+        """A user sends a photo: Telegram offers it in a few sizes (here: a thumbnail and the photo itself)."""
+        with self._lock:
+            message = self._user_message(chat_id, user_id=user_id, first_name=first_name, username=None,
+                                         language_code=language_code, chat_type=None, message_id=None,
+                                         reply_to=None, message_thread_id=None)
+            width, height = _image_size(data)
+            sizes = []
+            for stored, (w, h) in ((self._add_file(UploadedFile("thumb.jpg", "image/jpeg", data[:64]), "photos"),
+                                    (90, 90 * height // max(width, 1))),
+                                   (self._add_file(UploadedFile("photo.jpg", "image/jpeg", data), "photos"),
+                                    (width, height))):
+                sizes.append({"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": w,
+                              "height": h, "file_size": len(stored.data)})
+            message["photo"] = sizes
+            if caption:
+                message["caption"] = caption
+            return self.push_update({"message": message})
+
     def push_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
                       first_name: str = "Lan", language_code: str | None = "vi") -> int:
         """A button press on message_id (the bot's message as currently stored)."""

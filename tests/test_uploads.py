@@ -20,6 +20,7 @@ from tests.fakebot import FakeBotApi
 from tests.fakebot import call_buttons as _buttons
 from tests.fakebot import call_text as _text
 from tests.test_delivery import later_decision
+from tests.test_ocr import tesseract  # noqa: F401 - the fixture: skipped with the reason without Tesseract
 
 ADMIN, USER = 900, 5
 
@@ -195,3 +196,41 @@ def test_caption_facts_are_read_by_name_and_other_words_are_left() -> None:
     _, problems = facts_from_caption("Year: 22")
     assert [p.key for p in problems] == ["publish.caption_year"]
     assert facts_from_caption(None) == (facts_from_caption("")[0], [])
+
+
+@pytest.mark.usefixtures("tesseract")
+async def test_a_photo_of_a_printed_appendix_is_read_by_ocr_into_a_preview(sqlite_url: str, tmp_path: Path) -> None:
+    """Sent as a photo (not a file): the admin is told at once that a scan is being read, then gets the preview
+    with the appendix's counts, saying the text came from OCR."""
+    from tests.docgen import make_decision_pdf, seed_rows
+    from tests.scangen import photo
+
+    shot = photo(make_decision_pdf(tmp_path / "seed.pdf", levels=seed_rows()), 3, angle=-1.0, seed=7)
+    async with polling_bot(sqlite_url, admin_ids=frozenset({ADMIN})) as (application, fake):
+        mark = fake.mark()
+        fake.push_photo(ADMIN, shot, caption="Cơ quan: UBND thành phố Cần Thơ")
+        told = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(ADMIN),
+                                         since=mark, timeout=30)
+        assert "Đang đọc bản quét" in _text(told)
+        preview = await fake.wait_for_async(lambda c: c.method == "sendMessage" and "Xem trước" in _text(c),
+                                            since=mark, timeout=150)
+        said = _text(preview)
+        assert "Phụ lục I, cấp sở: 20 đơn vị (Tốt 8, Khá 9, Trung bình 3)." in said, said
+        assert "Văn bản được đọc từ bản quét" in said
+        fake.push_photo(USER, shot)  # not an admin: refused before anything is read
+        refused = await fake.wait_for_async(lambda c: c.method == "sendMessage" and str(c.params["chat_id"]) == str(USER),
+                                            since=mark, timeout=30)
+        assert "chỉ quản trị viên" in _text(refused)
+
+
+def test_a_scans_preview_lists_the_cells_to_check_with_their_place(seed_text: str) -> None:
+    from dxcore.answering.answers import DOUBTS_SHOWN, preview_answer
+
+    decision = parse_bytes(seed_text.encode(), "qd.txt").decision
+    doubts = [f"anh.jpg:trang 1, bảng 1, hàng {n}: “7O,74%” đọc là 70,74%" for n in range(1, DOUBTS_SHOWN + 6)]
+    said = preview_answer(decision, [], 2, None, doubts).render_plain()
+    assert "Văn bản được đọc từ bản quét" in said and f"{DOUBTS_SHOWN + 5} ô cần kiểm tra" in said
+    assert "Ô cần kiểm tra (đã sửa hoặc đọc chưa chắc)" in said and "hàng 1: “7O,74%”" in said
+    assert f"hàng {DOUBTS_SHOWN}:" in said and f"hàng {DOUBTS_SHOWN + 1}:" not in said and "… và 5 ô khác." in said
+    assert "bản quét" not in preview_answer(decision, [], 2, None).render_plain()  # a typed document
+    assert "Cells to check" in preview_answer(decision, [], 2, None, doubts).render_plain("en")

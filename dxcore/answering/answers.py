@@ -541,8 +541,13 @@ def fate_line(name: str, fate: Fate, successor_names: dict[int, str]) -> Text:
     return text
 
 
-def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None) -> Answer:
-    """What an admin checks before publishing: the decision as read, its counts, warnings, who will be told."""
+DOUBTS_SHOWN = 30  # doubtful cells of a scan listed in the preview; the rest are counted
+
+
+def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None,
+                   doubts: list[str] | None = None) -> Answer:
+    """What an admin checks before publishing: the decision as read, its counts, warnings, who will be told; for
+    a scan (``doubts`` not None: read by OCR), that it is one and each cell OCR repaired or doubts, with its place."""
     lines: list[Text] = [msg("preview.decision", document=document_title(decision.number or ""), date=Day(decision.signed_date),
                              issuer=decision.issuer, year=decision.evaluated_year)]
     for level in decision.levels:
@@ -565,7 +570,12 @@ def preview_answer(decision, warnings: list[str], alerts: int, stored_status: st
         lines.append(msg("preview.conflict"))
     else:
         lines.append(msg("preview.audience", alerts=alerts))
+    if doubts is not None:
+        lines.append(msg("preview.scanned", doubts=len(doubts)) if doubts else msg("preview.scanned_sure"))
     sections = [Section(None, lines)]
+    if doubts:
+        more = [msg("preview.more_doubts", count=len(doubts) - DOUBTS_SHOWN)] if len(doubts) > DOUBTS_SHOWN else []
+        sections.append(Section(msg("preview.doubts"), list(doubts[:DOUBTS_SHOWN]) + more))
     if warnings:
         sections.append(Section(msg("preview.warnings"), list(warnings[:10])))
     return Answer("preview", msg("preview.title"), sections)

@@ -360,10 +360,14 @@ class Conversation:
         if unreadable:
             return outcome.send(notice(unreadable[0]))
         data = await self.fetch_file(event.file_ref)
+
+        async def reading_a_scan() -> None:  # OCR takes a minute or two: say so before it starts
+            await event.progress(notice(msg("publish.reading_scan", seconds=round(self.reader.scan_seconds))))
+
         try:
-            read = await self.reader.read(data, event.file_name, given)
+            read = await self.reader.read(data, event.file_name, given, on_scan=reading_a_scan)
         except ReadFailed as failure:
-            return outcome.send(notice(msg(f"publish.{failure.reason}", seconds=round(self.reader.seconds))))
+            return outcome.send(notice(msg(f"publish.{failure.reason}", seconds=round(failure.seconds))))
         parsed = read.outcome
         if any(getattr(e.message, "key", None) == "problem.report_needs_facts" for e in parsed.errors):
             d = parsed.decision  # a report: in Telegram the facts go in the caption, not in CLI flags
@@ -383,7 +387,8 @@ class Conversation:
                                                   file_hash=hashlib.sha256(data).hexdigest(),
                                                   decision_json=read.decision_json)
         warnings = parsed.warnings + lineage_warnings(parsed.decision)
-        answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in warnings], alerts, status)
+        doubts = [d.render(person.lang) for d in parsed.doubts] if parsed.scanned else None
+        answer = A.preview_answer(parsed.decision, [w.render(person.lang) for w in warnings], alerts, status, doubts)
         if status not in ("conflict", "published"):
             answer.choices = [A.Choice(msg("publish.publish"), B.Publish(pending_id)),
                               A.Choice(msg("publish.cancel"), B.CancelPublish(pending_id))]

@@ -79,9 +79,14 @@ class Pressed:
     acknowledge: Callable[[Text | None], Awaitable[None]] = _no_acknowledgement
 
 
+async def _no_progress(answer: Answer) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Uploaded:
-    """A document sent to the bot; ``file_ref`` is what the adapter's file fetcher needs to download it."""
+    """A document (or a photo of a printed table) sent to the bot; ``file_ref`` is what the adapter's file fetcher
+    needs to download it. ``progress`` sends a notice at once, before the outcome (a scan takes a minute or two)."""
 
     place: Place
     person: Person
@@ -89,6 +94,7 @@ class Uploaded:
     file_name: str
     size: int | None = None
     caption: str = ""  # may give a report the facts it does not print (dxcore.publishing.caption)
+    progress: Callable[[Answer], Awaitable[None]] = _no_progress
 
 
 @dataclass(frozen=True)

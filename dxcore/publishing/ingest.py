@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dxcore.answering.formatting import format_date
-from dxcore.parsing import GivenFacts, ParsedDecision, ParsedLevel, parse_bytes
+from dxcore.parsing import (
+    GivenFacts,
+    ParsedDecision,
+    ParsedLevel,
+    ParseOutcome,
+    parse_bytes,
+)
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.publishing.publish import publish as publish_decision
 from dxcore.store.db import Database
@@ -79,6 +85,13 @@ _STATUS_TEXT = {
 }
 
 
+def _scan_lines(outcome: ParseOutcome) -> list[str]:
+    """Read by OCR: the cells it repaired or doubts, to check by eye against the scan."""
+    if not outcome.scanned:
+        return []
+    return [f"  read by OCR from a scan: {len(outcome.doubts)} cells to check"] + [f"    {d}" for d in outcome.doubts]
+
+
 async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = False,
                       replace: bool = False, publish: bool = False, given: GivenFacts | None = None) -> FileReport:
     """Parse, validate and store one file; ``given`` supplies what a report does not print (issuer, number, date,
@@ -95,9 +108,9 @@ async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = F
     outcome = parse_bytes(data, str(path), given)
     report.warnings = [f"warning: {w}" for w in outcome.warnings + lineage_warnings(outcome.decision)]
     if not outcome.ok:
-        report.errors = [str(e) for e in outcome.errors]
+        report.errors = [str(e) for e in outcome.errors] + _scan_lines(outcome)  # doubts may say why it failed
         return report
-    report.lines = summarize(outcome.decision)
+    report.lines = summarize(outcome.decision) + _scan_lines(outcome)
     if dry_run:
         report.ok = True
         report.lines.append("  dry run: valid, nothing stored")
