@@ -2,11 +2,13 @@
 ``tesseract-ocr-vie``, through pytesseract).
 
 A page is deskewed (the angle whose row profile is sharpest, within ±5°), its ruled tables are found from their
-lines (long runs of dark pixels), the rules are painted out and the page is read once; each word falls into the
-table cell its box stands in, and the words outside tables make text lines as a PDF's do. Then ``review`` repairs
-what the decision's own structure allows (a rank the sequence gives, a decimal comma, a tier word nearest a known
-one, a cell read again alone) and turns every repaired or doubtful cell into a located doubt: page, table, row and
-column. The interpretation and validation that follow are those of any document.
+rules (long runs of dark pixels joined by vertical ones), the rules are painted out, and the page is read by one
+Tesseract call: the text around the tables as it stands, each line of each cell on a line of its own below it.
+The words outside tables make text lines as a PDF's do; the cells make table rows. Then ``review`` repairs what the
+decision's own structure allows (a rank the sequence gives, a decimal separator the column prints, a tier word
+nearest a known one, a group's Roman numeral, a cell read again alone) and turns every repaired or doubtful cell
+into a located doubt: page, table, row and column. The interpretation and validation that follow are those of any
+document. A page without rules (a borderless table) is read as text lines, its cells split at wide gaps.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ _REREADS = 80  # cells read again alone, at most, in one document: each costs a 
 _DUST_RE = re.compile(r"[|'`‘’\":;_.,!¦]+")
 _EDGE_DUST_RE = re.compile(r"^[|'`‘’\":;_.,!¦\s]+|[|'`‘’\":;_.,!¦\s]+$")
 # Letters Vietnamese does not have, which Tesseract reads for ones it has: the Icelandic eth for đ, a diaeresis for
-# the hook above ("Ÿ La" for "Ỷ La").
-_ETH = str.maketrans("ÐðŸÿÄäËëÏïÖöÜü", "ĐđỶỷẢảẺẻỈỉỎỏỦủ")
+# the hook above ("Ÿ" for "Ỷ").
+_NOT_VIETNAMESE = str.maketrans("ÐðŸÿÄäËëÏïÖöÜü", "ĐđỶỷẢảẺẻỈỉỎỏỦủ")
 _JPEG = b"\xff\xd8\xff"
 _PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -128,12 +130,12 @@ def _ocr_words(image: Image.Image, dpi: int, psm: int, whitelist: str | None = N
     except tess.TesseractError as exc:
         if LANGUAGE in str(exc):  # "Failed loading language 'vie'"
             raise DocumentError(msg("document.ocr_missing")) from exc
-        raise
+        raise DocumentError(msg("document.ocr_failed", reason=str(exc.message or exc.status)[:120])) from exc
     words = []
     for text, conf, left, top, width, height in zip(data["text"], data["conf"], data["left"], data["top"],
                                                     data["width"], data["height"]):
         read = clean(text)
-        text = read.translate(_ETH)
+        text = read.translate(_NOT_VIETNAMESE)
         if text and float(conf) >= 0:
             # A letter put right is a letter the engine was unsure of: it makes its cell doubtful.
             confidence = float(conf) if text == read else min(float(conf), _LOW_CONFIDENCE - 1)
@@ -522,21 +524,6 @@ def _cell_strip(page: Image.Image, dark: np.ndarray, tables: list[_Table],
     return strip, [(start, cell) for start, (_, cell) in zip(starts, pieces)]
 
 
-def _within(box: tuple[int, int, int, int], word: dict[str, Any]) -> bool:
-    x, y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
-
-
-def _cell_at(tables: list[_Table], x: float, y: float) -> _Cell | None:
-    for table in tables:
-        for row in table.rows:
-            for cell in row.cells:
-                x0, top, x1, bottom = cell.box
-                if x0 <= x <= x1 and top <= y <= bottom:
-                    return cell
-    return None
-
-
 def page_blocks(scan: PageScan, name: str, first_table_no: int) -> tuple[list[Block], int]:
     """The page's Blocks in reading order (as pdf_reader gives a page with text), and how many tables it held."""
     items: list[tuple[float, Block]] = []
@@ -608,7 +595,7 @@ def read_image(data: bytes, name: str) -> tuple[list[Block], list[Problem]]:
         raise DocumentError(msg("document.image_damaged")) from exc
     scans = scan_pages([(1, gray, dpi)])
     blocks, _ = page_blocks(scans[1], name, 1)
-    return review(blocks, scans, name)
+    return review(blocks, scans)
 
 
 # --- review: what the decision's structure repairs, and what stays doubtful -------------------------------------
@@ -711,9 +698,8 @@ def _with_separator(figure: str, style: _Column) -> str | None:
 
 
 class _Review:
-    def __init__(self, scans: dict[int, PageScan], name: str) -> None:
+    def __init__(self, scans: dict[int, PageScan]) -> None:
         self.scans = scans
-        self.name = name
         self.doubts: list[Problem] = []
         self.rereads = 0
         self.cells: dict[Location, dict[int, _Cell]] = {}  # a scanned table row → its cells by column
@@ -916,10 +902,10 @@ def _at(cells: list[str], column: int | None) -> str:
     return cells[column] if column is not None and column < len(cells) else ""
 
 
-def review(blocks: list[Block], scans: dict[int, PageScan], name: str) -> tuple[list[Block], list[Problem]]:
+def review(blocks: list[Block], scans: dict[int, PageScan]) -> tuple[list[Block], list[Problem]]:
     """Repair the ranking rows of scanned pages where the decision's structure allows, and report every repaired
     or doubtful cell; refuse a scan with no ranking table at all."""
-    checker = _Review(scans, name)
+    checker = _Review(scans)
     checker.bind(blocks)
     out: list[Block] = []
     cols = None
@@ -952,7 +938,7 @@ def review(blocks: list[Block], scans: dict[int, PageScan], name: str) -> tuple[
                 out.append(blocks[i])
                 i += 1
             continue
-        scanned = block.loc.page in scans and block.is_table_row
+        scanned = block.loc.page in scans  # a borderless table's rows are text lines
         if cols is not None and scanned and _looks_like_row(block, cols, checker):
             ranking.append(block)
             continue

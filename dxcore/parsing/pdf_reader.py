@@ -147,5 +147,5 @@ def read_pdf_document(data: bytes, name: str, on_scan: Callable[[], None] | None
             typed_count += page_tables
         blocks.extend(page_blocks)
         table_count += page_tables
-    blocks, doubts = ocr.review(blocks, scans, name)
+    blocks, doubts = ocr.review(blocks, scans)
     return Reading(blocks, scanned=True, doubts=doubts)
