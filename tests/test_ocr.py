@@ -95,6 +95,15 @@ def test_the_shipped_decision_scanned_reads_as_printed(seed_scan: bytes) -> None
 
 
 @needs_tesseract
+def test_a_finer_scan_reads_the_same(seed_pdf: Path) -> None:
+    """300 dpi: pages are read at one scale (Tesseract's Vietnamese model misread larger print, "80,93" as
+    "830,93")."""
+    outcome = parse_bytes(scanned(seed_pdf, dpi=300, angles=(-0.6, 0.3), seed=11), "scan-300.pdf")
+    assert outcome.ok, [str(e) for e in outcome.errors]
+    assert _printed(outcome) == _seed_printed()
+
+
+@needs_tesseract
 @pytest.mark.parametrize("name", ["tuyenquang-2023-points-groups.txt", "tayninh-2022-rank-only-xa-by-huyen.txt",
                                   "ninhbinh-2022-subindices.txt"])
 def test_other_layouts_scanned_read_as_printed(name: str, tmp_path: Path) -> None:

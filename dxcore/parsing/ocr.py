@@ -47,9 +47,9 @@ LANGUAGE = "vie"
 MAX_SCAN_PAGES = 20  # pages read by OCR in one document (issue 15)
 MAX_PHOTO_PIXELS = 20_000_000
 SCAN_SECONDS = 150.0  # a scan's time limit in the reading child, start-up included
-# Pages are read at this resolution at most: enough for 10-point print, and time grows with the pixels.
-_MAX_DPI = 300
-_MIN_DPI = 150
+# Every page is read at one scale, whatever its scan's: Tesseract's Vietnamese model misreads print larger than
+# this ("80,93" at 300 dpi became "830,93"), and it reads 6.5-point print at it; time grows with the pixels too.
+DPI = 200
 _A4_LONG_INCHES = 11.7
 # A word Tesseract is less sure of than this (0–100) makes its cell doubtful.
 _LOW_CONFIDENCE = 60
@@ -366,17 +366,13 @@ class PageScan:
                                                         for cell in r.cells)
 
 
-def prepared(image: Image.Image) -> tuple[Image.Image, int]:
-    """A photo or page image in grey at a resolution Tesseract reads well, and that resolution (dpi): a photo is
-    taken to show one A4 page."""
-    image = ImageOps.exif_transpose(image)
-    gray = image.convert("L")
-    dpi = round(max(gray.size) / _A4_LONG_INCHES)
-    if dpi > _MAX_DPI:
-        factor = _MAX_DPI / dpi
+def prepared(image: Image.Image) -> Image.Image:
+    """A photo or page image in grey at the scale pages are read at: a photo is taken to show one A4 page."""
+    gray = ImageOps.exif_transpose(image).convert("L")
+    factor = DPI * _A4_LONG_INCHES / max(gray.size)
+    if abs(factor - 1) > 0.05:
         gray = gray.resize((round(gray.width * factor), round(gray.height * factor)), Image.Resampling.LANCZOS)
-        dpi = _MAX_DPI
-    return gray, max(dpi, 72)
+    return gray
 
 
 def scan_page(number: int, gray: Image.Image, dpi: int) -> PageScan:
@@ -570,14 +566,6 @@ def render_pdf_pages(data: bytes, pages: list[tuple[int, int]]) -> Iterable[tupl
         pdf.close()
 
 
-def scan_dpi(images: list[dict[str, Any]]) -> int:
-    """The resolution to render a scanned PDF page at: its images' own (pdfplumber's image objects), within
-    150–300 dpi."""
-    found = [img["srcsize"][0] * 72 / (img["x1"] - img["x0"]) for img in images
-             if img.get("srcsize") and img["x1"] - img["x0"] > 72]
-    return round(min(_MAX_DPI, max(_MIN_DPI, max(found, default=200))))
-
-
 def read_image(data: bytes, name: str) -> tuple[list[Block], list[Problem]]:
     """A photo (JPEG, PNG) of a printed page → its Blocks and doubts; raises DocumentError when unreadable, too
     large, or when it holds no ranking table."""
@@ -588,12 +576,12 @@ def read_image(data: bytes, name: str) -> tuple[list[Block], list[Problem]]:
                 raise DocumentError(msg("document.photo_too_large", megapixels=round(pixels / 1e6),
                                         limit=MAX_PHOTO_PIXELS // 1_000_000))
             image.load()
-            gray, dpi = prepared(image)
+            gray = prepared(image)
     except DocumentError:
         raise
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
         raise DocumentError(msg("document.image_damaged")) from exc
-    scans = scan_pages([(1, gray, dpi)])
+    scans = scan_pages([(1, gray, DPI)])
     blocks, _ = page_blocks(scans[1], name, 1)
     return review(blocks, scans)
 

@@ -112,7 +112,7 @@ def read_pdf_document(data: bytes, name: str, on_scan: Callable[[], None] | None
                     pages[page.page_number] = (page_blocks, page_tables)
                     table_count += page_tables
                 elif page.images or len(page.curves) > _OUTLINED_TEXT_CURVES:
-                    scanned.append((page.page_number, ocr.scan_dpi(page.images)))
+                    scanned.append((page.page_number, ocr.DPI))
                 page.close()  # drop the parsed objects: a long appendix would otherwise stay in memory whole
     except DocumentError:
         raise
