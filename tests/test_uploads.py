@@ -234,3 +234,44 @@ def test_a_scans_preview_lists_the_cells_to_check_with_their_place(seed_text: st
     assert f"hàng {DOUBTS_SHOWN}:" in said and f"hàng {DOUBTS_SHOWN + 1}:" not in said and "… và 5 ô khác." in said
     assert "bản quét" not in preview_answer(decision, [], 2, None).render_plain()  # a typed document
     assert "Cells to check" in preview_answer(decision, [], 2, None, doubts).render_plain("en")
+
+
+@pytest.mark.usefixtures("tesseract")
+async def test_a_refused_notice_loses_no_scan_and_a_failed_scan_shows_its_doubts(sqlite_url: str,
+                                                                                  tmp_path: Path) -> None:
+    """The "reading a scan" notice failing (a network hiccup) still gives the preview; a scan that fails
+    validation lists, beside its errors, the cells OCR was unsure of."""
+    from dxcore.conversation.actions import ButtonSeal
+    from dxcore.conversation.core import Conversation
+    from dxcore.conversation.events import Person, Place, Uploaded
+    from dxcore.store.db import Database
+    from dxcore.understanding.catalog import Catalog
+    from tests.docgen import make_decision_pdf, seed_rows
+    from tests.scangen import blot, photo, render, scan_pdf, word_box
+
+    pdf = make_decision_pdf(tmp_path / "seed.pdf", levels=seed_rows())
+    files = {"photo": photo(pdf, 3, angle=0.6, seed=11)}
+    page = render(pdf, 200)[2]
+    files["blotted"] = scan_pdf([blot(page, word_box(pdf, 3, "86,91%", beside="Ngoại"), 200)])  # a score inked over
+
+    async def fetch(ref: str) -> bytes:
+        return files[ref]
+
+    async def refused(answer) -> None:
+        raise TimeoutError("the messenger timed out")
+
+    db = Database(sqlite_url)
+    await db.prepare()
+    try:
+        core = Conversation(db, Catalog(check_every=0), ButtonSeal("1:test"), admins=frozenset({ADMIN}),
+                            fetch_file=fetch)
+        admin = (Place(ADMIN), Person(ADMIN))
+        caption = "Cơ quan: UBND thành phố Cần Thơ"
+        (preview,) = (await core.uploaded(Uploaded(*admin, "photo", "anh.jpg", caption=caption,
+                                                   progress=refused))).replies
+        assert preview.answer.kind == "preview" and "bản quét" in preview.answer.render_plain()
+        (invalid,) = (await core.uploaded(Uploaded(*admin, "blotted", "quet.pdf", caption=caption))).replies
+        said = invalid.answer.render_plain()
+        assert invalid.answer.kind == "invalid" and "Ô cần kiểm tra" in said, said
+    finally:
+        await db.close()

@@ -544,6 +544,12 @@ def fate_line(name: str, fate: Fate, successor_names: dict[int, str]) -> Text:
 DOUBTS_SHOWN = 30  # doubtful cells of a scan listed in the preview; the rest are counted
 
 
+def doubts_section(doubts: list[str]) -> Section:
+    """The cells OCR repaired or doubts, each with its place (the first DOUBTS_SHOWN; the rest counted)."""
+    more = [msg("preview.more_doubts", count=len(doubts) - DOUBTS_SHOWN)] if len(doubts) > DOUBTS_SHOWN else []
+    return Section(msg("preview.doubts"), list(doubts[:DOUBTS_SHOWN]) + more)
+
+
 def preview_answer(decision, warnings: list[str], alerts: int, stored_status: str | None,
                    doubts: list[str] | None = None) -> Answer:
     """What an admin checks before publishing: the decision as read, its counts, warnings, who will be told; for
@@ -574,8 +580,7 @@ def preview_answer(decision, warnings: list[str], alerts: int, stored_status: st
         lines.append(msg("preview.scanned", doubts=len(doubts)) if doubts else msg("preview.scanned_sure"))
     sections = [Section(None, lines)]
     if doubts:
-        more = [msg("preview.more_doubts", count=len(doubts) - DOUBTS_SHOWN)] if len(doubts) > DOUBTS_SHOWN else []
-        sections.append(Section(msg("preview.doubts"), list(doubts[:DOUBTS_SHOWN]) + more))
+        sections.append(doubts_section(doubts))
     if warnings:
         sections.append(Section(msg("preview.warnings"), list(warnings[:10])))
     return Answer("preview", msg("preview.title"), sections)

@@ -362,7 +362,11 @@ class Conversation:
         data = await self.fetch_file(event.file_ref)
 
         async def reading_a_scan() -> None:  # OCR takes a minute or two: say so before it starts
-            await event.progress(notice(msg("publish.reading_scan", seconds=round(self.reader.scan_seconds))))
+            limit = max(self.reader.seconds, self.reader.scan_seconds)
+            try:
+                await event.progress(notice(msg("publish.reading_scan", seconds=round(limit))))
+            except Exception as exc:  # a courtesy notice the messenger refused must not lose the upload
+                log.warning("could not tell chat %s that a scan is being read: %r", place.chat_id, exc)
 
         try:
             read = await self.reader.read(data, event.file_name, given, on_scan=reading_a_scan)
@@ -376,7 +380,10 @@ class Conversation:
         if not parsed.ok:
             errors = [e.render(person.lang) for e in parsed.errors]
             shown = errors[:20] + ([msg("publish.more_errors", count=len(errors) - 20)] if len(errors) > 20 else [])
-            return outcome.send(A.Answer("invalid", msg("publish.invalid"), [A.Section(None, shown)]))
+            sections = [A.Section(None, shown)]
+            if parsed.scanned and parsed.doubts:  # a misread cell may be why: show where OCR was unsure
+                sections.append(A.doubts_section([d.render(person.lang) for d in parsed.doubts]))
+            return outcome.send(A.Answer("invalid", msg("publish.invalid"), sections))
         async with self.db.session() as session, session.begin():
             # The admin's chat, in the admin's language: the publish receipt is written in it.
             await S.ensure_chat(session, place.chat_id, place.kind, language=person.lang)

@@ -89,7 +89,9 @@ def _scan_lines(outcome: ParseOutcome) -> list[str]:
     """Read by OCR: the cells it repaired or doubts, to check by eye against the scan."""
     if not outcome.scanned:
         return []
-    return [f"  read by OCR from a scan: {len(outcome.doubts)} cells to check"] + [f"    {d}" for d in outcome.doubts]
+    count = len(outcome.doubts)
+    said = "no cell in doubt" if not count else f"{count} cell to check" if count == 1 else f"{count} cells to check"
+    return [f"  read by OCR from a scan: {said}"] + [f"    {d}" for d in outcome.doubts]
 
 
 async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = False,
