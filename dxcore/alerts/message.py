@@ -99,8 +99,7 @@ def _ceased_lines(snapshot: Snapshot, followed: set[int], rankings: list[Ranking
                 continue
         elif not successors_in(snapshot, unit_id, rankings):
             continue
-        names = {u: snapshot.units[u].name for _, u in fate.successors if u in snapshot.units}
-        lines.append(fate_line(unit.name, fate, names))
+        lines.append(fate_line(unit.name, fate, snapshot.units))
     return lines
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -37,6 +37,7 @@ from dxcore.answering.queries import (
     RankingView,
     Scale,
     UnitResult,
+    UnitView,
 )
 from dxcore.conversation.actions import Action, AskExample, Follow, Pick, Unfollow
 from dxcore.paths import data_dir
@@ -519,10 +520,11 @@ def share_words(share: str) -> Text:
     return msg("history.share", share=share) if share else ""
 
 
-def fate_line(name: str, fate: Fate, successor_names: dict[int, str]) -> Text:
-    """What became of a unit that no longer exists: merged, split, renamed, abolished, or its province merged."""
+def fate_line(name: str, fate: Fate, units: Mapping[int, UnitView]) -> Text:
+    """What became of a unit that no longer exists: merged, split, renamed, abolished, or its province merged.
+    Successors are named as their latest decision prints them when stored (``units``: the snapshot's)."""
     def called(successor: Successor, unit_id: int | None) -> str:
-        return successor_names.get(unit_id, successor.name) if unit_id is not None else successor.name
+        return units[unit_id].name if unit_id in units else successor.name
 
     day = Day(fate.day)
     if fate.kind == ISSUER_MERGED:

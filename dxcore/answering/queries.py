@@ -387,11 +387,11 @@ def _point(placed: Placed, before: date | None = None, came: Predecessor | None 
                         came.share if came else "", came.issuer if came else "", came is None)
 
 
-def _predecessors(snapshot: Snapshot, unit_id: int, after: date, until: date, seen: set[int]) -> list[HistoryPoint]:
+def _predecessors(snapshot: Snapshot, unit_id: int, after: date, until: date) -> list[HistoryPoint]:
     """The last result before the day of each unit that came into this one within (after, until]."""
     points = []
     for came in snapshot.lineage.sources(unit_id):
-        if came.unit_id is None or came.unit_id in seen or not after < came.day <= until:
+        if came.unit_id in (None, unit_id) or not after < came.day <= until:
             continue
         earlier = [p for p in _body(snapshot, came.unit_id) if year_end(p[0].decision.evaluated_year) < came.day]
         if earlier:
@@ -451,7 +451,7 @@ def previous_result(snapshot: Snapshot, ranking: RankingView, unit_id: int) -> P
     if not changed:
         return Previous(_point(earlier[0]) if earlier else None)
     own = [_point(earlier[0], changed[0])] if earlier else []
-    return Previous(None, changed[0], tuple(own + _predecessors(snapshot, unit_id, since, until, {unit_id})))
+    return Previous(None, changed[0], tuple(own + _predecessors(snapshot, unit_id, since, until)))
 
 
 def rank_at(snapshot: Snapshot, rank: int, level: str | None = None, year: int | None = None, *,

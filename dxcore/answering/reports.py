@@ -80,8 +80,7 @@ def with_fate(view: CatalogView, unit_id: int, answer: A.Answer) -> A.Answer:
     unit = view.snapshot.units.get(unit_id)
     if fate is None or unit is None:
         return answer
-    names = {u: view.snapshot.units[u].name for _, u in fate.successors if u in view.snapshot.units}
-    answer.sections.append(A.Section(None, [A.fate_line(unit.name, fate, names)]))
+    answer.sections.append(A.Section(None, [A.fate_line(unit.name, fate, view.snapshot.units)]))
     answer.choices += _latest_buttons(view, [u for _, u in fate.successors], after=fate.day)
     return answer
 
@@ -111,7 +110,7 @@ def unstored_unit_answer(view: CatalogView, text: str, level: str | None = None)
     lines: list[Text] = [msg("fate.not_stored", name=name)]
     choices: list[A.Choice] = []
     if (fate := lineage.fate_of_name(issuer, level, name)) is not None:
-        lines.append(A.fate_line(name, fate, {u: units[u].name for _, u in fate.successors if u in units}))
+        lines.append(A.fate_line(name, fate, units))
         choices = _latest_buttons(view, [u for _, u in fate.successors], after=fate.day)
     if formed := lineage.formed_from(issuer, level, name):
         lines.append(msg("fate.formed", day=Day(formed[0].day), name=name, sources=join(
