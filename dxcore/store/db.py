@@ -93,8 +93,8 @@ class StateDirError(Exception):
         self.path, self.reason, self.database = path, reason, database
 
     def __str__(self) -> str:
-        return (f"cannot keep the SQLite database {self.database}: {self.path} {self.reason}; make it writable or "
-                f"set DXBOT_STATE_DIR (or DXBOT_DATABASE_URL) to a writable place")
+        return (f"cannot keep the SQLite database {self.database}: {self.path} {self.reason}; fix that, or set "
+                f"DXBOT_STATE_DIR (or DXBOT_DATABASE_URL) to a writable folder")
 
 
 def _os_reason(exc: OSError) -> str:
