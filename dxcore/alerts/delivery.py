@@ -33,6 +33,8 @@ from dxcore.alerts.subscriptions import migrate_chat, set_active
 from dxcore.answering.answers import Answer, receipt_answer
 from dxcore.answering.i18n import VI
 from dxcore.conversation.limits import ALERT, SendBudget
+from dxcore.observability import metrics
+from dxcore.observability.logs import FAILURES
 from dxcore.store.db import Database
 from dxcore.store.models import Chat, Decision, Delivery, Subscription
 from dxcore.understanding.catalog import Catalog
@@ -42,6 +44,7 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 SENT, RETRY, BLOCKED, MIGRATED, FAILED = "sent", "retry", "blocked", "migrated", "failed"
 SEND_LOCK = 0x64786273  # pg advisory lock of the one sending replica
+HELD_CHECK_EVERY = timedelta(minutes=1)
 _memory_senders: set[str] = set()  # in-memory SQLite databases (no file to lock) that have a sender
 
 
@@ -209,6 +212,8 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.chunks_ahead = 4  # claimed but unsent alerts are not in flight: a crash only returns them to the queue
+        self._round: dict[str, int] = {}  # alerts handled in the current round, by result
+        self._held, self._held_checked = 0, None  # due alerts said to wait for the end of quiet hours, and when
 
     async def claim(self) -> list[Job]:
         now = self.clock()
@@ -264,20 +269,35 @@ class DeliveryWorker:
             async with self.db.session() as session, session.begin():
                 for job, result in outcomes:
                     await self._record_one(session, job, result, now)
+            self._tally(outcomes)
             return
-        except SQLAlchemyError:
-            log.exception("recording a chunk of %d alerts failed; recording them one by one", len(outcomes))
+        except SQLAlchemyError as exc:
+            FAILURES.report(log, "recording a chunk of alerts", exc,
+                            detail=f" ({len(outcomes)} alerts; recording them one by one)")
+        self._tally(outcomes)
         for job, result in outcomes:
             try:
                 async with self.db.session() as session, session.begin():
                     await self._record_one(session, job, result, now)
             except SQLAlchemyError as exc:
-                log.exception("recording alert %s failed", job.id)
+                FAILURES.report(log, "recording an alert", exc, detail=f" (alert {job.id})")
                 async with self.db.session() as session, session.begin():
                     await session.execute(self._fenced(job).values(
                         status="sent" if result.kind == SENT else "failed", message_id=result.message_id,
                         claimed_by=None, claimed_at=None, attempts=job.attempts + 1,
                         last_error=f"could not be recorded: {type(exc).__name__}"))
+
+    def _tally(self, outcomes: list[tuple[Job, SendResult]]) -> None:
+        """Metrics and the round's summary count each alert once; a chat that blocked the bot or moved is said."""
+        for job, result in outcomes:
+            metrics.ALERTS.labels(result.kind).inc()
+            self._round[result.kind] = self._round.get(result.kind, 0) + 1
+            if result.kind == BLOCKED:
+                log.info("chat %s blocked the bot or removed it: no more alerts go there until it comes back",
+                         job.chat_id)
+            elif result.kind == MIGRATED:
+                log.info("chat %s moved to supergroup %s: its subscriptions and alerts follow", job.chat_id,
+                         result.new_chat_id)
 
     def _fenced(self, job: Job):
         """An update of the job's row, only while this worker's claim holds: a claim taken over by the next
@@ -317,7 +337,7 @@ class DeliveryWorker:
             result = await self.sender.send(job.chat_id, job.thread_id, content.answer, silent=content.silent,
                                             lang=content.lang)
         except Exception as exc:  # noqa: BLE001 - a bug in one send must not stop the others
-            log.exception("sending alert %s failed", job.id)
+            FAILURES.report(log, "sending an alert", exc, detail=f" (alert {job.id})")
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
         if result.kind == RETRY and result.retry_after:
             self.budget.pause(result.retry_after)
@@ -379,23 +399,46 @@ class DeliveryWorker:
         Telegram's limits are per bot, not per process: on PostgreSQL one replica at a time is the sender, holding
         an advisory lock while the queue has work, so all replicas together stay within one send budget.
         """
-        if self.quiet.resume_at(self.clock()) is not None:
+        if (resume := self.quiet.resume_at(self.clock())) is not None:
+            await self._say_held(resume)
             return 0
+        self._held = 0
         async with SenderRole(self.db) as role:
             if not role.acquired:
                 return 0
             await self._requeue_orphans()
             handled, started = 0, time.monotonic()
-            while time.monotonic() - started < max_seconds and not (stop and stop.is_set()):
-                try:
-                    sent = await self._send_batch(role)
-                except LostSenderRole as exc:
-                    log.warning("%s", exc)
-                    break
-                handled += sent
-                if not sent or self.quiet.resume_at(self.clock()) is not None:
-                    break
+            self._round = {}
+            try:
+                while time.monotonic() - started < max_seconds and not (stop and stop.is_set()):
+                    try:
+                        sent = await self._send_batch(role)
+                    except LostSenderRole as exc:
+                        log.warning("%s", exc)
+                        break
+                    handled += sent
+                    if not sent or self.quiet.resume_at(self.clock()) is not None:
+                        break
+            finally:
+                if self._round:
+                    log.info("delivery round: %d alerts in %.1f s (%s)", sum(self._round.values()),
+                             time.monotonic() - started,
+                             ", ".join(f"{kind} {count}" for kind, count in sorted(self._round.items())))
             return handled
+
+    async def _say_held(self, resume: datetime) -> None:
+        """During quiet hours, at most once a minute: how many due alerts wait, when more are waiting than said."""
+        now = self.clock()
+        if self._held_checked is not None and now - self._held_checked < HELD_CHECK_EVERY:
+            return
+        self._held_checked = now
+        async with self.db.session() as session:
+            waiting = await session.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.status == "pending", Delivery.next_attempt_at <= now)) or 0
+        if waiting > self._held:
+            log.info("quiet hours: %d alerts wait until %s", waiting, resume.astimezone(LOCAL).isoformat("T",
+                                                                                                    "minutes"))
+        self._held = waiting
 
     async def _requeue_orphans(self) -> None:
         """Claims still "sending" when the sender role is free were made by a sender that died: queue them again."""
@@ -410,8 +453,9 @@ class DeliveryWorker:
         while not stop.is_set():
             try:
                 handled = await self.run_once(stop=stop)
-            except Exception:  # noqa: BLE001 - keep the worker alive; the database may come back
-                log.exception("delivery round failed")
+                FAILURES.recovered(log, "database")
+            except Exception as exc:  # noqa: BLE001 - keep the worker alive; the database may come back
+                FAILURES.report(log, "a delivery round", exc)
                 handled = 0
             if not handled:
                 try:

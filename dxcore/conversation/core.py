@@ -37,6 +37,7 @@ from dxcore.conversation.events import (
     Uploaded,
 )
 from dxcore.conversation.limits import CHART, EXPORT, Cooldown
+from dxcore.observability import metrics
 from dxcore.parsing import ParsedDecision
 from dxcore.parsing.readers import MAX_DOCUMENT_BYTES
 from dxcore.parsing.sandbox import DocumentReader, ReadFailed
@@ -74,6 +75,12 @@ class Card:
 def notice(text) -> A.Answer:
     """A one-sentence reply (no title styling)."""
     return A.Answer("notice", text)
+
+
+def _count(answer: A.Answer, person: Person) -> A.Answer:
+    """An answer given to someone: counted by kind and language (dxbot_answers_total)."""
+    metrics.ANSWERS.labels(answer.kind, person.lang).inc()
+    return answer
 
 
 def encode_question(question: str) -> str | None:
@@ -146,6 +153,7 @@ class Conversation:
             return Outcome()
         if too_soon := self._too_soon(place, answer):  # not remembered: asking again later must get the file
             return Outcome(brief=place.is_group).send(too_soon, quote=place.is_group)
+        _count(answer, event.person)
         answer = self._sealed(answer, place, view, I.split_command(event.question)[1] if teach else None)
         quote = place.is_group or _offers_picks(answer)
         if event.edited:
@@ -231,7 +239,7 @@ class Conversation:
                 return await self._refuse(event, B.OUTDATED)
             make = {B.ShowHistory: unit_history_answer, B.ShowChart: unit_chart_answer, B.ShowUnit: unit_answer}
             answer = make[type(action)](view, action.unit_id)
-            return Outcome(brief=place.is_group).send(self._too_soon(place, answer) or answer)
+            return Outcome(brief=place.is_group).send(self._too_soon(place, answer) or _count(answer, event.person))
         if isinstance(action, B.Follow | B.Unfollow):
             return await self._subscription_button(event, action)
         if isinstance(action, B.Publish | B.CancelPublish):
@@ -265,7 +273,7 @@ class Conversation:
                 outcome.changes.append(f"learned:{pick.unit_id}")
         else:
             await event.acknowledge(None)
-        answer = unit_answer(view, pick.unit_id, pick.year or None)
+        answer = _count(unit_answer(view, pick.unit_id, pick.year or None), event.person)
         outcome.replies.append(Replace(answer, (event.message_id,)))
         return outcome
 
@@ -426,6 +434,7 @@ class Conversation:
                                                   file_hash=pending.file_hash)
         if published is None:
             return say(msg("publish.conflict"))
+        published.announce()
         await self._catalog_changed()
         outcome.changes.append(f"published:{published.decision_id}")
         return say(msg("publish.done", alerts=published.alerts) if published.published else msg("publish.already"))

@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dxcore.observability import metrics
+
 REPLY, ALERT = 0, 1  # priorities: lower goes first
 SWEEP_ABOVE = 4096  # per-chat and per-user memory is swept of idle entries once it holds this many
 
@@ -91,6 +93,7 @@ class SendBudget:
 
     async def _token(self, priority: int) -> None:
         entry = (priority, next(self._arrivals), asyncio.Event())
+        asked, waited = self.clock(), False
         heapq.heappush(self._queue, entry)
         try:
             while True:
@@ -98,6 +101,7 @@ class SendBudget:
                 self._refill(now)
                 if self._queue[0] is not entry:
                     entry[2].clear()
+                    waited = True
                     await entry[2].wait()  # woken when it becomes the head
                     continue
                 wait = max(self.blocked_until - now, (1.0 - self.tokens) / self.per_second)
@@ -105,7 +109,10 @@ class SendBudget:
                     heapq.heappop(self._queue)
                     self.tokens -= 1.0
                     self._wake_head()
+                    if waited:
+                        _count_wait(priority, now - asked)
                     return
+                waited = True
                 await self._sleep_or_wake(entry[2], wait)
         except BaseException:
             if entry in self._queue:  # cancelled while waiting: let the next one have its turn
@@ -129,6 +136,12 @@ class SendBudget:
         finally:
             sleeper.cancel()
             waker.cancel()
+
+
+def _count_wait(priority: int, seconds: float) -> None:
+    label = "reply" if priority == REPLY else "alert"
+    metrics.BUDGET_WAITS.labels(label).inc()
+    metrics.BUDGET_WAIT_SECONDS.labels(label).inc(seconds)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,8 @@ async def ingest_file(db: Database, path: Path, *, actor: str, dry_run: bool = F
         if publish and stored.status is not IngestStatus.CONFLICT:
             published = await publish_decision(session, stored.decision_id, actor=actor)  # same transaction
     report.status, report.decision_id = stored.status, stored.decision_id
+    if published is not None:
+        published.announce()
     if stored.status is IngestStatus.CONFLICT:
         report.errors.append(
             f"{path}: decision {outcome.decision.number} of {outcome.decision.issuer} is already stored with "

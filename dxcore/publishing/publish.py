@@ -3,6 +3,7 @@ enqueued in the same transaction (the outbox; dxcore.alerts.delivery sends them)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.alerts.subscriptions import ALL, LEVEL, LOCAL, UNIT
+from dxcore.observability import metrics
 from dxcore.parsing import ParsedDecision
 from dxcore.steps import paced
 from dxcore.store.decisions import IngestStatus, store_decision
@@ -28,6 +30,7 @@ from dxcore.understanding.lineage import Lineage, shipped_lineage, year_end
 from dxcore.understanding.text import name_key
 from dxcore.understanding.vocabulary import unit_key
 
+log = logging.getLogger("dxbot.publish")
 HELD_FOR = timedelta(days=7)  # how long an admin's preview can still be published
 
 
@@ -36,6 +39,16 @@ class PublishOutcome:
     decision_id: int
     published: bool  # False: it had been published before, and nothing was sent again
     alerts: int
+    number: str = ""
+    issuer: str = ""
+    actor: str = ""
+
+    def announce(self) -> None:
+        """The operator's line, once the publishing transaction has committed."""
+        if self.published:
+            metrics.PUBLISHED.inc()
+            log.info("published decision %s (%s) by %s: %d alerts queued", self.number, self.issuer, self.actor,
+                     self.alerts)
 
 
 async def audience(session: AsyncSession, decision_id: int) -> set[tuple[int, int]]:
@@ -104,7 +117,7 @@ async def publish(session: AsyncSession, decision_id: int, *, actor: str, now: d
     decision.published_at, decision.published_by = now, actor
     session.add(Audit(at=now, actor=actor, action="publish", decision_id=decision_id, detail=f"{len(targets)} alerts"))
     await session.flush()
-    return PublishOutcome(decision_id, True, len(targets))
+    return PublishOutcome(decision_id, True, len(targets), decision.number, decision.issuer, actor)
 
 
 async def preview_status(session: AsyncSession, decision: ParsedDecision) -> str | None:

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from alembic import command
+from dxcore.observability import metrics
 from dxcore.paths import migrations_dir
 
 # pg_advisory_lock key shared by every replica: one migrates and seeds, the others wait.
@@ -151,7 +152,8 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         check_writable(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        _count_errors(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -164,7 +166,18 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # Statements' parameters hold users' words (questions, chat titles): never in an error's text, hence in no log.
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    _count_errors(engine)
+    return engine
+
+
+def _count_errors(engine: AsyncEngine) -> None:
+    """dxbot_database_errors_total: every failed operation, as "unreachable" when waiting would fix it."""
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _count(context) -> None:
+        outage = passes_by_itself(context.original_exception) or context.is_disconnect
+        metrics.DATABASE_ERRORS.labels("unreachable" if outage else "other").inc()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -265,7 +278,7 @@ def _sqlstate(exc: BaseException) -> str | None:
                 None)
 
 
-def _passes(exc: BaseException) -> bool:
+def passes_by_itself(exc: BaseException) -> bool:
     """Whether waiting may fix this failure to connect: the server down, starting, full, or out of reach."""
     if (state := _sqlstate(exc)) is not None:
         return state.startswith(_PASSING_SQLSTATES)
@@ -309,7 +322,7 @@ async def wait_for_database(db: Database, seconds: float, *, sleep: Callable[[fl
             reason = _describe(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
                 reason = f"TimeoutError: no answer within {limit:g} s"
-            if not _passes(exc):
+            if not passes_by_itself(exc):
                 state = _sqlstate(exc)
                 hint = _HINTS.get(state or "", "waiting will not fix this: check DXBOT_DATABASE_URL")
                 raise DatabaseRefused(place, reason, hint) from exc

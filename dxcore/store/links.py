@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dxcore.observability.logs import FAILURES
 from dxcore.store.db import Database
 from dxcore.store.models import AnswerLink
 from dxcore.understanding.text import fold
@@ -95,8 +96,8 @@ class LinkRecorder:
                 self._sleeping = False
             try:
                 await self.flush()
-            except Exception:  # noqa: BLE001 - kept for the next try; a lost link only means an edit is answered anew
-                log.exception("could not store %d answer links", len(self._pending))
+            except Exception as exc:  # noqa: BLE001 - kept for the next try; a lost link only means an edit is answered anew
+                FAILURES.report(log, "storing answer links", exc, detail=f" ({len(self._pending)} waiting)")
                 return
 
     async def flush(self) -> None:

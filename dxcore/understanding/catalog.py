@@ -29,6 +29,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dxcore.answering.queries import Snapshot, load_snapshot
+from dxcore.observability import metrics
+from dxcore.observability.logs import FAILURES
 from dxcore.paths import data_dir
 from dxcore.steps import paced, run_all
 from dxcore.store.db import Database
@@ -361,7 +363,7 @@ class Catalog:
 
     def _finished(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:  # a waiting caller got it too, if any
-            log.warning("catalog refresh failed: %r", task.exception())
+            FAILURES.report(log, "refreshing the catalog", task.exception())
 
     async def _refreshed(self, session: Opener, wanted: int) -> CatalogView:
         """The view once refresh number ``wanted`` (or a later one) has finished."""
@@ -414,6 +416,8 @@ class Catalog:
         book.attach(resolver)
         self._view, self._book = CatalogView(snapshot, resolver), book
         self.generation += 1
+        metrics.CATALOG_UNITS.set(len(units))
+        metrics.CATALOG_DECISIONS.set(len({ranking.decision.id for ranking in snapshot.rankings}))
 
     async def _reread_aliases(self, rows: list[AliasRow]) -> None:
         book = _AliasBook(self._book.curated)

@@ -27,6 +27,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from dxcore.observability import metrics
 from dxcore.understanding.text import clean, strip_diacritics
 from dxcore.understanding.vocabulary import Vocabulary, default_vocabulary, words
 
@@ -583,6 +584,11 @@ class Resolver:
 
     def resolve(self, text: str, *, level: str | None = None, issuer: str | None = None,
                 chat_id: int | None = None) -> Resolution:
+        resolution = self._resolve(text, level, issuer, chat_id)
+        metrics.RESOLVER.labels(resolution.status).inc()
+        return resolution
+
+    def _resolve(self, text: str, level: str | None, issuer: str | None, chat_id: int | None) -> Resolution:
         tokens = self.query_tokens(text)
         key = " ".join(tokens)
         alias = self.chat_aliases.get((chat_id, key)) if chat_id is not None else None

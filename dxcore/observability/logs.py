@@ -1,0 +1,162 @@
+"""Logs an operator can use: one configuration (DXBOT_LOG_LEVEL, DXBOT_LOG_FORMAT) on stderr, in text or one JSON
+object per line, libraries' request logs kept at WARNING; and failures that repeat (the Bot API or the database
+away) folded into one line per kind per minute with a count, instead of a traceback per attempt.
+
+Above DEBUG no line holds a user's message text or name: log ids (chat, user, update), never content.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+# Loggers of libraries that log every request or job at INFO: WARNING unless DXBOT_LOG_LEVEL=DEBUG.
+CHATTY_LIBRARIES = ("httpx", "httpcore", "apscheduler", "telegram", "tornado.access", "aiosqlite", "asyncio",
+                    "PIL", "matplotlib", "pdfminer", "sqlalchemy", "alembic")
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-11-30T18:32:43.389+00:00 INFO dxbot.delivery: …`` (UTC, with its offset)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's
+        return _timestamp(record)
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the record's extra fields, and the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": _timestamp(record), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        entry |= {key: value for key, value in vars(record).items() if key not in _STANDARD}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+_PRIVATE: ContextVar[re.Pattern[str] | None] = ContextVar("dxbot_private", default=None)
+HIDDEN = "[hidden]"
+
+
+def keep_private(*texts: str | None) -> None:
+    """While the current task runs (one update being handled), these strings (the user's text, names, a chat's
+    title) are replaced by [hidden] in every log line above DEBUG: an exception's message or a library's line
+    cannot carry them out either."""
+    words = sorted({text for text in texts if text and text.strip()}, key=len, reverse=True)
+    _PRIVATE.set(re.compile("|".join(map(re.escape, words))) if words else None)
+
+
+class Redact(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        pattern = _PRIVATE.get()
+        if pattern is None or record.levelno <= logging.DEBUG:
+            return True
+        record.msg, record.args = pattern.sub(HIDDEN, record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = pattern.sub(HIDDEN, record.exc_text)
+        return True
+
+
+_handler: logging.Handler | None = None
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
+    """Route every log line (and Python warnings) to ``stream`` (stderr) in ``fmt``; calling it again replaces the
+    earlier configuration."""
+    global _handler
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+    _handler = logging.StreamHandler(stream or sys.stderr)
+    _handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    _handler.addFilter(Redact())
+    root.addHandler(_handler)
+    root.setLevel(level)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    logging.captureWarnings(True)
+
+
+@dataclass
+class _Spell:
+    """A run of failures of one kind: when it was last logged, how many were folded since, how many in all."""
+
+    logged_at: float
+    folded: int = 0
+    total: int = 1
+
+
+class FailureLog:
+    """One line per kind of failure per ``window`` seconds. The first failure of a kind is logged at once, those
+    within the window after it are counted and said with the next line; ``recovered`` ends a spell with one line.
+    Outages (the database or the Bot API away) are logged without a traceback above DEBUG; anything else keeps
+    its traceback, since it is a bug to find."""
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window, self.clock = window, clock
+        self._spells: dict[str, _Spell] = {}
+
+    def report(self, logger: logging.Logger, what: str, exc: BaseException, *, kind: str | None = None,
+               detail: str = "") -> None:
+        """``what`` failed with ``exc`` (``detail``: ids that say which, not part of the kind). ``kind`` names an
+        outage (e.g. "bot_api"); the database being away is recognised by itself (the failures that waiting fixes);
+        anything else is its own kind per ``what`` and exception type."""
+        from dxcore.store.db import (
+            passes_by_itself,  # the start-up wait's rule: these failures pass by themselves
+        )
+
+        outage = kind or ("database" if passes_by_itself(exc) else None)
+        key = outage or f"{what}: {type(exc).__name__}"
+        now = self.clock()
+        spell = self._spells.get(key)
+        if spell is not None and now - spell.logged_at < self.window:
+            spell.folded += 1
+            spell.total += 1
+            return
+        folded = f" ({spell.folded} more like it in the last {self.window:.0f} s)" if spell and spell.folded else ""
+        subject = f"{outage} unavailable: " if outage else ""
+        traceback = exc if outage is None or logger.isEnabledFor(logging.DEBUG) else None
+        logger.log(logging.WARNING if outage else logging.ERROR, "%s%s failed%s: %s%s", subject, what, detail,
+                   _summary(exc), folded, exc_info=traceback)
+        if spell is None:
+            self._spells[key] = _Spell(now)
+        else:
+            spell.logged_at, spell.folded, spell.total = now, 0, spell.total + 1
+
+    def recovered(self, logger: logging.Logger, kind: str) -> None:
+        """``kind`` works again: one line, if it had failed."""
+        spell = self._spells.pop(kind, None)
+        if spell is not None:
+            logger.info("%s available again after %d failed attempts", kind, spell.total)
+
+    def failing(self, kind: str) -> bool:
+        return kind in self._spells
+
+
+def _summary(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+FAILURES = FailureLog()  # the process's one: a kind of failure is folded whichever part of the code meets it
