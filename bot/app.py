@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -21,7 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -35,13 +37,15 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.alerts import TelegramSender
+from bot.endpoints import Server, Webhook, web_application
 from bot.handlers import buttons, chat_life, inline, publishing, questions
-from bot.handlers.common import lang_of
+from bot.handlers.common import lang_of, update_kind
 from bot.handlers.gate import gate
 from bot.limits import BudgetLimiter, ChatOrderedProcessor, FloodControl
+from bot.transport import BotApiWatch, ObservedRequest
 from dxcore.alerts.delivery import DeliveryWorker, QuietHours
 from dxcore.answering import answers as A
 from dxcore.answering.i18n import LANGUAGES, VI, msg, word
@@ -55,10 +59,12 @@ from dxcore.conversation.limits import (
     FloodLimit,
     SendBudget,
 )
+from dxcore.observability.logs import FAILURES, configure_logging
 from dxcore.settings import Settings
 from dxcore.store import links as L
-from dxcore.store.db import Database
+from dxcore.store.db import Database, masked_database_url
 from dxcore.understanding.catalog import Catalog
+from dxcore.version import VERSION as DXBOT_VERSION
 
 log = logging.getLogger("dxbot")
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -76,8 +82,22 @@ def description(lang: str) -> str:
     return msg("bot.description", examples=", ".join(f"“{q}”" for q in A.HELP_EXAMPLES)).render(lang)
 
 
+def _update_place(update: object) -> str:
+    """Which update, by ids only: never its text or anyone's name."""
+    if not isinstance(update, Update):
+        return ""
+    chat, user = update.effective_chat, update.effective_user
+    return (f" (update {update.update_id}, {update_kind(update)}" + (f" in chat {chat.id}" if chat else "")
+            + (f" from user {user.id}" if user else "") + ")")
+
+
+def _outage_kind(error: BaseException | None) -> str | None:
+    return "bot_api" if isinstance(error, NetworkError) else None
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("update %s failed", update, exc_info=context.error)
+    FAILURES.report(log, "handling an update" if update is not None else "a background task", context.error,
+                    kind=_outage_kind(context.error), detail=_update_place(update))
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
         try:
             await context.bot.send_message(update.effective_chat.id, word(msg("bot.error"), lang_of(update.effective_user)),
@@ -86,8 +106,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
 
-async def _post_init(application: Application) -> None:
-    # In the background: the first answer need not wait for five Bot API calls.
+def _polling_failed(error: TelegramError) -> None:
+    FAILURES.report(log, "polling the Bot API for updates", error, kind=_outage_kind(error))
+
+
+def start_background(application: Application) -> None:
+    """What runs beside the handlers: the menus (once), the alert worker, and the pruning of old answer links."""
     application.create_task(register_menus(application), name="register_menus")
     start_delivery(application)
     if application.job_queue:
@@ -105,7 +129,8 @@ def start_delivery(application: Application) -> None:
                             application.bot_data["catalog"], budget=application.bot_data["budget"],
                             quiet=QuietHours.parse(settings.quiet_hours), admins=settings.admin_ids)
     stop = asyncio.Event()
-    # Not Application.create_task: PTB's stop() waits for those tasks, and this one ends only when post_stop sets stop.
+    # Not Application.create_task: PTB's stop() waits for those tasks, and this one ends only when stop_delivery
+    # sets stop.
     task = asyncio.create_task(_deliver(application, worker, stop), name="delivery")
     application.bot_data["delivery"] = (stop, task)
 
@@ -114,8 +139,8 @@ RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds before the alert worker's next sta
 
 
 async def _deliver(application: Application, worker: DeliveryWorker, stop: asyncio.Event) -> None:
-    """The alert worker, supervised: its start-up call (getMe) is retried and the worker restarted with one log
-    line whenever it fails, with growing pauses, until the bot stops; a network blip never ends alerts for good."""
+    """The alert worker, supervised: its start-up call (getMe) is retried and the worker restarted whenever it
+    fails, with growing pauses, until the bot stops; a network blip never ends alerts for good."""
     failures = 0
     while not stop.is_set():
         try:
@@ -127,14 +152,15 @@ async def _deliver(application: Application, worker: DeliveryWorker, stop: async
         except Exception as exc:  # noqa: BLE001 - whatever ended it, alerts must go on
             delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
             failures += 1
-            log.warning("alert worker stopped (%s: %s); starting it again in %s s", type(exc).__name__, exc, delay)
+            FAILURES.report(log, "the alert worker", exc, kind=_outage_kind(exc),
+                            detail=f" (starting it again in {delay} s)")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             except TimeoutError:
                 pass
 
 
-async def _post_stop(application: Application) -> None:
+async def stop_delivery(application: Application) -> None:
     delivery = application.bot_data.pop("delivery", None)
     if delivery:
         stop, task = delivery
@@ -161,12 +187,8 @@ async def register_menus(application: Application) -> None:
         log.warning("could not set the command menus: %s", exc)
 
 
-async def _post_shutdown(application: Application) -> None:
-    await close_state(application)
-
-
 async def close_state(application: Application) -> None:
-    """Write what is still pending and close the database (run_* calls this at shutdown; tests call it)."""
+    """Write what is still pending and close the database (serve calls this at shutdown; tests call it)."""
     try:
         await application.bot_data["catalog"].close()
         await application.bot_data["links"].close()
@@ -196,8 +218,10 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     flood = FloodControl(FloodGuard(limit)) if limit is not None else None
     builder = (ApplicationBuilder().application_class(DxApplication)
                .concurrent_updates(ChatOrderedProcessor(flood=flood)))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    # Every Bot API call is observed: readiness needs to know when the Bot API last answered.
+    watch = BotApiWatch()
+    builder = builder.request(ObservedRequest(request or HTTPXRequest(connection_pool_size=256), watch))
+    builder = builder.get_updates_request(ObservedRequest(request or HTTPXRequest(), watch))
     if rate_limited:
         builder = builder.rate_limiter(BudgetLimiter(budget, REPLY, max_retries=3))
     application = (
@@ -207,14 +231,12 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
                            tzinfo=TIMEZONE))
-        .post_init(_post_init)
-        .post_stop(_post_stop)
-        .post_shutdown(_post_shutdown)
         .build()
     )
     # Alerts go through a bot of their own (the worker starts and restarts it), on the same budget at alert
     # priority; a RetryAfter reaches the outbox at once, which schedules that alert again.
-    alert_bot = ExtBot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url, request=request,
+    alert_bot = ExtBot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
+                       request=ObservedRequest(request or HTTPXRequest(), watch),
                        rate_limiter=BudgetLimiter(budget, ALERT, max_retries=0))
     db = Database(settings.effective_database_url)
     catalog, links = Catalog(), L.LinkRecorder(db)
@@ -225,7 +247,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     conversation = Conversation(db, catalog, ButtonSeal.for_token(token), admins=settings.admin_ids, links=links,
                                 fetch_file=fetch_file, messenger="tg", cooldown=Cooldown())
     application.bot_data.update(db=db, catalog=catalog, links=links, settings=settings, alert_bot=alert_bot,
-                                conversation=conversation, budget=budget, flood=flood)
+                                conversation=conversation, budget=budget, flood=flood, watch=watch)
 
     application.add_handler(TypeHandler(Update, gate), group=-1)
     fresh, edited = filters.UpdateType.MESSAGE, filters.UpdateType.EDITED_MESSAGE
@@ -245,6 +267,22 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     return application
 
 
+async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Run ``work`` unless ``stop`` is set first (then cancel it): whether it ran to the end."""
+    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        return False
+    task.result()  # its exception, if it failed
+    return True
+
+
 def _no_bootstrap_traceback(record: logging.LogRecord) -> bool:
     """PTB logs a failed start (Bot API unreachable, token refused) with a traceback; the CLI says it in one line."""
     if "Bootstrap" in record.getMessage():
@@ -252,20 +290,73 @@ def _no_bootstrap_traceback(record: logging.LogRecord) -> bool:
     return True
 
 
-def run_bot(settings: Settings, *, webhook_url: str | None, listen: str, port: int) -> None:
-    """Run until SIGINT/SIGTERM (PTB stops cleanly on both). The caller has migrated and seeded the store."""
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def run_bot(settings: Settings, *, webhook_url: str | None, listen: str, port: int,
+            prepare: Callable[[Database], Awaitable[None]] | None = None) -> None:
+    """Run until SIGINT or SIGTERM. ``prepare`` readies the store (waits for it, migrates, seeds) once the health
+    endpoint answers."""
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("telegram.ext").addFilter(_no_bootstrap_traceback)
-    application = build_application(settings)
+    asyncio.run(serve(settings, webhook_url=webhook_url, listen=listen, port=port, prepare=prepare))
+
+
+async def serve(settings: Settings, *, webhook_url: str | None = None, listen: str = "0.0.0.0", port: int = 8080,
+                prepare: Callable[[Database], Awaitable[None]] | None = None, request: BaseRequest | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """The bot's whole life in this loop: the HTTP endpoints first (so that /healthz answers while the database is
+    awaited), the store, the Bot API (getMe checks the token), updates by polling or by webhook, the background
+    work; then, on SIGINT/SIGTERM or ``stop``, everything in reverse, the alerts in flight recorded."""
+    webhook = None
     if webhook_url:
         if problem := settings.webhook_secret_problem():  # never serve updates anyone could post
             raise ValueError(problem)
-        application.run_webhook(
-            listen=listen, port=port, webhook_url=webhook_url,
-            url_path=urlsplit(webhook_url).path.strip("/"),  # a load balancer forwards the public path as it is
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        # A load balancer forwards the public path as it is.
+        webhook = Webhook(urlsplit(webhook_url).path.strip("/"), settings.webhook_secret.get_secret_value())
+    application = build_application(settings, request)
+    db: Database = application.bot_data["db"]
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    servers: list[Server] = []
+    try:
+        watch = None if webhook else application.bot_data["watch"]  # a webhook bot hears from Telegram by itself
+        if webhook:
+            servers.append(Server(web_application(db, watch=None, application=application, webhook=webhook))
+                           .start(listen, port, "--listen, --port"))
+        if settings.http_port is not None and not (webhook and settings.http_port == port):
+            servers.append(Server(web_application(db, watch=watch))
+                           .start(settings.http_listen, settings.http_port, "DXBOT_HTTP_LISTEN, DXBOT_HTTP_PORT"))
+        if prepare is not None and not await _unless_stopped(prepare(db), stop):
+            return  # stopped while waiting for the database
+        view = await application.bot_data["catalog"].current(db)
+        log.info("dxbot %s starting: mode=%s, database=%s, http=%s, decisions=%d, units=%d, admins=%d, "
+                 "bot api=%s", DXBOT_VERSION, "webhook" if webhook else "polling", masked_database_url(db.url),
+                 ", ".join(server.address for server in servers) or "off",
+                 len({r.decision.id for r in view.snapshot.rankings}), len(view.snapshot.units),
+                 len(settings.admin_ids), settings.api_base_url)
+        await application.initialize()  # getMe: the token and the base URL are checked here
+        try:
+            if webhook:
+                await application.bot.set_webhook(webhook_url, secret_token=webhook.secret,
+                                                  allowed_updates=Update.ALL_TYPES)
+            else:
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES,
+                                                        error_callback=_polling_failed)
+            await application.start()
+            start_background(application)
+            log.info("dxbot is running as @%s", application.bot.username)
+            await stop.wait()
+            log.info("dxbot stopping")
+        finally:
+            if application.updater and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await stop_delivery(application)
+            await application.shutdown()
+    finally:
+        for server in servers:
+            await server.stop()
+        await close_state(application)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

@@ -22,16 +22,24 @@ from dxcore.answering.assistant import ask
 from dxcore.answering.formatting import format_date
 from dxcore.answering.i18n import LANGUAGES, VI
 from dxcore.answering.queries import list_decisions
+from dxcore.observability.logs import configure_logging
 from dxcore.parsing import GivenFacts
 from dxcore.paths import data_dir
 from dxcore.publishing.ingest import ingest_file
 from dxcore.publishing.watch import watch, watch_once
-from dxcore.settings import Settings
-from dxcore.store.db import Database
+from dxcore.settings import Settings, describe_errors
+from dxcore.store.db import (
+    Database,
+    DatabaseRefused,
+    DatabaseUnreachable,
+    StateDirError,
+    wait_for_database,
+)
 from dxcore.store.decisions import cli_actor, load_shipped_if_empty
 from dxcore.understanding.catalog import Catalog
 from dxcore.understanding.levels import level_name
 from dxcore.understanding.lineage import LineageError, shipped_lineage
+from dxcore.version import VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -54,6 +62,7 @@ def _day(text: str) -> date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dxbot", description="Digital-transformation ranking results bot.")
+    parser.add_argument("--version", action="version", version=f"dxbot {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the Telegram bot (polling, or a webhook with --webhook-url)")
@@ -101,10 +110,16 @@ async def _store(settings: Settings, *, seed: bool) -> AsyncIterator[Database]:
     """The migrated store (seeded with the shipped decisions when empty, if asked), closed afterwards."""
     db = Database(settings.effective_database_url)
     try:
-        await db.prepare(load_shipped_if_empty if seed else None)
+        await _ready_store(db, settings, seed=seed)
         yield db
     finally:
         await db.close()
+
+
+async def _ready_store(db: Database, settings: Settings, *, seed: bool) -> None:
+    """Wait for the database (up to DXBOT_DB_WAIT seconds), migrate it, and seed it if asked."""
+    await wait_for_database(db, settings.db_wait)
+    await db.prepare(load_shipped_if_empty if seed else None)
 
 
 async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,6 +149,7 @@ async def _watch(args: argparse.Namespace, settings: Settings) -> int:
             for report in reports:
                 print(f"{report.file}: {'published' if report.ok else 'rejected, see rejected/'}")
             return EXIT_BAD_INPUT if any(not r.ok for r in reports) else EXIT_OK
+        configure_logging(settings.log_level, settings.log_format)  # a service: its publishes are logged
         await watch(db, args.folder, actor=cli_actor(), every=args.every)
     return EXIT_OK
 
@@ -209,11 +225,6 @@ async def _shell(settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _prepare(settings: Settings) -> None:
-    async with _store(settings, seed=True):
-        pass
-
-
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.token is None or not settings.token.get_secret_value().strip():
         raise UsageError(NO_TOKEN)
@@ -226,12 +237,21 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     from bot.app import run_bot
+    from bot.endpoints import ListenError
+    from bot.transport import NotBotApi
 
-    asyncio.run(_prepare(settings))
+    async def prepare(db: Database) -> None:
+        await _ready_store(db, settings, seed=True)
+
     try:
-        run_bot(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port)
+        run_bot(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port, prepare=prepare)
     except InvalidToken:
         raise UsageError(f"the Bot API at {settings.api_base_url} refused DXBOT_TOKEN: check the token") from None
+    except NotBotApi as exc:
+        raise UsageError(f"{settings.api_base_url} is not a Bot API server ({exc}): check DXBOT_API_BASE_URL") \
+            from None
+    except ListenError as exc:
+        raise UsageError(str(exc)) from None
     except NetworkError as exc:
         print(f"dxbot: cannot reach the Bot API at {settings.api_base_url} ({exc}); try again when it is reachable",
               file=sys.stderr)
@@ -269,9 +289,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dxbot: bad configuration: DXBOT_DATABASE_URL: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValidationError as exc:
-        problems = "; ".join(f"DXBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        print(f"dxbot: bad configuration: {problems}", file=sys.stderr)
+        print(f"dxbot: bad configuration: {describe_errors(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (StateDirError, DatabaseRefused) as exc:  # waiting cannot fix these: the configuration must change
+        print(f"dxbot: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DatabaseUnreachable as exc:
+        print(f"dxbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - the CLI contract: a message, never a traceback

@@ -7,7 +7,7 @@ import logging
 import re
 import struct
 
-from telegram import InputFile, Message, ReplyParameters, User
+from telegram import InputFile, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -21,6 +21,11 @@ from dxcore.conversation.events import Outcome, Person, Place, Replace, Send, To
 log = logging.getLogger("dxbot")
 CAPTION_LIMIT = 1024
 PHOTO_MAX_SIDE = 2560  # Telegram keeps photos at most this many pixels on the long side: taller ones get shrunk
+
+
+def update_kind(update: Update) -> str:
+    """What an update carries: "message", "callback_query", … (Telegram's field name)."""
+    return next((kind for kind in Update.ALL_TYPES if getattr(update, kind, None) is not None), "other")
 
 
 def core(context: ContextTypes.DEFAULT_TYPE) -> Conversation:

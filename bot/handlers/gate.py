@@ -8,9 +8,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.handlers.common import addressed_text, in_group, lang_of
+from bot.handlers.common import addressed_text, in_group, lang_of, update_kind
 from dxcore.answering.i18n import msg, word
 from dxcore.conversation.limits import Verdict
+from dxcore.observability import metrics
+from dxcore.observability.logs import keep_private
 
 log = logging.getLogger("dxbot")
 
@@ -20,6 +22,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     mentions nor replies to it (privacy mode lets a few through, e.g. when the bot is an administrator). So does
     whatever flood control (DXBOT_FLOOD) refuses: the update that goes over the limit gets one short notice, the
     user's next ones nothing until the block ends (a button press only stops its spinner)."""
+    metrics.UPDATES.labels(update_kind(update)).inc()
+    _keep_private(update)
     message = update.message or update.edited_message
     if message is not None and message.text is not None and addressed_text(message, context.bot) is None:
         raise ApplicationHandlerStop
@@ -37,6 +41,16 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except TelegramError as exc:
         log.info("could not tell a flooding user so: %s", exc)
     raise ApplicationHandlerStop
+
+
+def _keep_private(update: Update) -> None:
+    """What this update carries of its people's words and names stays out of logs above DEBUG."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    keep_private(
+        message and (message.text or message.caption), message and message.document and message.document.file_name,
+        user and user.first_name, user and user.last_name, user and user.username, chat and chat.title,
+        update.callback_query and update.callback_query.data, update.inline_query and update.inline_query.query,
+    )
 
 
 async def _notice(update: Update, seconds: float) -> None:
