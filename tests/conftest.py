@@ -111,6 +111,7 @@ def start_bot(fake, tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
                    "PTB_TIMEDELTA": "true", "DXBOT_STATE_DIR": str(tmp_path / "state"),
                    "DXBOT_FLOOD": "off",  # tests not about flooding send as fast as they like
+                   "DXBOT_HTTP_PORT": "off",  # bots run side by side; tests of the endpoints give a port
                    **fake.env(), **env}
     runs = len(list(tmp_path.glob("bot-*.err")))
     with (tmp_path / f"bot-{runs}.out").open("w") as out, (tmp_path / f"bot-{runs}.err").open("w") as err:
@@ -159,7 +160,7 @@ async def polling_bot(db_url: str, *, deliver: bool = False, **settings: object)
             await application.updater.stop()
             await application.stop()
             if deliver:
-                await bot_app._post_stop(application)
+                await bot_app.stop_delivery(application)
             await application.shutdown()
             await bot_app.close_state(application)
 
@@ -184,5 +185,5 @@ async def inprocess_bot(db_url: str, **settings: object):
         yield application, transport
     finally:
         await application.shutdown()
-        await bot_app.close_state(application)  # post_shutdown runs only under run_polling/run_webhook
+        await bot_app.close_state(application)  # serve() does this at shutdown
     transport.assert_no_unexpected_rejections()

@@ -131,4 +131,4 @@ async def test_the_alert_worker_recovers_from_a_failed_start(sqlite_url: str, se
             assert str(alert.params["chat_id"]) == str(USER)
             assert [r.method for r in fake.rejected] == ["getMe", "getMe"]
         finally:
-            await bot_app._post_stop(application)
+            await bot_app.stop_delivery(application)

@@ -16,7 +16,8 @@ from tests.conftest import ROOT, SEED
 
 def dxbot(*args: str, cwd: Path, env: dict[str, str] | None = None,
           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "DXBOT_STATE_DIR": str(cwd / "state")}
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "DXBOT_STATE_DIR": str(cwd / "state"),
+            "DXBOT_HTTP_PORT": "off"}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env=base | {"PYTHONPATH": str(ROOT)} | (env or {}), timeout=120, input=stdin,
                           encoding="utf-8")
@@ -92,6 +93,52 @@ def test_run_says_when_the_bot_api_cannot_be_reached(tmp_path: Path) -> None:
                                              "DXBOT_FILE_BASE_URL": "http://127.0.0.1:9/file/bot"})
     assert result.returncode == 1 and "cannot reach the Bot API at http://127.0.0.1:9/bot" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_names_a_base_url_that_is_not_a_bot_api_server(tmp_path: Path) -> None:
+    """A proxy or another service answering 404 pages is not a refused token."""
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = b"<html><body><h1>404 Not Found</h1></body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/bot"
+    try:
+        result = dxbot("run", cwd=tmp_path, env={"DXBOT_TOKEN": "123:abc", "DXBOT_API_BASE_URL": base,
+                                                 "DXBOT_FILE_BASE_URL": base.replace("/bot", "/file/bot")})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 2, result.stderr
+    said = result.stderr.splitlines()[-1]
+    assert said.startswith(f"dxbot: {base} is not a Bot API server (getMe was answered with HTTP 404 and ")
+    assert said.endswith("check DXBOT_API_BASE_URL") and "DXBOT_TOKEN" not in said
+    assert "Traceback" not in result.stderr
+
+
+def test_run_names_the_address_it_cannot_listen_on(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = dxbot("run", cwd=tmp_path, env={"DXBOT_TOKEN": "123:abc", "DXBOT_HTTP_PORT": str(port)})
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (f"dxbot: cannot listen on 127.0.0.1:{port} (DXBOT_HTTP_LISTEN, "
+                                              "DXBOT_HTTP_PORT): Address already in use")
 
 
 def test_wheel_ships_data_and_migrations(tmp_path: Path) -> None:

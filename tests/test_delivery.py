@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from dxcore.alerts.subscriptions import (
     unsubscribe,
 )
 from dxcore.answering.answers import Answer
+from dxcore.observability import metrics
 from dxcore.parsing import parse_bytes
 from dxcore.publishing.publish import publish
 from dxcore.store.db import Database
@@ -159,7 +161,9 @@ async def test_alerts_are_written_in_the_subscribers_language(seeded: Database, 
     assert "Sở Y tế: hạng 5/20 (↑ 12 hạng), 95,90% (+25,16 điểm %), Khá → Tốt" in by_chat[2]
 
 
-async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str) -> None:
+async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="dxbot.delivery")
+    before = {kind: _alerts(kind) for kind in (SENT, RETRY, BLOCKED, MIGRATED)}
     for chat in (1, 2, -300):
         await _subscribe(seeded, chat, Target(ALL))
     await _publish_later(seeded, seed_text)
@@ -189,9 +193,22 @@ async def test_retry_after_blocked_and_migrated(seeded: Database, seed_text: str
         statuses = dict((await session.execute(select(Delivery.chat_id, Delivery.status))).all())
     assert blocked.active is False and moved == 1
     assert statuses == {1: "sent", 2: "blocked", -100300: "sent"}
+    # The operator's view: one count per alert handled, a line per chat that left or moved, a line per round.
+    assert {kind: _alerts(kind) - before[kind] for kind in before} == {SENT: 2, RETRY: 1, BLOCKED: 1, MIGRATED: 1}
+    said = [r.getMessage() for r in caplog.records]
+    assert "chat 2 blocked the bot or removed it: no more alerts go there until it comes back" in said
+    assert "chat -300 moved to supergroup -100300: its subscriptions and alerts follow" in said
+    rounds = [line for line in said if line.startswith("delivery round: ")]
+    assert rounds[0].endswith("(blocked 1, migrated 1, retry 1, sent 1)") and rounds[0].startswith(
+        "delivery round: 4 alerts in ")
 
 
-async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text: str) -> None:
+def _alerts(result: str) -> float:
+    return metrics.REGISTRY.get_sample_value("dxbot_alerts_total", {"result": result}) or 0.0
+
+
+async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text: str, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="dxbot.delivery")
     await _subscribe(seeded, 1, Target(ALL))
     await _publish_later(seeded, seed_text)
     night = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # 23:30 local
@@ -201,6 +218,10 @@ async def test_quiet_hours_hold_alerts_until_morning(seeded: Database, seed_text
     sender = RecordingSender()
     worker = DeliveryWorker(seeded, sender, Catalog(check_every=0), rate=1000, quiet=quiet, clock=lambda: now[0])
     assert await worker.run_once() == 0 and sender.sent == []
+    now[0] += timedelta(seconds=30)
+    assert await worker.run_once() == 0  # said once: the worker looks every second all night
+    held = [r.getMessage() for r in caplog.records if r.getMessage().startswith("quiet hours")]
+    assert held == ["quiet hours: 1 alerts wait until 2026-11-27T07:00+07:00"]
     now[0] = datetime(2026, 11, 27, 0, 1, tzinfo=UTC)
     assert await worker.run_once() == 1 and len(sender.sent) == 1
     assert QuietHours.parse("off").resume_at(night) is None

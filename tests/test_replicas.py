@@ -10,6 +10,8 @@ import socket
 import time
 from pathlib import Path
 
+import httpx
+
 from dxcore.store.db import Database
 from dxcore.store.decisions import load_shipped_if_empty
 from tests.conftest import start_bot
@@ -58,6 +60,11 @@ async def test_two_webhook_replicas_behave_as_one_bot(pg_url: str, tmp_path: Pat
                 _wait_serving(url, process)
             # Without the secret, or with a wrong one, a replica refuses the update.
             assert FakeBotApi.post_webhook(urls[0], {"update_id": 2, "message": {}}, "wrong") == 403
+            # The webhook's server answers the probes too (Telegram's reachability is not a replica's readiness).
+            for port in ports:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+                assert ready.status_code == 200 and ready.json()["status"] == "ready"
+                assert 'dxbot_build_info{version="' in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
 
             # A pick taught through one replica resolves through the other: question and probes go to replica 0,
             # the tap to replica 1, so only the database can carry what was learned.
