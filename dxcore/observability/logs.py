@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -52,29 +51,34 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-_PRIVATE: ContextVar[re.Pattern[str] | None] = ContextVar("dxbot_private", default=None)
+_PRIVATE: ContextVar[tuple[str | None, ...]] = ContextVar("dxbot_private", default=())
 HIDDEN = "[hidden]"
 
 
 def keep_private(*texts: str | None) -> None:
     """While the current task runs (one update being handled), these strings (the user's text, names, a chat's
     title) are replaced by [hidden] in every log line above DEBUG: an exception's message or a library's line
-    cannot carry them out either."""
-    words = sorted({text for text in texts if text and text.strip()}, key=len, reverse=True)
-    _PRIVATE.set(re.compile("|".join(map(re.escape, words))) if words else None)
+    cannot carry them out either. Cheap: the work is done only when a line is logged."""
+    _PRIVATE.set(texts)
+
+
+def _hidden(text: str, words: list[str]) -> str:
+    for word in words:
+        text = text.replace(word, HIDDEN)
+    return text
 
 
 class Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = _PRIVATE.get()
-        if pattern is None or record.levelno <= logging.DEBUG:
+        if record.levelno <= logging.DEBUG or not (texts := _PRIVATE.get()):
             return True
-        record.msg, record.args = pattern.sub(HIDDEN, record.getMessage()), None
+        words = sorted({text for text in texts if text and text.strip()}, key=len, reverse=True)  # longest first
+        record.msg, record.args = _hidden(record.getMessage(), words), None
         if record.exc_info:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
         if record.exc_text:
-            record.exc_text = pattern.sub(HIDDEN, record.exc_text)
+            record.exc_text = _hidden(record.exc_text, words)
         return True
 
 
