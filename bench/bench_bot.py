@@ -1,6 +1,7 @@
 """The bot's speed: answered updates per second through Application.process_update (an in-process Bot API that
 answers every call as Telegram would, without the tests' validation), side by side with a bare echo bot in the same
-run; the same with the answer cache off; cold start of `dxbot run` to its first answer, and its resident memory.
+run; the same with the answer cache off, and with the metrics replaced by no-ops and logging at WARNING (what
+observability costs); cold start of `dxbot run` to its first answer, and its resident memory.
 
 Run: .venv/bin/python bench/bench_bot.py [--updates 2000]
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import itertools
 import json
 import os
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -25,10 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+from prometheus_client.metrics import MetricWrapperBase  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
 from bot.app import build_application, close_state  # noqa: E402
+from dxcore.observability import metrics  # noqa: E402
+from dxcore.observability.logs import configure_logging  # noqa: E402
 from dxcore.settings import Settings  # noqa: E402
 from dxcore.store.db import Database  # noqa: E402
 from dxcore.store.decisions import load_shipped_if_empty  # noqa: E402
@@ -94,11 +101,43 @@ async def seeded_bot(folder: str) -> tuple[Application, AnsweringTelegram]:
     return build_application(settings, transport, rate_limited=False), transport
 
 
-async def throughput(updates: int) -> tuple[float, float, float]:
-    """(dxbot, dxbot without the answer cache, echo) answered updates per second."""
+class _NoMetric:
+    """A metric that records nothing: what the real ones cost is measured against it."""
+
+    def labels(self, *_labels: str) -> _NoMetric:
+        return self
+
+    def inc(self, *_amount: float) -> None:
+        pass
+
+    set = observe = inc
+
+    def time(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def observability_off() -> Iterator[None]:
+    """Every dxbot_ metric a no-op and logging at WARNING, for the length of the block."""
+    instruments = {name: value for name, value in vars(metrics).items() if isinstance(value, MetricWrapperBase)}
+    for name in instruments:
+        setattr(metrics, name, _NoMetric())
+    configure_logging("WARNING", "text", io.StringIO())
+    try:
+        yield
+    finally:
+        for name, value in instruments.items():
+            setattr(metrics, name, value)
+        configure_logging("INFO", "text", io.StringIO())
+
+
+async def throughput(updates: int) -> tuple[float, ...]:
+    """(dxbot, dxbot without the answer cache, echo, and the first two again without metrics and logging) answered
+    updates per second; dxbot logs at INFO (into memory) meanwhile, as `dxbot run` does by default."""
     rates = []
-    for cached in (True, False):
-        with tempfile.TemporaryDirectory() as tmp:
+    configure_logging("INFO", "text", io.StringIO())
+    for cached, observed in ((True, True), (False, True), (True, False), (False, False)):
+        with tempfile.TemporaryDirectory() as tmp, contextlib.nullcontext() if observed else observability_off():
             dxbot, transport = await seeded_bot(tmp)
             if not cached:
                 dxbot.bot_data["conversation"].answers.size = 0
@@ -112,7 +151,7 @@ async def throughput(updates: int) -> tuple[float, float, float]:
         await update.effective_message.reply_text(update.effective_message.text)
 
     echo.add_handler(MessageHandler(filters.TEXT, reply))
-    return rates[0], rates[1], await _throughput(echo, echo_transport, updates)
+    return rates[0], rates[1], await _throughput(echo, echo_transport, updates), rates[2], rates[3]
 
 
 def _rss_mib(pid: int) -> float:
@@ -125,7 +164,8 @@ def _rss_mib(pid: int) -> float:
 def cold_start(state_dir: Path) -> tuple[float, float]:
     """Seconds from starting `dxbot run` to its first answer (a question already waiting), and RSS then."""
     with FakeBotApi() as fake:
-        env = {**os.environ, "HOME": str(state_dir), "DXBOT_STATE_DIR": str(state_dir), **fake.env()}
+        env = {**os.environ, "HOME": str(state_dir), "DXBOT_STATE_DIR": str(state_dir), "DXBOT_HTTP_PORT": "0",
+               **fake.env()}
         fake.push_message(4242, "so y te hang may")
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=state_dir, env=env,
@@ -143,13 +183,17 @@ def cold_start(state_dir: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="each variant's best of this many runs")
     args = parser.parse_args()
     # Alternate the two a few times and keep each one's best: this machine's speed drifts between runs.
-    rounds = [asyncio.run(throughput(args.updates)) for _ in range(3)]
-    ours, uncached, echo = (max(r[i] for r in rounds) for i in range(3))
+    rounds = [asyncio.run(throughput(args.updates)) for _ in range(args.rounds)]
+    ours, uncached, echo, unobserved, uncached_unobserved = (max(r[i] for r in rounds) for i in range(5))
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {date.today().isoformat()}")
     print(f"answered updates/s through process_update: dxbot {ours:,.0f} (answer cache off: {uncached:,.0f}), "
           f"echo {echo:,.0f}, ratio {ours / echo:.2f} ({uncached / echo:.2f} without the cache)")
+    print(f"metrics and logging: dxbot {ours:,.0f} with them, {unobserved:,.0f} without (no-op metrics, logging at "
+          f"WARNING): they cost {100 * (1 - ours / unobserved):.1f}% of answer throughput; answer cache off "
+          f"{uncached:,.0f} vs {uncached_unobserved:,.0f}: {100 * (1 - uncached / uncached_unobserved):.1f}%")
     with tempfile.TemporaryDirectory() as tmp:
         first, rss_first = cold_start(Path(tmp))  # empty state: migrations and seeding happen first
         again, rss_again = cold_start(Path(tmp))
