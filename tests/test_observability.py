@@ -100,7 +100,8 @@ async def _status(port: int, path: str, status: int) -> bool:
     return (await get(port, path)).status_code == status
 
 
-async def test_endpoints_answer_and_metrics_move_with_questions_and_alerts(sqlite_url: str) -> None:
+async def test_endpoints_answer_and_metrics_move_with_questions_and_alerts(sqlite_url: str, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="dxbot")
     with FakeBotApi() as fake:
         async with serving(sqlite_url, fake) as port:
             health = await get(port, "/healthz")
@@ -133,6 +134,9 @@ async def test_endpoints_answer_and_metrics_move_with_questions_and_alerts(sqlit
             await fake.wait_for_async(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == PRIVATE
                                       and "850" in c.params["text"], timeout=20)
             await until(lambda: _async(sample("dxbot_alerts_total", result="sent") == sent + 1))
+            said = [r.getMessage() for r in caplog.records]
+            assert "published decision 850/QĐ-UBND (UBND thành phố Cần Thơ) by cli:test: 1 alerts queued" in said
+            assert any(line.startswith("delivery round: 1 alerts in ") and line.endswith("(sent 1)") for line in said)
 
             exposition = (await get(port, "/metrics")).text
             assert f'dxbot_build_info{{version="{VERSION}"}} 1.0' in exposition
@@ -378,6 +382,7 @@ def test_a_normal_start_logs_what_runs_and_no_warning(tmp_path: Path) -> None:
             f"{tmp_path}/state/dxbot.sqlite3, http=127.0.0.1:{http}, decisions=1, units=29, admins=2, ") in started[0]
     assert all(" INFO " in line for line in lines), lines  # no warning on a normal start
     assert not [line for line in lines if "/readyz" in line or "/metrics" in line], "probes are not logged"
+    assert not [line for line in lines if " httpx:" in line or " apscheduler" in line], "request logs stay quiet"
 
 
 def test_sigterm_while_waiting_for_the_database_stops_at_once(pg_url: str, tmp_path: Path) -> None:
