@@ -12,7 +12,6 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from telegram import (
     BotCommand,
@@ -48,6 +47,7 @@ from bot.limits import BudgetLimiter, ChatOrderedProcessor, FloodControl
 from bot.transport import BotApiWatch, ObservedRequest
 from dxcore.alerts.delivery import DeliveryWorker, QuietHours
 from dxcore.answering import answers as A
+from dxcore.answering.formatting import LOCAL_TIME
 from dxcore.answering.i18n import LANGUAGES, VI, msg, word
 from dxcore.conversation.actions import FAMILIES, VERSION, ButtonSeal
 from dxcore.conversation.core import Conversation
@@ -67,7 +67,7 @@ from dxcore.understanding.catalog import Catalog
 from dxcore.version import VERSION as DXBOT_VERSION
 
 log = logging.getLogger("dxbot")
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+TIMEZONE = LOCAL_TIME
 
 # Menu order; descriptions come from the message catalog ("menu.<command>") in each language.
 MENU = ("hang", "thongke", "top", "cuoi", "xeploai", "quyetdinh", "lichsu", "bieudo", "xuat", "dangky", "huydangky",

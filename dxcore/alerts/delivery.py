@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from dxcore.alerts.message import alert_answer
 from dxcore.alerts.subscriptions import migrate_chat, set_active
 from dxcore.answering.answers import Answer, receipt_answer
+from dxcore.answering.formatting import LOCAL_TIME
 from dxcore.answering.i18n import VI
 from dxcore.conversation.limits import ALERT, SendBudget
 from dxcore.observability import metrics
@@ -40,7 +40,7 @@ from dxcore.store.models import Chat, Decision, Delivery, Subscription
 from dxcore.understanding.catalog import Catalog
 
 log = logging.getLogger("dxbot.delivery")
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL = LOCAL_TIME
 
 SENT, RETRY, BLOCKED, MIGRATED, FAILED = "sent", "retry", "blocked", "migrated", "failed"
 SEND_LOCK = 0x64786273  # pg advisory lock of the one sending replica

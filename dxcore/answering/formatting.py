@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 VI, EN = "vi", "en"
+LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")  # the time people read, wherever the server runs
 
 
 def format_number(value: Decimal | int | float, lang: str = VI, min_places: int = 2, max_places: int = 3) -> str:
@@ -28,6 +30,16 @@ def format_date(value: date, lang: str = VI) -> str:
     if lang == EN:
         return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
     return f"{value.day}/{value.month}/{value.year}"
+
+
+def local_moment(value: datetime, *, iso: bool = False) -> str:
+    """A stored instant as people here read it, with its offset: "2026-12-01 07:05 +07:00" (ISO 8601 with
+    ``iso``: "2026-12-01T07:05:00+07:00"). A naive value (SQLite returns them) is UTC."""
+    local = (value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))).astimezone(LOCAL_TIME)
+    if iso:
+        return local.isoformat(timespec="seconds")
+    offset = local.isoformat()[-6:]  # "+07:00"
+    return f"{local:%Y-%m-%d %H:%M} {offset}"
 
 
 def format_exact(value: Decimal | int, lang: str = VI) -> str:

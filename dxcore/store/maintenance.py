@@ -1,0 +1,206 @@
+"""What an operator does to the store by hand, as CLI commands (issue 17): a consistent backup of a live SQLite
+database, who follows what, the outbox, and retracting a decision published by mistake."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dxcore.answering.formatting import local_moment
+from dxcore.store.db import Database
+from dxcore.store.models import (
+    Audit,
+    Chat,
+    Decision,
+    Delivery,
+    Ranking,
+    Result,
+    Subscription,
+    Unit,
+)
+
+BACKUP_PAGES = 1024  # pages copied per step: the bot keeps writing between steps (SQLite's online backup)
+
+
+class MaintenanceError(Exception):
+    """A request the store cannot serve as asked (the CLI says it and exits 2)."""
+
+
+# --- backup -----------------------------------------------------------------------------------------------------
+
+def sqlite_path(url: str) -> Path | None:
+    """The SQLite file behind ``url``; None for PostgreSQL (or memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def backup_sqlite(source: Path, target: Path) -> int:
+    """Copy the live database ``source`` to ``target`` with SQLite's online backup API (a consistent snapshot,
+    the WAL's committed transactions included, while other processes keep writing), then check the copy with
+    integrity_check. Returns the copy's size in bytes. Never overwrites a file."""
+    if target.exists():
+        raise MaintenanceError(f"{target} exists already; give the backup a new name")
+    if not source.is_file():
+        raise MaintenanceError(f"there is no database at {source}")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live, sqlite3.connect(partial) as copy:
+            live.execute("PRAGMA busy_timeout=30000")
+            live.backup(copy, pages=BACKUP_PAGES)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+            verdict = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        if verdict != ["ok"]:
+            raise MaintenanceError(f"the copy failed its integrity check: {'; '.join(verdict[:5])}")
+        partial.rename(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def pg_dump_advice(url: str) -> str:
+    parsed = make_url(url)
+    return (f"the database is PostgreSQL ({parsed.host or 'local socket'}:{parsed.port or 5432}/{parsed.database}): "
+            f"back it up with PostgreSQL's own tool while the bot runs, e.g.\n"
+            f"  pg_dump --format=custom --file=dxbot.dump -h {parsed.host or 'localhost'} -p {parsed.port or 5432} "
+            f"-U {parsed.username or 'postgres'} {parsed.database}\n"
+            "and restore it with pg_restore into an empty database (README: Operating dxbot)")
+
+
+# --- subscribers and the outbox ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Follow:
+    scope: str  # all | level | unit
+    level: str
+    unit: str | None  # the unit's name, for scope = unit
+    thread_id: int
+    silent: bool
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    chat_id: int
+    type: str
+    active: bool
+    language: str
+    follows: list[Follow]
+
+
+async def subscribers(session: AsyncSession) -> list[Subscriber]:
+    """Every chat that follows something, with what it follows (ids and names of units, no titles: chats' titles
+    are people's names in private chats)."""
+    names = dict((await session.execute(select(Unit.id, Unit.name))).all())
+    rows = await session.execute(select(Chat, Subscription).join(Subscription, Subscription.chat_id == Chat.id)
+                                 .order_by(Chat.id, Subscription.thread_id, Subscription.id))
+    chats: dict[int, Subscriber] = {}
+    for chat, sub in rows.all():
+        entry = chats.setdefault(chat.id, Subscriber(chat.id, chat.type, chat.active, chat.language, []))
+        entry.follows.append(Follow(sub.scope, sub.level, names.get(sub.unit_id) if sub.unit_id else None,
+                                    sub.thread_id, sub.silent))
+    return list(chats.values())
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    decision: str  # number
+    issuer: str
+    chat_id: int
+    thread_id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+
+
+async def alerts(session: AsyncSession, *, failed_only: bool = False, decision_id: int | None = None) -> list[Alert]:
+    """The outbox's alerts, oldest first (only the failed ones, or one decision's, if asked)."""
+    query = (select(Delivery, Decision.number, Decision.issuer).join(Decision, Decision.id == Delivery.decision_id)
+             .order_by(Delivery.id))
+    if failed_only:
+        query = query.where(Delivery.status == "failed")
+    if decision_id is not None:
+        query = query.where(Delivery.decision_id == decision_id)
+    return [Alert(d.id, number, issuer, d.chat_id, d.thread_id, d.status, d.attempts, d.next_attempt_at,
+                  d.last_error, d.sent_at) for d, number, issuer in (await session.execute(query)).all()]
+
+
+def to_json(value: object) -> object:
+    """Dataclasses to plain JSON values; times as ISO 8601 in Asia/Ho_Chi_Minh with their offset."""
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {key: to_json(item) for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, datetime):
+        return local_moment(value, iso=True)
+    return value
+
+
+# --- retract ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Retraction:
+    decision_id: int
+    number: str
+    issuer: str
+    rankings: int
+    results: int
+    alerts: int
+    sent: list[Alert]  # alerts already delivered: chats that saw the decision
+    units_removed: list[str]  # units no other decision ranks (and nobody follows)
+    units_kept: list[str]  # units no other decision ranks, kept because a chat follows them
+
+
+async def retract(session: AsyncSession, issuer: str, number: str, *, actor: str, apply: bool,
+                  now: datetime | None = None) -> Retraction:
+    """In the caller's transaction: what retracting decision ``number`` of ``issuer`` removes and, with ``apply``,
+    remove it: the decision, its rankings and results, every alert of it (sent ones are listed first, and audited),
+    and the units that only it ranked and that nobody follows. The audit trail keeps a row saying so."""
+    decision = await session.scalar(select(Decision).where(Decision.issuer == issuer, Decision.number == number))
+    if decision is None:
+        known = (await session.scalars(select(Decision.number).where(Decision.issuer == issuer))).all()
+        hint = f"; {issuer} has: {', '.join(sorted(known))}" if known else " (see `dxbot decisions`)"
+        raise MaintenanceError(f"no decision {number} of {issuer}{hint}")
+    rankings = select(Ranking.id).where(Ranking.decision_id == decision.id)
+    results = await session.scalar(select(func.count()).select_from(Result).where(Result.ranking_id.in_(rankings)))
+    outbox = await alerts(session, decision_id=decision.id)
+    ranked = set((await session.scalars(select(Result.unit_id).where(Result.ranking_id.in_(rankings)))).all())
+    elsewhere = set((await session.scalars(select(Result.unit_id).join(Ranking, Ranking.id == Result.ranking_id)
+                                           .where(Ranking.decision_id != decision.id,
+                                                  Result.unit_id.in_(ranked)))).all())
+    followed = set((await session.scalars(select(Subscription.unit_id).where(
+        Subscription.unit_id.in_(ranked - elsewhere)))).all())
+    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ranked - elsewhere)))).all())
+    outcome = Retraction(decision.id, decision.number, decision.issuer, await session.scalar(
+        select(func.count()).select_from(rankings.subquery())), results or 0, len(outbox),
+        [a for a in outbox if a.status == "sent"],
+        sorted(names[u] for u in ranked - elsewhere - followed), sorted(names[u] for u in followed))
+    if apply:
+        sent = ", ".join(f"{a.chat_id}/{a.thread_id}" for a in outcome.sent) or "none"
+        session.add(Audit(at=now or datetime.now(UTC), actor=actor, action="retract", decision_id=None,
+                          detail=f"{decision.number} of {decision.issuer}: {outcome.rankings} rankings, "
+                                 f"{outcome.results} results, {outcome.alerts} alerts removed; alerts already "
+                                 f"sent to chat/topic: {sent}"))
+        await session.execute(delete(Delivery).where(Delivery.decision_id == decision.id))
+        await session.execute(delete(Result).where(Result.ranking_id.in_(rankings)))
+        await session.execute(delete(Ranking).where(Ranking.decision_id == decision.id))
+        await session.execute(delete(Decision).where(Decision.id == decision.id))
+        await session.execute(delete(Unit).where(Unit.id.in_(ranked - elsewhere - followed)))
+    return outcome
+
+
+async def schema_missing(db: Database) -> bool:
+    """Whether the database holds no dxbot schema yet (a new, or an emptied, database)."""
+    async with db.engine.connect() as conn:
+        return not await conn.run_sync(lambda sync: sync.dialect.has_table(sync, "alembic_version"))
