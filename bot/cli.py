@@ -9,17 +9,20 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
+import textwrap
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from dxcore.answering.assistant import ask
-from dxcore.answering.formatting import format_date
+from dxcore.answering.formatting import format_date, local_moment
 from dxcore.answering.i18n import LANGUAGES, VI
 from dxcore.answering.queries import list_decisions
 from dxcore.observability.logs import configure_logging
@@ -28,6 +31,7 @@ from dxcore.paths import data_dir
 from dxcore.publishing.ingest import ingest_file
 from dxcore.publishing.watch import watch, watch_once
 from dxcore.settings import Settings, describe_errors
+from dxcore.store import maintenance as M
 from dxcore.store.db import (
     Database,
     DatabaseRefused,
@@ -60,17 +64,59 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 12/07/2023 (DD/MM/YYYY)") from None
 
 
+STORE_ENV = ("DXBOT_DATABASE_URL (default: dxbot.sqlite3 in DXBOT_STATE_DIR), DXBOT_STATE_DIR (default "
+             "~/.local/share/dxbot), DXBOT_DB_WAIT (seconds to wait for an unreachable database at start, default 60), "
+             "DXBOT_DATA_DIR (the shipped data/, found by itself); all also from a .env file in the working folder")
+RUN_ENV = ("DXBOT_TOKEN (required), DXBOT_ADMIN_IDS, DXBOT_API_BASE_URL, DXBOT_FILE_BASE_URL, DXBOT_QUIET_HOURS "
+           "(default 21:00-07:00), DXBOT_SEND_RATE (25), DXBOT_REPLICAS (1), DXBOT_FLOOD (20/10s), "
+           "DXBOT_WEBHOOK_SECRET (with --webhook-url), DXBOT_HTTP_PORT (8080, off), DXBOT_HTTP_LISTEN (127.0.0.1), "
+           "DXBOT_LOG_LEVEL (INFO), DXBOT_LOG_FORMAT (text, json)")
+EXITS = "0 done; 1 the database (or the Bot API) could not be reached; 2 bad input, usage or configuration"
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written, and each option's default where it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return action.help or ""
+        return f"{action.help} (default: %(default)s)"
+
+
+def _command(commands, name: str, summary: str, details: str, *, env: str = STORE_ENV,
+             exits: str = EXITS) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does, the environment it reads and its exit codes."""
+    wrap = textwrap.TextWrapper(width=100, subsequent_indent="  ")
+    epilog = "\n".join(["environment:", *wrap.wrap(f"  {env}"), "", "exit codes:", *wrap.wrap(f"  {exits}")])
+    return commands.add_parser(name, help=summary, description=f"{summary}.\n\n{textwrap.fill(details, 100)}",
+                               epilog=epilog, formatter_class=_Help)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dxbot", description="Digital-transformation ranking results bot.")
+    parser = argparse.ArgumentParser(
+        prog="dxbot", formatter_class=_Help,
+        description="Digital-transformation (Chuyển đổi số) ranking results: the Telegram bot, its store and the "
+                    "tools to run it. `dxbot COMMAND --help` describes each command.")
     parser.add_argument("--version", action="version", version=f"dxbot {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the Telegram bot (polling, or a webhook with --webhook-url)")
+    run = _command(commands, "run", "run the Telegram bot (polling, or a webhook with --webhook-url)",
+                   "Migrates the database and loads the shipped decisions when it holds none, then answers questions "
+                   "and sends alerts until SIGTERM or Ctrl-C. /healthz, /readyz and /metrics are served on "
+                   "DXBOT_HTTP_LISTEN:DXBOT_HTTP_PORT (and on the webhook's server).",
+                   env=f"{RUN_ENV}; {STORE_ENV}",
+                   exits="0 stopped by SIGTERM or SIGINT; 1 the Bot API or the database could not be reached; 2 a "
+                         "bad setting, a missing token or secret, a refused token, a base URL that is not a Bot API "
+                         "server, a state folder that cannot be written, a refused database, an address in use")
     run.add_argument("--webhook-url", help="serve a webhook at this public URL instead of polling")
     run.add_argument("--listen", default="0.0.0.0", help="webhook listen address")
     run.add_argument("--port", type=int, default=8080, help="webhook listen port")
 
-    ingest = commands.add_parser("ingest", help="parse, validate and store decision files")
+    ingest = _command(commands, "ingest", "parse, validate and store decision files",
+                      "Each file (TXT, DOCX, PDF, a scan or a photo) is checked against the decision's own totals and "
+                      "stored in its own transaction; a file that fails changes nothing. The same content again "
+                      "changes nothing; other content under a stored number needs --replace.",
+                      exits="0 every file stored (or already stored); 2 a file failed (the others are stored)")
     ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
     ingest.add_argument("--dry-run", action="store_true", help="parse and validate only; store nothing")
     ingest.add_argument("--replace", action="store_true", help="replace a stored decision whose content differs")
@@ -82,26 +128,69 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--signed", type=_day, metavar="DD/MM/YYYY", help="the report's publication date")
     ingest.add_argument("--year", type=int, metavar="YYYY", help="the year the report evaluates")
 
-    commands.add_parser("decisions", help="list the stored decisions")
+    _command(commands, "decisions", "list the stored decisions",
+             "One tab-separated line each: number, issuer (as `retract` takes it), signing date, the year "
+             "evaluated, rows per level, and when it was published (Asia/Ho_Chi_Minh time with its offset).")
 
-    watch = commands.add_parser("watch", help="publish decision files dropped into a folder")
+    watch = _command(commands, "watch", "publish decision files dropped into a folder",
+                     "Every few seconds, each new file in DIR is ingested and published: moved to DIR/published, or "
+                     "to DIR/rejected with a .errors.txt report. Logs what it publishes or rejects; stops on SIGTERM.",
+                     env=f"DXBOT_LOG_LEVEL, DXBOT_LOG_FORMAT; {STORE_ENV}",
+                     exits="0 stopped by SIGTERM or SIGINT (with --once: every file published); 1 the database "
+                           "could not be reached; 2 bad usage, or with --once a file was rejected")
     watch.add_argument("folder", type=Path, metavar="DIR")
     watch.add_argument("--once", action="store_true", help="handle what is there now, then exit")
-    watch.add_argument("--every", type=float, default=5.0, help="seconds between looks (default 5)")
+    watch.add_argument("--every", type=float, default=5.0, help="seconds between looks")
 
-    ask = commands.add_parser("ask", help="print the answer the bot would give (questions and /commands)")
+    ask = _command(commands, "ask", "print the answer the bot would give (questions and /commands)",
+                   "The same text the bot sends in a private chat, without markup; each button as a line "
+                   "`• label`.", exits="0 answered (\"not found\" is an answer); 1 the database could not be "
+                                   "reached; 2 bad usage")
     ask.add_argument("text", nargs="*", metavar="TEXT")
     ask.add_argument("--jsonl", action="store_true",
                      help="questions from stdin, one per line; one JSON line out per line in")
-    ask.add_argument("--lang", choices=LANGUAGES, default=VI, help="answer language (default vi)")
+    ask.add_argument("--lang", choices=LANGUAGES, default=VI, help="answer language")
     ask.add_argument("--save", type=Path, metavar="DIR",
                      help="write the answer's files (/bieudo charts, /xuat exports) into DIR")
 
-    resolve = commands.add_parser("resolve", help="resolve unit names (one query per stdin line without QUERY)")
+    resolve = _command(commands, "resolve", "resolve unit names (one query per stdin line without QUERY)",
+                       "One JSON object per query per line: status found, ambiguous or not_found, the unit, and "
+                       "candidates best first.")
     resolve.add_argument("queries", nargs="*", metavar="QUERY")
     resolve.add_argument("--json", action="store_true", help="one JSON object per query per line (the default)")
 
-    commands.add_parser("shell", help="type questions, get answers; type a choice's number to press it")
+    _command(commands, "shell", "type questions, get answers; type a choice's number to press it",
+             "An interactive session over the same conversation core the bot uses.")
+
+    backup = _command(commands, "backup", "copy the SQLite database consistently, while the bot runs",
+                      "Uses SQLite's online backup API (a plain cp of a live database misses its write-ahead log), "
+                      "checks the copy with PRAGMA integrity_check and never overwrites a file. Restore by stopping "
+                      "the bot and pointing DXBOT_DATABASE_URL at the copy (or putting it in place of the "
+                      "database). On PostgreSQL it explains pg_dump instead.",
+                      exits="0 the copy is written and checked; 1 the database could not be reached; 2 FILE exists, "
+                            "the copy failed its check, or the database is PostgreSQL")
+    backup.add_argument("file", type=Path, metavar="FILE")
+
+    subscribers = _command(commands, "subscribers", "list the chats that follow something, and what",
+                           "One line per chat: its id, type, active or not (it blocked the bot or removed it), "
+                           "its alerts' language, and what it follows.")
+    subscribers.add_argument("--json", action="store_true", help="print one JSON document")
+
+    outbox = _command(commands, "outbox", "list the alerts of the outbox, by state",
+                      "Counts by state, then one line per alert that is not sent (with --failed: the failed ones "
+                      "with their last error). Times in Asia/Ho_Chi_Minh with their offset.")
+    outbox.add_argument("--failed", action="store_true", help="only the alerts that failed for good")
+    outbox.add_argument("--json", action="store_true", help="print one JSON document")
+
+    retract = _command(commands, "retract", "remove a decision published by mistake",
+                       "Without --yes, says what would be removed. With --yes, in one transaction: lists the alerts "
+                       "already sent (chats that saw it), records the retraction in the audit trail, and deletes "
+                       "the decision, its rankings and results, every alert of it, and the units no other decision "
+                       "ranks and no chat follows. ISSUER is written as `dxbot decisions` prints it.",
+                       exits="0 done (or shown); 1 the database could not be reached; 2 no such decision")
+    retract.add_argument("issuer", metavar="ISSUER")
+    retract.add_argument("number", metavar="NUMBER")
+    retract.add_argument("--yes", action="store_true", help="remove it (otherwise only say what would go)")
     return parser
 
 
@@ -117,8 +206,15 @@ async def _store(settings: Settings, *, seed: bool) -> AsyncIterator[Database]:
 
 
 async def _ready_store(db: Database, settings: Settings, *, seed: bool) -> None:
-    """Wait for the database (up to DXBOT_DB_WAIT seconds), migrate it, and seed it if asked."""
+    """Wait for the database (up to DXBOT_DB_WAIT seconds), migrate it, and seed it if asked. A SQLite file that
+    exists but holds no schema (emptied, truncated, or the wrong file) is said before it is filled anew."""
+    path = M.sqlite_path(db.url)
+    existed = path is not None and path.is_file()
     await wait_for_database(db, settings.db_wait)
+    if existed and await M.schema_missing(db):
+        print(f"dxbot: warning: the database file {path} ({path.stat().st_size} bytes) holds no dxbot schema: a new, "
+              "empty database is created in it; if it held your data, stop now and restore a backup "
+              "(README: Operating dxbot)", file=sys.stderr)
     await db.prepare(load_shipped_if_empty if seed else None)
 
 
@@ -150,7 +246,90 @@ async def _watch(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{report.file}: {'published' if report.ok else 'rejected, see rejected/'}")
             return EXIT_BAD_INPUT if any(not r.ok for r in reports) else EXIT_OK
         configure_logging(settings.log_level, settings.log_format)  # a service: its publishes are logged
-        await watch(db, args.folder, actor=cli_actor(), every=args.every)
+        await watch(db, args.folder, actor=cli_actor(), every=args.every, stop=_stop_on_signals())
+    return EXIT_OK
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGTERM and SIGINT set: a service stops between two steps and exits 0."""
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    url = settings.effective_database_url
+    path = M.sqlite_path(url)
+    if path is None:
+        raise UsageError(M.pg_dump_advice(url) if make_url(url).get_backend_name() == "postgresql"
+                         else "an in-memory database cannot be backed up")
+    if not path.is_file():
+        raise UsageError(f"there is no database at {path} (DXBOT_STATE_DIR, DXBOT_DATABASE_URL)")
+    async with _store(settings, seed=False):  # reachable and migrated: a backup is always of a current schema
+        pass
+    size = await asyncio.to_thread(M.backup_sqlite, path, args.file)
+    print(f"{args.file}: {size:,} bytes copied from {path}, integrity check ok; restore: stop the bot and point "
+          f"DXBOT_DATABASE_URL at sqlite+aiosqlite:///{args.file.resolve()}")
+    return EXIT_OK
+
+
+async def _subscribers(args: argparse.Namespace, settings: Settings) -> int:
+    async with _store(settings, seed=False) as db, db.session() as session:
+        chats = await M.subscribers(session)
+    if args.json:
+        print(json.dumps({"chats": M.to_json(chats)}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not chats:
+        print("No chat follows anything.")
+    for chat in chats:
+        follows = "; ".join(_follow_text(f) for f in chat.follows)
+        print(f"{chat.chat_id}\t{chat.type}\t{'active' if chat.active else 'inactive'}\t{chat.language}\t{follows}")
+    return EXIT_OK
+
+
+def _follow_text(follow: M.Follow) -> str:
+    what = {"all": "every decision", "level": f"level {follow.level}"}.get(follow.scope, f"unit {follow.unit}")
+    where = f" (topic {follow.thread_id})" if follow.thread_id else ""
+    return f"{what}{where}{', silent' if follow.silent else ''}"
+
+
+async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
+    async with _store(settings, seed=False) as db, db.session() as session:
+        listed = await M.alerts(session, failed_only=args.failed)
+    counts: dict[str, int] = {}
+    for alert in listed:
+        counts[alert.status] = counts.get(alert.status, 0) + 1
+    shown = listed if args.failed else [a for a in listed if a.status not in ("sent", "blocked")]
+    if args.json:
+        print(json.dumps({"counts": counts, "alerts": M.to_json(shown)}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(", ".join(f"{state} {count}" for state, count in sorted(counts.items())) or "The outbox is empty.")
+    for a in shown:
+        when = f"sent {local_moment(a.sent_at)}" if a.sent_at else f"next try {local_moment(a.next_attempt_at)}"
+        error = f"\t{a.last_error}" if a.last_error else ""
+        print(f"{a.id}\t{a.status}\t{a.decision} ({a.issuer})\tchat {a.chat_id}/{a.thread_id}\t"
+              f"{a.attempts} attempts\t{when}{error}")
+    return EXIT_OK
+
+
+async def _retract(args: argparse.Namespace, settings: Settings) -> int:
+    async with _store(settings, seed=False) as db:
+        try:
+            async with db.session() as session, session.begin():
+                done = await M.retract(session, args.issuer, args.number, actor=cli_actor(), apply=args.yes)
+        except M.MaintenanceError as exc:
+            raise UsageError(str(exc)) from None
+    verb = "removed" if args.yes else "would remove"
+    print(f"{done.number} of {done.issuer}: {verb} {done.rankings} rankings, {done.results} results, {done.alerts} "
+          f"alerts, {len(done.units_removed)} units only it ranked")
+    if done.units_kept:
+        print(f"kept (a chat follows them): {', '.join(done.units_kept)}")
+    print(f"alerts already sent ({len(done.sent)}):" if done.sent else "no alert of it was sent")
+    for a in done.sent:
+        print(f"  chat {a.chat_id}/{a.thread_id}, sent {local_moment(a.sent_at) if a.sent_at else '?'}")
+    if not args.yes:
+        print("nothing was changed: add --yes to remove it")
     return EXIT_OK
 
 
@@ -161,7 +340,7 @@ async def _decisions(settings: Settings) -> int:
         print("No decision is stored.")
     for d in decisions:
         levels = ", ".join(f"{level_name(code)} {rows}" for code, rows in d.levels)
-        published = f"published {d.published_at:%Y-%m-%d %H:%M}" if d.published_at else "not published"
+        published = f"published {local_moment(d.published_at)}" if d.published_at else "not published"
         print(f"{d.number}\t{d.issuer}\tsigned {format_date(d.signed_date)}\tresults {d.evaluated_year}\t"
               f"{levels}\t{published}")
     return EXIT_OK
@@ -278,6 +457,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_resolve(args, settings))
         if args.command == "shell":
             return asyncio.run(_shell(settings))
+        if args.command == "backup":
+            return asyncio.run(_backup(args, settings))
+        if args.command == "subscribers":
+            return asyncio.run(_subscribers(args, settings))
+        if args.command == "outbox":
+            return asyncio.run(_outbox(args, settings))
+        if args.command == "retract":
+            return asyncio.run(_retract(args, settings))
         raise UsageError(f"unknown command {args.command}")
     except UsageError as exc:
         print(f"dxbot: {exc}", file=sys.stderr)
@@ -290,6 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except ValidationError as exc:
         print(f"dxbot: bad configuration: {describe_errors(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except M.MaintenanceError as exc:
+        print(f"dxbot: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (StateDirError, DatabaseRefused) as exc:  # waiting cannot fix these: the configuration must change
         print(f"dxbot: {exc}", file=sys.stderr)
