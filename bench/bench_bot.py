@@ -33,7 +33,9 @@ from prometheus_client.metrics import MetricWrapperBase  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
+from bot import transport  # noqa: E402
 from bot.app import build_application, close_state  # noqa: E402
+from bot.handlers import gate  # noqa: E402
 from dxcore.observability import metrics  # noqa: E402
 from dxcore.observability.logs import configure_logging  # noqa: E402
 from dxcore.settings import Settings  # noqa: E402
@@ -118,16 +120,24 @@ class _NoMetric:
 
 @contextlib.contextmanager
 def observability_off() -> Iterator[None]:
-    """Every dxbot_ metric a no-op and logging at WARNING, for the length of the block."""
+    """For the length of the block: every dxbot_ metric a no-op, the Bot API transport not observed (its replies
+    not inspected), nothing kept private (the update's strings not noted), and logging at WARNING."""
     instruments = {name: value for name, value in vars(metrics).items() if isinstance(value, MetricWrapperBase)}
     for name in instruments:
         setattr(metrics, name, _NoMetric())
+    observed, private = transport.ObservedRequest.do_request, gate.keep_private
+
+    async def unobserved(self, *args, **kwargs):
+        return await self.inner.do_request(*args, **kwargs)
+
+    transport.ObservedRequest.do_request, gate.keep_private = unobserved, lambda *_texts: None
     configure_logging("WARNING", "text", io.StringIO())
     try:
         yield
     finally:
         for name, value in instruments.items():
             setattr(metrics, name, value)
+        transport.ObservedRequest.do_request, gate.keep_private = observed, private
         configure_logging("INFO", "text", io.StringIO())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -61,6 +62,7 @@ from dxcore.conversation.limits import (
 )
 from dxcore.observability.logs import FAILURES, configure_logging
 from dxcore.settings import Settings
+from dxcore.steps import bounded
 from dxcore.store import links as L
 from dxcore.store.db import Database, masked_database_url
 from dxcore.understanding.catalog import Catalog
@@ -92,7 +94,9 @@ def _update_place(update: object) -> str:
 
 
 def _outage_kind(error: BaseException | None) -> str | None:
-    return "bot_api" if isinstance(error, NetworkError) else None
+    """Telegram unreachable (a network error, a timeout, a 5xx), as opposed to a request it refused (BadRequest is
+    a NetworkError in PTB's classes, but sending it again fails the same way: a bug to see)."""
+    return "bot_api" if isinstance(error, NetworkError) and not isinstance(error, BadRequest) else None
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -316,7 +320,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None, listen: s
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, _stopper(stop))
     servers: list[Server] = []
     try:
         watch = None if webhook else application.bot_data["watch"]  # a webhook bot hears from Telegram by itself
@@ -348,15 +352,44 @@ async def serve(settings: Settings, *, webhook_url: str | None = None, listen: s
             await stop.wait()
             log.info("dxbot stopping")
         finally:
+            # Nothing new comes in (webhook posts are refused, so Telegram keeps them), then the work in progress
+            # ends: each step bounded and on its own, so that one failing or hanging never skips the others.
+            await _stop_servers(servers)
             if application.updater and application.updater.running:
-                await application.updater.stop()
+                await _step("stopping polling", application.updater.stop())
             if application.running:
-                await application.stop()
-            await stop_delivery(application)
-            await application.shutdown()
+                await _step("finishing the updates in progress", application.stop())
+            await _step("recording the alerts in flight", stop_delivery(application))
+            await _step("closing the Bot API connections", application.shutdown())
     finally:
-        for server in servers:
-            await server.stop()
-        await close_state(application)
+        await _stop_servers(servers)
+        await _step("closing the database", close_state(application))
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+STOP_STEP_SECONDS = 15.0  # each step of stopping; SIGTERM's sender (systemd, Docker) waits 30 s in all
+
+
+def _stopper(stop: asyncio.Event) -> Callable[[], None]:
+    """The first SIGTERM or SIGINT stops gracefully; a second one ends the process at once (the outbox requeues
+    claims a stopped sender left)."""
+    def on_signal() -> None:
+        if stop.is_set():
+            log.warning("a second stop signal: exiting now, without waiting for the work in progress")
+            logging.shutdown()
+            os._exit(1)
+        stop.set()
+    return on_signal
+
+
+async def _step(what: str, work: Awaitable[object]) -> None:
+    try:
+        await bounded(work, STOP_STEP_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - stopping goes on with the next step
+        FAILURES.report(log, what, exc, kind=_outage_kind(exc))
+
+
+async def _stop_servers(servers: list[Server]) -> None:
+    while servers:
+        await _step("stopping the HTTP server", servers.pop().stop())

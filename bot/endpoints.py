@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from telegram import Update
@@ -71,9 +72,12 @@ class WebhookHandler(RequestHandler):
         if not hmac.compare_digest(given, self.secret):
             self.set_status(403)
             return
+        if not self.telegram.running:  # starting or stopping: Telegram delivers it again later
+            self.set_status(503)
+            return
         try:
             update = Update.de_json(json.loads(self.request.body), self.telegram.bot)
-        except (ValueError, TypeError, KeyError):
+        except Exception:  # noqa: BLE001 - whatever the body is, it is not an update: refused, nothing logged
             self.set_status(400)
             return
         await self.telegram.update_queue.put(update)
@@ -95,7 +99,7 @@ def web_application(db: Database, *, watch: BotApiWatch | None, application: App
     probe = {"db": db, "watch": watch}
     routes: list = [("/healthz", Healthz, probe), ("/readyz", Readyz, probe), ("/metrics", Metrics, probe)]
     if webhook is not None:
-        routes.append((f"/{webhook.path}", WebhookHandler, {"telegram": application, "secret": webhook.secret}))
+        routes.append((f"/{re.escape(webhook.path)}", WebhookHandler, {"telegram": application, "secret": webhook.secret}))
     return WebApplication(routes, log_function=_log_request)
 
 

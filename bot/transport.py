@@ -16,8 +16,8 @@ log = logging.getLogger("dxbot.telegram")
 
 
 class NotBotApi(NetworkError):
-    """The base URL answered, but not as a Bot API server does (a proxy's error page, another service). A network
-    error while running (a proxy's bad gateway passes); at start the CLI names the URL."""
+    """The base URL answered, below 500, but not as a Bot API server does (a proxy's 404 page, another service).
+    At start the CLI names the URL; while running it is retried like any network error."""
 
 
 class BotApiWatch:
@@ -60,13 +60,15 @@ class ObservedRequest(BaseRequest):
         except Exception:
             metrics.BOT_API_ERRORS.labels("network").inc()
             raise
+        if code >= 500:  # a gateway's error page too: the server is away for now, PTB retries
+            metrics.BOT_API_ERRORS.labels("server").inc()
+            return code, payload
         if method == "POST" and not _speaks_bot_api(payload):  # GET: a file download, any bytes
             metrics.BOT_API_ERRORS.labels("not_bot_api").inc()
             kind = (payload.lstrip()[:60] or b"an empty body").decode("utf-8", "replace")
             raise NotBotApi(f"{url.rsplit('/', 1)[-1]} was answered with HTTP {code} and {kind!r}, "
                             "not with a Bot API reply")
-        self.watch.last_answer = time.monotonic()
-        FAILURES.recovered(log, "bot_api")
-        if code >= 500:
-            metrics.BOT_API_ERRORS.labels("server").inc()
+        if code < 300:  # the Bot API did what was asked: it is there (a 409 Conflict or a refusal is not that)
+            self.watch.last_answer = time.monotonic()
+            FAILURES.recovered(log, "bot_api")
         return code, payload

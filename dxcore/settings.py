@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     file_base_url: str = "https://api.telegram.org/file/bot"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     quiet_hours: str = "21:00-07:00"
-    send_rate: float = Field(25.0, gt=0)  # every message sent with the token, replies and alerts together
+    send_rate: float = Field(25.0, gt=0, allow_inf_nan=False)  # every message sent with the token, replies and alerts together
     replicas: int = Field(1, ge=1)  # webhook replicas sharing the token: each sends at send_rate / replicas
     flood: str = "20/10s"
     webhook_secret: SecretStr | None = None

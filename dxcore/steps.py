@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import TypeVar
 
 SLICE = 0.004  # seconds of work between two turns of the event loop
@@ -38,3 +38,18 @@ async def paced(steps: Steps[T]) -> T:
 
 
 
+async def bounded(work: Awaitable[T], seconds: float) -> T:
+    """``work``'s result within ``seconds``, else TimeoutError at once. Unlike asyncio.wait_for, the caller does not
+    wait for the cancelled work to wind down (a database connection on a frozen network takes seconds to); what
+    that work ends with is consumed, never reported as an unretrieved exception."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task in done:
+        return task.result()
+    task.cancel()
+    task.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
+    raise TimeoutError(f"no result within {seconds:g} s")

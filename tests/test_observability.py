@@ -158,20 +158,125 @@ async def _ready(port: int) -> dict | None:
     return response.json() if response.status_code == 200 else None
 
 
-async def test_readyz_says_why_until_the_bot_api_has_answered(sqlite_url: str, monkeypatch) -> None:
-    from dxcore.observability import health
+async def test_readiness_wants_the_bot_api_heard_within_a_minute(sqlite_url: str) -> None:
+    from dxcore.observability.health import BOT_API_SILENCE, readiness
 
-    with FakeBotApi() as fake:
-        async with serving(sqlite_url, fake) as port:
-            await until(lambda: _ready(port))
-            monkeypatch.setattr(health, "BOT_API_SILENCE", 0.0)  # as if a minute had passed without an answer
-            fake.fail_next("getUpdates", "timeout", times=None, hold=3)
-            await asyncio.sleep(0.2)
-            response = await get(port, "/readyz")
-            assert response.status_code == 503
-            assert response.json()["status"] == "not ready"
-            assert any(reason.startswith("bot api: no answer") for reason in response.json()["reasons"])
-            fake.clear_faults()
+    db = Database(sqlite_url)
+    try:
+        await db.prepare()
+        assert (await readiness(db, bot_api_silence=BOT_API_SILENCE - 1)).ready
+        assert (await readiness(db, bot_api_silence=None)).ready  # webhook mode: not asked
+        late = await readiness(db, bot_api_silence=BOT_API_SILENCE + 5)
+        assert late.to_json() == {"status": "not ready", "reasons": ["bot api: no answer for 65 s"]}
+    finally:
+        await db.close()
+
+
+class _Replies:
+    """A Bot API transport answering each call with the next (status, body)."""
+
+    def __init__(self, *replies: tuple[int, bytes]) -> None:
+        self.replies = list(replies)
+
+    async def do_request(self, *_args, **_kwargs) -> tuple[int, bytes]:
+        return self.replies.pop(0)
+
+
+async def test_only_a_bot_api_success_counts_as_heard_and_a_gateway_page_is_not_a_wrong_url() -> None:
+    from bot.transport import BotApiWatch, NotBotApi, ObservedRequest
+
+    watch = BotApiWatch()
+    observed = ObservedRequest(_Replies(
+        (409, b'{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}'),
+        (502, b"<html>502 Bad Gateway</html>"),
+        (404, b"<html>404 Not Found</html>"),
+        (200, b'{"ok":true,"result":[]}'),
+    ), watch)
+    url = "http://127.0.0.1:9/bot123:abc/getUpdates"
+    assert (await observed.do_request(url, "POST"))[0] == 409 and watch.last_answer is None  # another poller
+    assert (await observed.do_request(url, "POST"))[0] == 502 and watch.last_answer is None  # away for now
+    with pytest.raises(NotBotApi, match=r"getUpdates was answered with HTTP 404 and '<html>404"):
+        await observed.do_request(url, "POST")
+    assert (await observed.do_request(url, "POST"))[0] == 200 and watch.last_answer is not None
+    assert watch.silence() < 1
+
+
+def test_a_refused_request_is_a_bug_to_see_not_an_outage(caplog) -> None:
+    from telegram.error import BadRequest, NetworkError, TimedOut
+
+    from bot.app import _outage_kind
+
+    assert _outage_kind(BadRequest("Can't parse entities")) is None
+    assert _outage_kind(NetworkError("Bad Gateway")) == "bot_api" and _outage_kind(TimedOut()) == "bot_api"
+    with caplog.at_level(logging.INFO, logger="dxbot.test"):
+        try:
+            raise PermissionError(13, "Permission denied", "/exports/x.xlsx")  # no database is away
+        except OSError as exc:
+            L.FailureLog().report(logging.getLogger("dxbot.test"), "writing an export", exc)
+    (record,) = caplog.records
+    assert record.levelno == logging.ERROR and record.exc_info and "unavailable" not in record.getMessage()
+
+
+async def test_a_probe_gives_up_on_time_even_when_the_work_winds_down_slowly() -> None:
+    from dxcore.steps import bounded
+
+    async def stalled() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(2)  # a connection on a frozen network takes this long to close
+            raise
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await bounded(stalled(), 0.2)
+    assert time.monotonic() - started < 1.5
+
+
+def test_python_telegram_bots_raw_updates_never_reach_the_log_and_repeats_fold() -> None:
+    stream = io.StringIO()
+    root, level = logging.getLogger(), logging.getLogger().level
+    L.configure_logging("INFO", "json", stream)
+    try:
+        ptb = logging.getLogger("telegram.ext.ExtBot")
+        raw = [{"update_id": 5, "message": {"from": {"first_name": "Trần Bí Mật"}, "text": "câu hỏi riêng"}}]
+        for _ in range(300):  # polling retries an update it cannot parse, in a tight loop
+            try:
+                raise TypeError("unexpected value 'yesterday'")
+            except TypeError:
+                ptb.critical("Error while parsing updates! Received data was %r", raw, exc_info=True)
+    finally:
+        root.removeHandler(L._handler)
+        L._handler = None
+        root.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 1, lines
+    assert lines[0]["message"] == "Error while parsing updates! (the data is not logged above DEBUG)"
+    assert lines[0]["exception"] == "TypeError (details hidden)"
+    assert "Bí Mật" not in stream.getvalue() and "câu hỏi" not in stream.getvalue()
+
+
+def test_a_database_url_is_logged_without_any_password() -> None:
+    from dxcore.store.db import masked_database_url
+
+    masked = masked_database_url("postgresql+asyncpg://dxbot:pw1@db:5432/dxbot?password=pw2&ssl=require")
+    assert "pw1" not in masked and "pw2" not in masked and masked.startswith("postgresql+asyncpg://dxbot:***@db")
+
+
+def test_an_alert_given_up_is_counted_as_failed() -> None:
+    from dxcore.alerts.delivery import (
+        FAILED,
+        MIGRATED,
+        RETRY,
+        DeliveryWorker,
+        Job,
+        SendResult,
+    )
+
+    worker = DeliveryWorker(None, None, None, max_attempts=3)  # type: ignore[arg-type] - only its rules are used
+    assert worker._outcome(Job(1, 1, 1, 0, attempts=1), SendResult(RETRY)) == RETRY
+    assert worker._outcome(Job(1, 1, 1, 0, attempts=2), SendResult(RETRY)) == FAILED
+    assert worker._outcome(Job(1, 1, 1, 0, attempts=0), SendResult(MIGRATED)) == FAILED  # no new chat id given
 
 
 def test_failure_log_folds_a_repeating_failure_into_one_line_a_minute(caplog) -> None:
@@ -402,3 +507,55 @@ def test_sigterm_while_waiting_for_the_database_stops_at_once(pg_url: str, tmp_p
             assert bot.wait(timeout=20) == 0
             assert time.monotonic() - asked < 10, "it did not wait out DXBOT_DB_WAIT"
     assert not [call for call in fake.calls if call.method == "getUpdates"]  # it never started polling
+
+
+async def test_a_webhook_bot_stopping_under_traffic_answers_every_update_it_accepted(sqlite_url: str) -> None:
+    """Stopping refuses new webhook posts first (Telegram keeps them for later), then answers what it accepted:
+    it ends promptly, and no update acknowledged with 200 goes unanswered. A body that is not an update is 400."""
+    port, secret = free_port(), "s3cret"
+
+    async def prepare(db: Database) -> None:
+        await db.prepare(load_shipped_if_empty)
+
+    with FakeBotApi() as fake:
+        config = Settings(token=fake.token, api_base_url=fake.base_url, file_base_url=fake.file_base_url,
+                          database_url=sqlite_url, quiet_hours="off", flood="off", http_port=None,
+                          webhook_secret=secret, _env_file=None)
+        stop = asyncio.Event()
+        bot = asyncio.create_task(bot_app.serve(config, webhook_url="https://dxbot.example/hook", listen="127.0.0.1",
+                                                port=port, prepare=prepare, stop=stop))
+        url = f"http://127.0.0.1:{port}/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with httpx.AsyncClient(timeout=10) as client:
+            async def post(body: object) -> int:
+                try:
+                    return (await client.post(url, json=body, headers=headers)).status_code
+                except httpx.HTTPError:
+                    return 0
+
+            await until(lambda: _accepting(client, url, headers))
+            assert await post(None) == 400 and await post([1]) == 400
+            statuses = []
+            for number in range(1, 121):
+                update = {"update_id": 1000 + number, "message": {
+                    "message_id": number, "date": 1_750_000_000, "text": "so y te hang may",
+                    "chat": {"id": 5000 + number, "type": "private", "first_name": "Lan"},
+                    "from": {"id": 5000 + number, "is_bot": False, "first_name": "Lan"}}}
+                statuses.append(await post(update))
+                if number == 40:
+                    stop.set()
+        started = time.monotonic()
+        await asyncio.wait_for(bot, 30)
+        assert time.monotonic() - started < 20
+    accepted = {5000 + n for n, status in enumerate(statuses, start=1) if status == 200}
+    answered = {c.params["chat_id"] for c in fake.calls if c.method == "sendMessage" and c.params["chat_id"] >= 5000}
+    assert 40 <= len(accepted) < 120 and accepted == answered
+    assert set(statuses) <= {200, 503, 0}
+
+
+async def _accepting(client: httpx.AsyncClient, url: str, headers: dict) -> bool:
+    """The webhook is up and the application running: an update without a message is taken."""
+    try:
+        return (await client.post(url, json={"update_id": 1}, headers=headers)).status_code == 200
+    except httpx.HTTPError:
+        return False

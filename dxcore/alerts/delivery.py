@@ -290,14 +290,23 @@ class DeliveryWorker:
     def _tally(self, outcomes: list[tuple[Job, SendResult]]) -> None:
         """Metrics and the round's summary count each alert once; a chat that blocked the bot or moved is said."""
         for job, result in outcomes:
-            metrics.ALERTS.labels(result.kind).inc()
-            self._round[result.kind] = self._round.get(result.kind, 0) + 1
-            if result.kind == BLOCKED:
+            kind = self._outcome(job, result)
+            metrics.ALERTS.labels(kind).inc()
+            self._round[kind] = self._round.get(kind, 0) + 1
+            if kind == BLOCKED:
                 log.info("chat %s blocked the bot or removed it: no more alerts go there until it comes back",
                          job.chat_id)
-            elif result.kind == MIGRATED:
+            elif kind == MIGRATED:
                 log.info("chat %s moved to supergroup %s: its subscriptions and alerts follow", job.chat_id,
                          result.new_chat_id)
+
+    def _outcome(self, job: Job, result: SendResult) -> str:
+        """What becomes of the alert: the send's result, except a retry with no attempt left, or a move to a chat
+        whose id Telegram did not give, which end it as failed."""
+        if (result.kind == RETRY and job.attempts + 1 >= self.max_attempts) or (
+                result.kind == MIGRATED and result.new_chat_id is None):
+            return FAILED
+        return result.kind
 
     def _fenced(self, job: Job):
         """An update of the job's row, only while this worker's claim holds: a claim taken over by the next
@@ -306,12 +315,13 @@ class DeliveryWorker:
 
     async def _record_one(self, session: AsyncSession, job: Job, result: SendResult, now: datetime) -> None:
         values: dict = {"attempts": job.attempts + 1, "claimed_by": None, "claimed_at": None}
-        if result.kind == SENT:
+        kind = self._outcome(job, result)
+        if kind == SENT:
             values |= {"status": "sent", "message_id": result.message_id, "sent_at": now}  # keeps last_error
-        elif result.kind == BLOCKED:
+        elif kind == BLOCKED:
             values |= {"status": "blocked", "last_error": result.error}
             await set_active(session, job.chat_id, False, now)
-        elif result.kind == MIGRATED and result.new_chat_id is not None:
+        elif kind == MIGRATED:
             await migrate_chat(session, job.chat_id, result.new_chat_id)
             if await session.scalar(select(Delivery.id).where(
                     Delivery.decision_id == job.decision_id, Delivery.chat_id == result.new_chat_id,
@@ -321,7 +331,7 @@ class DeliveryWorker:
             else:
                 values |= {"status": "pending", "chat_id": result.new_chat_id, "next_attempt_at": now,
                            "attempts": job.attempts, "last_error": result.error}
-        elif result.kind == RETRY and job.attempts + 1 < self.max_attempts:
+        elif kind == RETRY:
             wait = result.retry_after if result.retry_after is not None else min(2 ** job.attempts, 300)
             values |= {"status": "pending", "next_attempt_at": now + timedelta(seconds=wait),
                        "last_error": result.error}

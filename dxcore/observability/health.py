@@ -3,7 +3,6 @@ probe never hangs on a database that is away."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -11,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 
 from dxcore.observability import metrics
+from dxcore.steps import bounded
 from dxcore.store.db import Database, alembic_config
 from dxcore.store.models import Delivery
 
@@ -46,7 +46,7 @@ async def readiness(db: Database, *, bot_api_silence: float | None = None) -> Re
     checked), the Bot API answered within BOT_API_SILENCE seconds. Each failed check adds its reason."""
     state = Readiness()
     try:
-        revisions = await asyncio.wait_for(_revisions(db), PROBE_TIMEOUT)
+        revisions = await bounded(_revisions(db), PROBE_TIMEOUT)
     except TimeoutError:
         state.reasons.append(f"database: no answer within {PROBE_TIMEOUT:g} s")
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; the answer says why (probes log nothing)
@@ -69,7 +69,7 @@ async def refresh_outbox_gauge(db: Database) -> None:
             return dict(rows.all())
 
     try:
-        found = await asyncio.wait_for(counts(), PROBE_TIMEOUT)
+        found = await bounded(counts(), PROBE_TIMEOUT)
     except Exception:  # noqa: BLE001 - a scrape still answers, with what was known before (and logs nothing)
         return
     for state in metrics.OUTBOX_STATES:

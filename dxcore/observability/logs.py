@@ -82,6 +82,38 @@ class Redact(logging.Filter):
         return True
 
 
+class Libraries(logging.Filter):
+    """Other libraries' lines above DEBUG: a line that repeats (the same template) at most once a minute, with a
+    count; and python-telegram-bot's "Received data was …" (raw updates: people's words and names) without the
+    data, which no update's keep_private covers (it is logged while polling, before any update exists)."""
+
+    RAW_UPDATES = "Received data was"
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.window, self.clock = window, clock
+        self._seen: dict[tuple[str, str], _Spell] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG or record.name.startswith("dxbot"):
+            return True
+        if self.RAW_UPDATES in str(record.msg):
+            record.msg = f"{str(record.msg).split(self.RAW_UPDATES)[0]}(the data is not logged above DEBUG)"
+            record.args = None
+            if record.exc_info and record.exc_info[0] is not None:
+                record.exc_text, record.exc_info = f"{record.exc_info[0].__name__} (details hidden)", None
+        key, now = (record.name, str(record.msg)), self.clock()
+        spell = self._seen.get(key)
+        if spell is not None and now - spell.logged_at < self.window:
+            spell.folded += 1
+            return False
+        if spell is not None and spell.folded:
+            record.msg, record.args = f"{record.getMessage()} ({spell.folded} more like it in the last " \
+                                      f"{self.window:.0f} s)", None
+        self._seen[key] = _Spell(now)
+        return True
+
+
 _handler: logging.Handler | None = None
 
 
@@ -94,6 +126,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | N
         root.removeHandler(_handler)
     _handler = logging.StreamHandler(stream or sys.stderr)
     _handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    _handler.addFilter(Libraries())
     _handler.addFilter(Redact())
     root.addHandler(_handler)
     root.setLevel(level)

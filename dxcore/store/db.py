@@ -13,6 +13,7 @@ import asyncio
 import errno
 import logging
 import os
+import socket
 import sqlite3
 import ssl
 import tempfile
@@ -54,10 +55,15 @@ _HINTS = {
 }
 
 
+_SECRET_QUERY_KEYS = frozenset({"password", "sslpassword", "passfile", "sslkey", "sslcert", "sslrootcert"})
+
+
 def masked_database_url(url: str) -> str:
-    """The URL as it may be logged: the password replaced by ***."""
+    """The URL as it may be logged: the password replaced by ***, in the URL's user part or in its query."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        secret = {key: "***" for key in parsed.query if key.lower() in _SECRET_QUERY_KEYS}
+        return parsed.update_query_dict(secret).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparseable URL: hide whatever stands between ':' and '@'
         head, at, tail = url.rpartition("@")
         if not at:
@@ -278,6 +284,11 @@ def _sqlstate(exc: BaseException) -> str | None:
                 None)
 
 
+# A network that is not there (yet): not a file the process may not write, which no waiting fixes.
+_NETWORK_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
+                             errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ETIMEDOUT, errno.EPIPE})
+
+
 def passes_by_itself(exc: BaseException) -> bool:
     """Whether waiting may fix this failure to connect: the server down, starting, full, or out of reach."""
     if (state := _sqlstate(exc)) is not None:
@@ -285,7 +296,8 @@ def passes_by_itself(exc: BaseException) -> bool:
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return False
-        if isinstance(cause, OSError | asyncio.TimeoutError):  # refused, reset, host not found (yet), timed out
+        if isinstance(cause, ConnectionError | socket.gaierror | asyncio.TimeoutError) or (
+                isinstance(cause, OSError) and cause.errno in _NETWORK_ERRNOS):  # refused, reset, no such host yet
             return True
         if isinstance(cause, sqlite3.OperationalError):
             return "unable to open" in str(cause) or "locked" in str(cause)
