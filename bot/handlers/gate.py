@@ -22,7 +22,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     mentions nor replies to it (privacy mode lets a few through, e.g. when the bot is an administrator). So does
     whatever flood control (DXBOT_FLOOD) refuses: the update that goes over the limit gets one short notice, the
     user's next ones nothing until the block ends (a button press only stops its spinner)."""
-    metrics.UPDATES.labels(update_kind(update)).inc()
+    metrics.count(metrics.UPDATES, update_kind(update))
     _keep_private(update)
     message = update.message or update.edited_message
     if message is not None and message.text is not None and addressed_text(message, context.bot) is None:

@@ -79,7 +79,7 @@ def notice(text) -> A.Answer:
 
 def _count(answer: A.Answer, person: Person) -> A.Answer:
     """An answer given to someone: counted by kind and language (dxbot_answers_total)."""
-    metrics.ANSWERS.labels(answer.kind, person.lang).inc()
+    metrics.count(metrics.ANSWERS, answer.kind, person.lang)
     return answer
 
 

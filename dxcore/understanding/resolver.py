@@ -585,7 +585,7 @@ class Resolver:
     def resolve(self, text: str, *, level: str | None = None, issuer: str | None = None,
                 chat_id: int | None = None) -> Resolution:
         resolution = self._resolve(text, level, issuer, chat_id)
-        metrics.RESOLVER.labels(resolution.status).inc()
+        metrics.count(metrics.RESOLVER, resolution.status)
         return resolution
 
     def _resolve(self, text: str, level: str | None, issuer: str | None, chat_id: int | None) -> Resolution:
