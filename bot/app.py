@@ -62,7 +62,7 @@ from dxcore.conversation.limits import (
 )
 from dxcore.observability.logs import FAILURES, configure_logging
 from dxcore.settings import Settings
-from dxcore.steps import bounded
+from dxcore.steps import bounded, unless_stopped
 from dxcore.store import links as L
 from dxcore.store.db import Database, masked_database_url
 from dxcore.understanding.catalog import Catalog
@@ -271,22 +271,6 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     return application
 
 
-async def _unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
-    """Run ``work`` unless ``stop`` is set first (then cancel it): whether it ran to the end."""
-    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    if task.cancelled():
-        return False
-    task.result()  # its exception, if it failed
-    return True
-
-
 def _no_bootstrap_traceback(record: logging.LogRecord) -> bool:
     """PTB logs a failed start (Bot API unreachable, token refused) with a traceback; the CLI says it in one line."""
     if "Bootstrap" in record.getMessage():
@@ -330,7 +314,7 @@ async def serve(settings: Settings, *, webhook_url: str | None = None, listen: s
         if settings.http_port is not None and not (webhook and settings.http_port == port):
             servers.append(Server(web_application(db, watch=watch))
                            .start(settings.http_listen, settings.http_port, "DXBOT_HTTP_LISTEN, DXBOT_HTTP_PORT"))
-        if prepare is not None and not await _unless_stopped(prepare(db), stop):
+        if prepare is not None and not await unless_stopped(prepare(db), stop):
             return  # stopped while waiting for the database
         view = await application.bot_data["catalog"].current(db)
         log.info("dxbot %s starting: mode=%s, database=%s, http=%s, decisions=%d, units=%d, admins=%d, "

@@ -25,12 +25,14 @@ from dxcore.answering.assistant import ask
 from dxcore.answering.formatting import format_date, local_moment
 from dxcore.answering.i18n import LANGUAGES, VI
 from dxcore.answering.queries import list_decisions
+from dxcore.observability.health import migrations_head, stored_revisions
 from dxcore.observability.logs import configure_logging
 from dxcore.parsing import GivenFacts
 from dxcore.paths import data_dir
 from dxcore.publishing.ingest import ingest_file
 from dxcore.publishing.watch import watch, watch_once
 from dxcore.settings import Settings, describe_errors
+from dxcore.steps import unless_stopped
 from dxcore.store import maintenance as M
 from dxcore.store.db import (
     Database,
@@ -66,7 +68,8 @@ def _day(text: str) -> date:
 
 STORE_ENV = ("DXBOT_DATABASE_URL (default: dxbot.sqlite3 in DXBOT_STATE_DIR), DXBOT_STATE_DIR (default "
              "~/.local/share/dxbot), DXBOT_DB_WAIT (seconds to wait for an unreachable database at start, default 60), "
-             "DXBOT_DATA_DIR (the shipped data/, found by itself); all also from a .env file in the working folder")
+             "DXBOT_DATA_DIR (the shipped data/, found by itself; environment only); the others also from a .env file in "
+             "the working folder")
 RUN_ENV = ("DXBOT_TOKEN (required), DXBOT_ADMIN_IDS, DXBOT_API_BASE_URL, DXBOT_FILE_BASE_URL, DXBOT_QUIET_HOURS "
            "(default 21:00-07:00), DXBOT_SEND_RATE (25), DXBOT_REPLICAS (1), DXBOT_FLOOD (20/10s), "
            "DXBOT_WEBHOOK_SECRET (with --webhook-url), DXBOT_HTTP_PORT (8080, off), DXBOT_HTTP_LISTEN (127.0.0.1), "
@@ -205,14 +208,36 @@ async def _store(settings: Settings, *, seed: bool) -> AsyncIterator[Database]:
         await db.close()
 
 
+@asynccontextmanager
+async def _existing_store(settings: Settings) -> AsyncIterator[Database]:
+    """The store as it is, never created nor migrated: an admin command must not change the schema under a running
+    bot of another version, nor make an empty store where it looked in the wrong place."""
+    url = settings.effective_database_url
+    path = M.sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise UsageError(f"there is no database at {path}: give this command the bot's DXBOT_STATE_DIR or "
+                         "DXBOT_DATABASE_URL (README: Operating dxbot)")
+    db = Database(url)
+    try:
+        await wait_for_database(db, settings.db_wait)
+        found, wanted = await stored_revisions(db), migrations_head()
+        if found != wanted:
+            raise UsageError(f"the database is at migration {', '.join(sorted(found)) or 'none'}, this dxbot "
+                             f"{VERSION} expects {', '.join(sorted(wanted))}: use the dxbot that runs it, or "
+                             "upgrade the bot first")
+        yield db
+    finally:
+        await db.close()
+
+
 async def _ready_store(db: Database, settings: Settings, *, seed: bool) -> None:
     """Wait for the database (up to DXBOT_DB_WAIT seconds), migrate it, and seed it if asked. A SQLite file that
     exists but holds no schema (emptied, truncated, or the wrong file) is said before it is filled anew."""
     path = M.sqlite_path(db.url)
-    existed = path is not None and path.is_file()
+    size = path.stat().st_size if path is not None and path.is_file() else None
     await wait_for_database(db, settings.db_wait)
-    if existed and await M.schema_missing(db):
-        print(f"dxbot: warning: the database file {path} ({path.stat().st_size} bytes) holds no dxbot schema: a new, "
+    if size is not None and await M.schema_missing(db):
+        print(f"dxbot: warning: the database file {path} ({size} bytes) holds no dxbot schema: a new, "
               "empty database is created in it; if it held your data, stop now and restore a backup "
               "(README: Operating dxbot)", file=sys.stderr)
     await db.prepare(load_shipped_if_empty if seed else None)
@@ -239,14 +264,20 @@ async def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 async def _watch(args: argparse.Namespace, settings: Settings) -> int:
     if not args.folder.is_dir():
         raise UsageError(f"{args.folder} is not a folder")
-    async with _store(settings, seed=False) as db:
-        if args.once:
+    if args.once:
+        async with _store(settings, seed=False) as db:
             reports = await watch_once(db, args.folder, actor=cli_actor())
-            for report in reports:
-                print(f"{report.file}: {'published' if report.ok else 'rejected, see rejected/'}")
-            return EXIT_BAD_INPUT if any(not r.ok for r in reports) else EXIT_OK
-        configure_logging(settings.log_level, settings.log_format)  # a service: its publishes are logged
-        await watch(db, args.folder, actor=cli_actor(), every=args.every, stop=_stop_on_signals())
+        for report in reports:
+            print(f"{report.file}: {'published' if report.ok else 'rejected, see rejected/'}")
+        return EXIT_BAD_INPUT if any(not r.ok for r in reports) else EXIT_OK
+    configure_logging(settings.log_level, settings.log_format)  # a service: its publishes are logged
+    stop = _stop_on_signals()  # before the database is awaited: SIGTERM then too ends it with 0
+    db = Database(settings.effective_database_url)
+    try:
+        if await unless_stopped(_ready_store(db, settings, seed=False), stop):
+            await watch(db, args.folder, actor=cli_actor(), every=args.every, stop=stop)
+    finally:
+        await db.close()
     return EXIT_OK
 
 
@@ -264,9 +295,7 @@ async def _backup(args: argparse.Namespace, settings: Settings) -> int:
     if path is None:
         raise UsageError(M.pg_dump_advice(url) if make_url(url).get_backend_name() == "postgresql"
                          else "an in-memory database cannot be backed up")
-    if not path.is_file():
-        raise UsageError(f"there is no database at {path} (DXBOT_STATE_DIR, DXBOT_DATABASE_URL)")
-    async with _store(settings, seed=False):  # reachable and migrated: a backup is always of a current schema
+    async with _existing_store(settings):  # there, reachable, and of this version's schema
         pass
     size = await asyncio.to_thread(M.backup_sqlite, path, args.file)
     print(f"{args.file}: {size:,} bytes copied from {path}, integrity check ok; restore: stop the bot and point "
@@ -275,7 +304,7 @@ async def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _subscribers(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings, seed=False) as db, db.session() as session:
+    async with _existing_store(settings) as db, db.session() as session:
         chats = await M.subscribers(session)
     if args.json:
         print(json.dumps({"chats": M.to_json(chats)}, ensure_ascii=False, indent=2))
@@ -295,7 +324,7 @@ def _follow_text(follow: M.Follow) -> str:
 
 
 async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings, seed=False) as db, db.session() as session:
+    async with _existing_store(settings) as db, db.session() as session:
         listed = await M.alerts(session, failed_only=args.failed)
     counts: dict[str, int] = {}
     for alert in listed:
@@ -314,7 +343,7 @@ async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _retract(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings, seed=False) as db:
+    async with _existing_store(settings) as db:
         try:
             async with db.session() as session, session.begin():
                 done = await M.retract(session, args.issuer, args.number, actor=cli_actor(), apply=args.yes)
@@ -322,12 +351,15 @@ async def _retract(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(str(exc)) from None
     verb = "removed" if args.yes else "would remove"
     print(f"{done.number} of {done.issuer}: {verb} {done.rankings} rankings, {done.results} results, {done.alerts} "
-          f"alerts, {len(done.units_removed)} units only it ranked")
-    if done.units_kept:
-        print(f"kept (a chat follows them): {', '.join(done.units_kept)}")
-    print(f"alerts already sent ({len(done.sent)}):" if done.sent else "no alert of it was sent")
+          "alerts")
+    print(f"alerts sent or being sent ({len(done.sent)}): those chats saw it" if done.sent
+          else "no alert of it was sent")
     for a in done.sent:
-        print(f"  chat {a.chat_id}/{a.thread_id}, sent {local_moment(a.sent_at) if a.sent_at else '?'}")
+        when = f"sent {local_moment(a.sent_at)}" if a.sent_at else "being sent"
+        print(f"  chat {a.chat_id}/{a.thread_id}, {when}")
+    if done.last:
+        print("no other decision is stored: the next command that loads the shipped decisions (run, ask, resolve, "
+              "shell, decisions) loads them again")
     if not args.yes:
         print("nothing was changed: add --yes to remove it")
     return EXIT_OK

@@ -53,3 +53,19 @@ async def bounded(work: Awaitable[T], seconds: float) -> T:
     task.cancel()
     task.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
     raise TimeoutError(f"no result within {seconds:g} s")
+
+
+async def unless_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
+    """Run ``work`` unless ``stop`` is set first (then cancel it): whether it ran to the end."""
+    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        return False
+    task.result()  # its exception, if it failed
+    return True

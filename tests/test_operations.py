@@ -124,21 +124,23 @@ async def test_retract_removes_every_row_of_the_decision_and_lists_what_was_sent
         done = await M.retract(session, LATER[1], LATER[0], actor="cli:test", apply=True)
     assert done == shown
     assert done.rankings == 2 and done.results == 29 and done.alerts == 4
-    assert [a.chat_id for a in done.sent] == [1, 2]
-    assert done.units_removed == ["Sở Thử nghiệm"] and done.units_kept == []
+    assert [a.chat_id for a in done.sent] == [1, 2] and not done.last
     async with seeded.session() as session:
         assert await session.get(Decision, decision_id) is None
         for table, condition in ((Ranking, Ranking.decision_id == decision_id),
-                                 (Delivery, Delivery.decision_id == decision_id),
-                                 (Unit, Unit.name == "Sở Thử nghiệm"), (Alias, Alias.text_key == "thu nghiem")):
+                                 (Delivery, Delivery.decision_id == decision_id)):
             assert await session.scalar(select(func.count()).select_from(table).where(condition)) == 0
+        # Units stay, with what users taught: buttons already in chats name them by id, which must never come to
+        # mean another unit.
+        assert await session.scalar(select(func.count()).select_from(Alias).where(Alias.text_key == "thu nghiem")) == 1
         orphans = await session.scalar(select(func.count()).select_from(Result).where(
             Result.ranking_id.not_in(select(Ranking.id))))
         assert orphans == 0
         assert await session.get(Unit, followed) is not None  # the seed still ranks it
         assert await session.scalar(select(func.count()).select_from(Subscription)) == 4
         audit = await session.scalar(select(Audit).where(Audit.action == "retract"))
-        assert audit.actor == "cli:test" and "2001/QĐ-UBND" in audit.detail and "alerts already sent" in audit.detail
+        assert audit.actor == "cli:test" and f"decision #{decision_id} 2001/QĐ-UBND" in audit.detail
+        assert audit.detail.endswith("alerts sent or being sent to chat/topic: 1/0, 2/0")
         if not seeded.is_postgres:
             assert (await session.execute(text("PRAGMA foreign_key_check"))).all() == []
         # On PostgreSQL the foreign keys themselves would have refused a delete that left orphans.
@@ -153,6 +155,7 @@ def test_retract_from_the_command_line(tmp_path: Path) -> None:
     assert dry.returncode == 0 and "would remove 2 rankings, 29 results" in dry.stdout and "--yes" in dry.stdout
     done = dxbot("retract", issuer, number, "--yes", cwd=tmp_path)
     assert done.returncode == 0 and "removed 2 rankings, 29 results, 0 alerts" in done.stdout
+    assert "loads them again" in done.stdout  # it was the only decision: said, as the shipped data comes back
     missing = dxbot("retract", issuer, "9999/QĐ-UBND", "--yes", cwd=tmp_path)
     assert missing.returncode == 2 and "no decision 9999/QĐ-UBND" in missing.stderr
     with sqlite3.connect(tmp_path / "state" / "dxbot.sqlite3") as store:
@@ -246,3 +249,30 @@ def test_watch_logs_what_it_publishes_and_exits_0_on_sigterm(tmp_path: Path) -> 
     log = (tmp_path / "watch.err").read_text(encoding="utf-8")
     assert "quyet-dinh.txt: published" in log and "rac.txt: rejected" in log
     assert "published decision 1568/QĐ-UBND (UBND thành phố Cần Thơ) by cli:" in log
+
+
+def test_admin_commands_never_create_or_migrate_a_store(tmp_path: Path) -> None:
+    """Pointed at the wrong place they say so; pointed at an older store they refuse rather than migrate it under
+    the bot that runs it."""
+    for command in (["subscribers"], ["outbox"], ["backup", str(tmp_path / "b.sqlite3")], ["retract", "X", "1"]):
+        result = dxbot(*command, cwd=tmp_path)
+        assert result.returncode == 2 and "there is no database at" in result.stderr, command
+    assert not (tmp_path / "state" / "dxbot.sqlite3").exists()
+    assert dxbot("decisions", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "state" / "dxbot.sqlite3") as store:
+        store.execute("UPDATE alembic_version SET version_num = '0008'")
+    older = dxbot("outbox", cwd=tmp_path)
+    assert older.returncode == 2 and "is at migration 0008" in older.stderr
+    with sqlite3.connect(tmp_path / "state" / "dxbot.sqlite3") as store:
+        assert store.execute("SELECT version_num FROM alembic_version").fetchone() == ("0008",)
+
+
+def test_a_backup_of_a_store_in_a_folder_with_a_hash_in_its_name(tmp_path: Path) -> None:
+    state = tmp_path / "k#1" / "state"
+    assert dxbot("decisions", cwd=tmp_path, env={"DXBOT_STATE_DIR": str(state)}).returncode == 0
+    made = dxbot("backup", str(tmp_path / "copy.sqlite3"), cwd=tmp_path, env={"DXBOT_STATE_DIR": str(state)})
+    assert made.returncode == 0, made.stderr
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
+        assert copy.execute("SELECT count(*) FROM decision").fetchone() == (1,)
+    missing = dxbot("backup", str(tmp_path / "no" / "copy.sqlite3"), cwd=tmp_path, env={"DXBOT_STATE_DIR": str(state)})
+    assert missing.returncode == 2 and "is not a folder" in missing.stderr

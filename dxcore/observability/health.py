@@ -35,7 +35,7 @@ class Readiness:
         return {"status": "ready" if self.ready else "not ready", "reasons": self.reasons}
 
 
-async def _revisions(db: Database) -> frozenset[str]:
+async def stored_revisions(db: Database) -> frozenset[str]:
     async with db.engine.connect() as conn:
         return frozenset(await conn.scalars(text("SELECT version_num FROM alembic_version")))
 
@@ -46,7 +46,7 @@ async def readiness(db: Database, *, bot_api_silence: float | None = None) -> Re
     checked), the Bot API answered within BOT_API_SILENCE seconds. Each failed check adds its reason."""
     state = Readiness()
     try:
-        revisions = await bounded(_revisions(db), PROBE_TIMEOUT)
+        revisions = await bounded(stored_revisions(db), PROBE_TIMEOUT)
     except TimeoutError:
         state.reasons.append(f"database: no answer within {PROBE_TIMEOUT:g} s")
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; the answer says why (probes log nothing)

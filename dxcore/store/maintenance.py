@@ -25,8 +25,6 @@ from dxcore.store.models import (
     Unit,
 )
 
-BACKUP_PAGES = 1024  # pages copied per step: the bot keeps writing between steps (SQLite's online backup)
-
 
 class MaintenanceError(Exception):
     """A request the store cannot serve as asked (the CLI says it and exits 2)."""
@@ -48,17 +46,25 @@ def backup_sqlite(source: Path, target: Path) -> int:
     integrity_check. Returns the copy's size in bytes. Never overwrites a file."""
     if target.exists():
         raise MaintenanceError(f"{target} exists already; give the backup a new name")
+    if not target.parent.is_dir():
+        raise MaintenanceError(f"{target.parent} is not a folder")
     if not source.is_file():
         raise MaintenanceError(f"there is no database at {source}")
     partial = target.with_name(target.name + ".partial")
     try:
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live, sqlite3.connect(partial) as copy:
+        # One step (pages=-1): in WAL mode its read transaction never blocks the bot's writes, whereas copying in
+        # steps starts over whenever another process commits in between, which a busy bot always does.
+        with sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True) as live, \
+                sqlite3.connect(partial) as copy:
             live.execute("PRAGMA busy_timeout=30000")
-            live.backup(copy, pages=BACKUP_PAGES)
+            live.backup(copy, pages=-1)
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
             verdict = [row[0] for row in copy.execute("PRAGMA integrity_check")]
         if verdict != ["ok"]:
             raise MaintenanceError(f"the copy failed its integrity check: {'; '.join(verdict[:5])}")
+        with sqlite3.connect(partial) as copy:
+            if not copy.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
+                raise MaintenanceError(f"{source} holds no dxbot store: nothing worth a backup was copied")
         partial.rename(target)
     finally:
         partial.unlink(missing_ok=True)
@@ -157,46 +163,46 @@ class Retraction:
     rankings: int
     results: int
     alerts: int
-    sent: list[Alert]  # alerts already delivered: chats that saw the decision
-    units_removed: list[str]  # units no other decision ranks (and nobody follows)
-    units_kept: list[str]  # units no other decision ranks, kept because a chat follows them
+    sent: list[Alert]  # alerts delivered (or being sent when it was retracted): chats that saw, or may have seen, it
+    last: bool  # no decision is left: the next command that loads the shipped decisions loads them again
 
 
 async def retract(session: AsyncSession, issuer: str, number: str, *, actor: str, apply: bool,
                   now: datetime | None = None) -> Retraction:
     """In the caller's transaction: what retracting decision ``number`` of ``issuer`` removes and, with ``apply``,
-    remove it: the decision, its rankings and results, every alert of it (sent ones are listed first, and audited),
-    and the units that only it ranked and that nobody follows. The audit trail keeps a row saying so."""
+    remove it: the decision, its rankings and results, and every alert of it. The alerts are deleted first, and
+    the sent ones (and those being sent) are taken from what that delete returns, so that an alert recorded as
+    sent a moment before is listed and audited too. Units stay: buttons already in chats name them by id."""
     decision = await session.scalar(select(Decision).where(Decision.issuer == issuer, Decision.number == number))
     if decision is None:
         known = (await session.scalars(select(Decision.number).where(Decision.issuer == issuer))).all()
         hint = f"; {issuer} has: {', '.join(sorted(known))}" if known else " (see `dxbot decisions`)"
         raise MaintenanceError(f"no decision {number} of {issuer}{hint}")
     rankings = select(Ranking.id).where(Ranking.decision_id == decision.id)
+    ranking_count = await session.scalar(select(func.count()).select_from(rankings.subquery())) or 0
     results = await session.scalar(select(func.count()).select_from(Result).where(Result.ranking_id.in_(rankings)))
-    outbox = await alerts(session, decision_id=decision.id)
-    ranked = set((await session.scalars(select(Result.unit_id).where(Result.ranking_id.in_(rankings)))).all())
-    elsewhere = set((await session.scalars(select(Result.unit_id).join(Ranking, Ranking.id == Result.ranking_id)
-                                           .where(Ranking.decision_id != decision.id,
-                                                  Result.unit_id.in_(ranked)))).all())
-    followed = set((await session.scalars(select(Subscription.unit_id).where(
-        Subscription.unit_id.in_(ranked - elsewhere)))).all())
-    names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ranked - elsewhere)))).all())
-    outcome = Retraction(decision.id, decision.number, decision.issuer, await session.scalar(
-        select(func.count()).select_from(rankings.subquery())), results or 0, len(outbox),
-        [a for a in outbox if a.status == "sent"],
-        sorted(names[u] for u in ranked - elsewhere - followed), sorted(names[u] for u in followed))
+    others = await session.scalar(select(func.count()).select_from(Decision).where(Decision.id != decision.id))
+    if apply:
+        deleted = await session.execute(delete(Delivery).where(Delivery.decision_id == decision.id).returning(
+            Delivery.id, Delivery.chat_id, Delivery.thread_id, Delivery.status, Delivery.attempts,
+            Delivery.next_attempt_at, Delivery.last_error, Delivery.sent_at))
+        outbox = [Alert(row.id, decision.number, decision.issuer, row.chat_id, row.thread_id, row.status,
+                        row.attempts, row.next_attempt_at, row.last_error, row.sent_at) for row in deleted]
+    else:
+        outbox = await alerts(session, decision_id=decision.id)
+    outcome = Retraction(decision.id, decision.number, decision.issuer, ranking_count, results or 0, len(outbox),
+                         sorted((a for a in outbox if a.status in ("sent", "sending")), key=lambda a: a.id),
+                         not others)
     if apply:
         sent = ", ".join(f"{a.chat_id}/{a.thread_id}" for a in outcome.sent) or "none"
         session.add(Audit(at=now or datetime.now(UTC), actor=actor, action="retract", decision_id=None,
-                          detail=f"{decision.number} of {decision.issuer}: {outcome.rankings} rankings, "
-                                 f"{outcome.results} results, {outcome.alerts} alerts removed; alerts already "
-                                 f"sent to chat/topic: {sent}"))
-        await session.execute(delete(Delivery).where(Delivery.decision_id == decision.id))
+                          detail=f"decision #{decision.id} {decision.number} of {decision.issuer} (content "
+                                 f"{decision.content_hash[:16]}): {outcome.rankings} rankings, {outcome.results} "
+                                 f"results, {outcome.alerts} alerts removed; alerts sent or being sent to "
+                                 f"chat/topic: {sent}"))
         await session.execute(delete(Result).where(Result.ranking_id.in_(rankings)))
         await session.execute(delete(Ranking).where(Ranking.decision_id == decision.id))
         await session.execute(delete(Decision).where(Decision.id == decision.id))
-        await session.execute(delete(Unit).where(Unit.id.in_(ranked - elsewhere - followed)))
     return outcome
 
 
