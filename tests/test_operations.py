@@ -276,3 +276,27 @@ def test_a_backup_of_a_store_in_a_folder_with_a_hash_in_its_name(tmp_path: Path)
         assert copy.execute("SELECT count(*) FROM decision").fetchone() == (1,)
     missing = dxbot("backup", str(tmp_path / "no" / "copy.sqlite3"), cwd=tmp_path, env={"DXBOT_STATE_DIR": str(state)})
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
+
+
+def test_watch_stops_with_0_while_it_waits_for_the_database(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens there once the socket is closed
+    (tmp_path / "inbox").mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "DXBOT_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x", "DXBOT_DB_WAIT": "60"}
+    watcher = subprocess.Popen([sys.executable, "-m", "bot.cli", "watch", str(tmp_path / "inbox")], cwd=tmp_path,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while "is not reachable" not in (line := watcher.stderr.readline()):
+            assert line and time.monotonic() < deadline, "it never said it waits for the database"
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(timeout=10) == 0
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+        watcher.stderr.close()
