@@ -170,8 +170,9 @@ def _parser() -> argparse.ArgumentParser:
                       "checks the copy with PRAGMA integrity_check and never overwrites a file. Restore by stopping "
                       "the bot and pointing DXBOT_DATABASE_URL at the copy (or putting it in place of the "
                       "database). On PostgreSQL it explains pg_dump instead.",
-                      exits="0 the copy is written and checked; 1 the database could not be reached; 2 FILE exists, "
-                            "the copy failed its check, or the database is PostgreSQL")
+                      exits="0 the copy is written and checked; 1 the database could not be reached; 2 FILE exists "
+                            "or its folder does not, no store there or one of another version, the copy failed its "
+                            "check, or the database is PostgreSQL")
     backup.add_argument("file", type=Path, metavar="FILE")
 
     subscribers = _command(commands, "subscribers", "list the chats that follow something, and what",
@@ -186,11 +187,13 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--json", action="store_true", help="print one JSON document")
 
     retract = _command(commands, "retract", "remove a decision published by mistake",
-                       "Without --yes, says what would be removed. With --yes, in one transaction: lists the alerts "
-                       "already sent (chats that saw it), records the retraction in the audit trail, and deletes "
-                       "the decision, its rankings and results, every alert of it, and the units no other decision "
-                       "ranks and no chat follows. ISSUER is written as `dxbot decisions` prints it.",
-                       exits="0 done (or shown); 1 the database could not be reached; 2 no such decision")
+                       "Without --yes, says what would be removed. With --yes, in one transaction: deletes every "
+                       "alert of it, lists those sent or being sent (chats that saw it) and records them in the "
+                       "audit trail, then deletes the decision, its rankings and results. Units stay. ISSUER is "
+                       "written as `dxbot decisions` prints it. Stores are read as they are: never created nor "
+                       "migrated.",
+                       exits="0 done (or shown); 1 the database could not be reached; 2 no such decision, no "
+                             "store there, or a store of another version")
     retract.add_argument("issuer", metavar="ISSUER")
     retract.add_argument("number", metavar="NUMBER")
     retract.add_argument("--yes", action="store_true", help="remove it (otherwise only say what would go)")
