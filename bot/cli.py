@@ -307,8 +307,8 @@ async def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _subscribers(args: argparse.Namespace, settings: Settings) -> int:
-    async with _existing_store(settings) as db, db.session() as session:
-        chats = await M.subscribers(session)
+    async with _existing_store(settings) as db:
+        chats = await M.list_subscribers(db)
     if args.json:
         print(json.dumps({"chats": M.to_json(chats)}, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -327,8 +327,8 @@ def _follow_text(follow: M.Follow) -> str:
 
 
 async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
-    async with _existing_store(settings) as db, db.session() as session:
-        listed = await M.alerts(session, failed_only=args.failed)
+    async with _existing_store(settings) as db:
+        listed = await M.list_alerts(db, failed_only=args.failed)
     counts: dict[str, int] = {}
     for alert in listed:
         counts[alert.status] = counts.get(alert.status, 0) + 1
@@ -348,8 +348,7 @@ async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
 async def _retract(args: argparse.Namespace, settings: Settings) -> int:
     async with _existing_store(settings) as db:
         try:
-            async with db.session() as session, session.begin():
-                done = await M.retract(session, args.issuer, args.number, actor=cli_actor(), apply=args.yes)
+            done = await M.retract_decision(db, args.issuer, args.number, actor=cli_actor(), apply=args.yes)
         except M.MaintenanceError as exc:
             raise UsageError(str(exc)) from None
     verb = "removed" if args.yes else "would remove"

@@ -206,6 +206,24 @@ async def retract(session: AsyncSession, issuer: str, number: str, *, actor: str
     return outcome
 
 
+# --- each in a transaction of its own, for the CLI (and any other front end) --------------------------------------
+
+async def list_subscribers(db: Database) -> list[Subscriber]:
+    async with db.session() as session:
+        return await subscribers(session)
+
+
+async def list_alerts(db: Database, *, failed_only: bool = False) -> list[Alert]:
+    async with db.session() as session:
+        return await alerts(session, failed_only=failed_only)
+
+
+async def retract_decision(db: Database, issuer: str, number: str, *, actor: str, apply: bool) -> Retraction:
+    """``retract`` in one transaction: all of it is removed, or nothing."""
+    async with db.session() as session, session.begin():
+        return await retract(session, issuer, number, actor=actor, apply=apply)
+
+
 async def schema_missing(db: Database) -> bool:
     """Whether the database holds no dxbot schema yet (a new, or an emptied, database)."""
     async with db.engine.connect() as conn:
